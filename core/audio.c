@@ -1,0 +1,267 @@
+/* core/audio.c: reading audio through libsndfile (mix to mono, resample with libsamplerate)
+ * and writing WAV files all-or-nothing (see core/audio.h). */
+#include "core/audio.h"
+#include "core/fileio.h"
+
+#include <errno.h>
+#include <math.h>
+#include <samplerate.h>
+#include <sndfile.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Opens path for reading, telling a missing file from one libsndfile cannot parse. */
+static SNDFILE *open_read(const char *path, SF_INFO *si, sm_error *err, int *rc)
+{
+    struct stat st;
+    SNDFILE *sf;
+    memset(si, 0, sizeof *si);
+    if (stat(path, &st) != 0) {
+        *rc = sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        *rc = sm_error_set(err, SM_ERR_IO, "%s: is a folder, not an audio file", path);
+        return NULL;
+    }
+    if (st.st_size == 0) {
+        *rc = sm_error_set(err, SM_ERR_EMPTY, "%s: the file is empty (0 bytes)", path);
+        return NULL;
+    }
+    sf = sf_open(path, SFM_READ, si);
+    if (!sf) {
+        *rc = sm_error_set(err, SM_ERR_FORMAT, "%s: not a readable audio file: %s", path,
+                           sf_strerror(NULL));
+        return NULL;
+    }
+    if (si->channels < 1 || si->samplerate < 1) {
+        sf_close(sf);
+        *rc = sm_error_set(err, SM_ERR_FORMAT, "%s: invalid header (%d channels, %d Hz)", path,
+                           si->channels, si->samplerate);
+        return NULL;
+    }
+    *rc = 0;
+    return sf;
+}
+
+static void describe(SNDFILE *sf, const SF_INFO *si, const char *path, sm_audio_info *info)
+{
+    SF_FORMAT_INFO fi;
+    const char *major = "unknown", *sub = "unknown";
+    (void)sf;
+    (void)path;
+    memset(info, 0, sizeof *info);
+    fi.format = si->format & SF_FORMAT_TYPEMASK;
+    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.name) major = fi.name;
+    fi.format = si->format & SF_FORMAT_SUBMASK;
+    if (sf_command(NULL, SFC_GET_FORMAT_INFO, &fi, sizeof fi) == 0 && fi.name) sub = fi.name;
+    snprintf(info->format, sizeof info->format, "%s, %s", major, sub);
+    info->channels = si->channels;
+    info->sample_rate = si->samplerate;
+    info->frames = si->frames > 0 ? (size_t)si->frames : 0;
+}
+
+int sm_audio_probe(const char *path, sm_audio_info *info, sm_error *err)
+{
+    SF_INFO si;
+    int rc;
+    SNDFILE *sf = open_read(path, &si, err, &rc);
+    if (!sf) return rc;
+    describe(sf, &si, path, info);
+    sf_close(sf);
+    return 0;
+}
+
+int sm_audio_read(const char *path, double target_rate, sm_audio *out, sm_audio_info *info,
+                  sm_error *err)
+{
+    SF_INFO si;
+    SNDFILE *sf;
+    float *inter = NULL, *mono = NULL;
+    size_t frames, got, i;
+    int rc, ch;
+    memset(out, 0, sizeof *out);
+    sf = open_read(path, &si, err, &rc);
+    if (!sf) return rc;
+    if (info) describe(sf, &si, path, info);
+    if (si.frames <= 0) {
+        sf_close(sf);
+        return sm_error_set(err, SM_ERR_EMPTY, "%s: the file holds no audio (0 samples)", path);
+    }
+    if (target_rate < 0 || !isfinite(target_rate)) {
+        sf_close(sf);
+        return sm_error_set(err, SM_ERR_ARG, "%s: invalid target sample rate", path);
+    }
+    ch = si.channels;
+    frames = (size_t)si.frames;
+    if (frames > ((size_t)1 << 31) / (size_t)ch) {
+        sf_close(sf);
+        return sm_error_set(err, SM_ERR_RANGE, "%s: too long (%zu frames)", path, frames);
+    }
+    inter = malloc(frames * (size_t)ch * sizeof *inter);
+    mono = malloc(frames * sizeof *mono);
+    if (!inter || !mono) {
+        free(inter);
+        free(mono);
+        sf_close(sf);
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
+    }
+    got = (size_t)sf_readf_float(sf, inter, (sf_count_t)frames);
+    sf_close(sf);
+    if (got == 0) {
+        free(inter);
+        free(mono);
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: no samples could be read", path);
+    }
+    for (i = 0; i < got; i++) {
+        double s = 0;
+        int c;
+        for (c = 0; c < ch; c++) s += inter[i * (size_t)ch + (size_t)c];
+        s /= ch;
+        if (!isfinite(s)) {
+            free(inter);
+            free(mono);
+            return sm_error_set(err, SM_ERR_NONFINITE,
+                                "%s: sample %zu is NaN or infinite", path, i);
+        }
+        mono[i] = (float)s;
+    }
+    free(inter);
+    out->data = mono;
+    out->n = got;
+    out->sample_rate = si.samplerate;
+    if (target_rate > 0 && fabs(target_rate - si.samplerate) > 1e-9) {
+        float *res;
+        size_t nres;
+        rc = sm_audio_resample(mono, got, si.samplerate, target_rate, &res, &nres, err);
+        if (rc) {
+            sm_audio_free(out);
+            return rc;
+        }
+        free(mono);
+        out->data = res;
+        out->n = nres;
+        out->sample_rate = target_rate;
+    }
+    return 0;
+}
+
+int sm_audio_resample(const float *in, size_t n, double from_hz, double to_hz, float **out,
+                      size_t *n_out, sm_error *err)
+{
+    SRC_DATA d;
+    double ratio;
+    size_t cap;
+    float *buf;
+    int e;
+    *out = NULL;
+    *n_out = 0;
+    if (!in || n == 0 || !(from_hz > 0) || !(to_hz > 0))
+        return sm_error_set(err, SM_ERR_ARG, "resample: invalid input (%zu samples, %g -> %g Hz)",
+                            n, from_hz, to_hz);
+    ratio = to_hz / from_hz;
+    if (ratio > 256.0 || ratio < 1.0 / 256.0)
+        return sm_error_set(err, SM_ERR_RANGE, "resample: ratio %g outside 1/256..256", ratio);
+    cap = (size_t)ceil((double)n * ratio) + 16;
+    buf = calloc(cap, sizeof *buf);
+    if (!buf) return sm_error_set(err, SM_ERR_NOMEM, "resample: out of memory");
+    memset(&d, 0, sizeof d);
+    d.data_in = in;
+    d.input_frames = (long)n;
+    d.data_out = buf;
+    d.output_frames = (long)cap;
+    d.src_ratio = ratio;
+    d.end_of_input = 1;
+    e = src_simple(&d, SRC_SINC_BEST_QUALITY, 1);
+    if (e) {
+        free(buf);
+        return sm_error_set(err, SM_ERR_ARG, "resample: %s", src_strerror(e));
+    }
+    *out = buf;
+    *n_out = (size_t)d.output_frames_gen;
+    return 0;
+}
+
+int sm_audio_write_wav(const char *path, const float *x, size_t n, double sample_rate,
+                       sm_wav_format fmt, sm_error *err)
+{
+    SF_INFO si;
+    SNDFILE *sf;
+    sm_outfile of;
+    size_t i;
+    int rc, fd;
+    if (!path || (!x && n) || !(sample_rate >= 1) || sample_rate > 1e7)
+        return sm_error_set(err, SM_ERR_ARG, "%s: invalid audio to write (rate %g Hz)",
+                            path ? path : "(null)", sample_rate);
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return sm_error_set(err, SM_ERR_NONFINITE,
+                                "%s: sample %zu to write is NaN or infinite", path, i);
+    rc = sm_outfile_open(&of, path, err);
+    if (rc) return rc;
+    memset(&si, 0, sizeof si);
+    si.samplerate = (int)lround(sample_rate);
+    si.channels = 1;
+    si.format = SF_FORMAT_WAV | (fmt == SM_WAV_PCM24   ? SF_FORMAT_PCM_24
+                                 : fmt == SM_WAV_FLOAT ? SF_FORMAT_FLOAT
+                                                       : SF_FORMAT_PCM_16);
+    fd = fileno(of.f);
+    fflush(of.f);
+    sf = sf_open_fd(fd, SFM_WRITE, &si, 0);
+    if (!sf) {
+        sm_outfile_abort(&of);
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot write WAV: %s", path, sf_strerror(NULL));
+    }
+    if (fmt != SM_WAV_FLOAT) sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    if (n && sf_writef_float(sf, x, (sf_count_t)n) != (sf_count_t)n) {
+        sf_close(sf);
+        sm_outfile_abort(&of);
+        return sm_error_set(err, SM_ERR_IO, "%s: write failed", path);
+    }
+    if (sf_close(sf) != 0) {
+        sm_outfile_abort(&of);
+        return sm_error_set(err, SM_ERR_IO, "%s: write failed", path);
+    }
+    return sm_outfile_commit(&of, err);
+}
+
+int sm_audio_fit(sm_audio *a, size_t n)
+{
+    float *d;
+    if (n == a->n) return 0;
+    d = realloc(a->data, (n ? n : 1) * sizeof *d);
+    if (!d) return SM_ERR_NOMEM;
+    if (n > a->n) memset(d + a->n, 0, (n - a->n) * sizeof *d);
+    a->data = d;
+    a->n = n;
+    return 0;
+}
+
+double sm_audio_peak(const float *x, size_t n)
+{
+    double p = 0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        double v = fabs(x[i]);
+        if (v > p) p = v;
+    }
+    return p;
+}
+
+double sm_audio_rms(const float *x, size_t n)
+{
+    double s = 0;
+    size_t i;
+    if (!n) return 0;
+    for (i = 0; i < n; i++) s += (double)x[i] * x[i];
+    return sqrt(s / (double)n);
+}
+
+void sm_audio_free(sm_audio *a)
+{
+    if (!a) return;
+    free(a->data);
+    memset(a, 0, sizeof *a);
+}

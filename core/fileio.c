@@ -1,0 +1,185 @@
+/* core/fileio.c: all-or-nothing output files and small file helpers (see core/fileio.h). */
+#include "core/fileio.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int sm_outfile_open(sm_outfile *of, const char *path, sm_error *err)
+{
+    size_t len;
+    int fd;
+    memset(of, 0, sizeof *of);
+    if (!path || !*path) return sm_error_set(err, SM_ERR_ARG, "no output file name given");
+    len = strlen(path);
+    of->final_path = strdup(path);
+    of->tmp_path = malloc(len + 16);
+    if (!of->final_path || !of->tmp_path) {
+        sm_outfile_abort(of);
+        return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
+    }
+    memcpy(of->tmp_path, path, len);
+    memcpy(of->tmp_path + len, ".tmp.XXXXXX", 12);
+    fd = mkstemp(of->tmp_path);
+    if (fd < 0) {
+        int e = errno;
+        free(of->tmp_path);
+        of->tmp_path = NULL;
+        sm_outfile_abort(of);
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot create file: %s", path, strerror(e));
+    }
+    /* mkstemp makes the file 0600; give it the usual permissions of a new file. */
+    {
+        mode_t um = umask(0);
+        umask(um);
+        (void)fchmod(fd, 0666 & ~um);
+    }
+    of->f = fdopen(fd, "wb");
+    if (!of->f) {
+        int e = errno;
+        close(fd);
+        sm_outfile_abort(of);
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(e));
+    }
+    return 0;
+}
+
+int sm_outfile_commit(sm_outfile *of, sm_error *err)
+{
+    int bad = 0, e = 0;
+    if (!of->f || !of->tmp_path || !of->final_path) {
+        sm_outfile_abort(of);
+        return sm_error_set(err, SM_ERR_ARG, "output file was not open");
+    }
+    if (ferror(of->f) || fflush(of->f) != 0) { bad = 1; e = errno; }
+    if (fclose(of->f) != 0 && !bad) { bad = 1; e = errno; }
+    of->f = NULL;
+    if (!bad && rename(of->tmp_path, of->final_path) != 0) { bad = 1; e = errno; }
+    if (bad) {
+        sm_error_set(err, SM_ERR_IO, "%s: write failed: %s", of->final_path,
+                     e ? strerror(e) : "unknown error");
+        sm_outfile_abort(of);
+        return SM_ERR_IO;
+    }
+    free(of->tmp_path);
+    free(of->final_path);
+    of->tmp_path = of->final_path = NULL;
+    return 0;
+}
+
+void sm_outfile_abort(sm_outfile *of)
+{
+    if (!of) return;
+    if (of->f) fclose(of->f);
+    if (of->tmp_path) unlink(of->tmp_path);
+    free(of->tmp_path);
+    free(of->final_path);
+    of->f = NULL;
+    of->tmp_path = of->final_path = NULL;
+}
+
+int sm_write_file(const char *path, const void *data, size_t n, sm_error *err)
+{
+    sm_outfile of;
+    int rc = sm_outfile_open(&of, path, err);
+    if (rc) return rc;
+    if (n && fwrite(data, 1, n, of.f) != n) {
+        sm_outfile_abort(&of);
+        return sm_error_set(err, SM_ERR_IO, "%s: write failed", path);
+    }
+    return sm_outfile_commit(&of, err);
+}
+
+int sm_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *n,
+                 sm_error *err)
+{
+    FILE *f;
+    unsigned char *buf = NULL;
+    size_t len = 0, cap = 0;
+    *data = NULL;
+    *n = 0;
+    if (!max_bytes) max_bytes = (size_t)1 << 30;
+    f = fopen(path, "rb");
+    if (!f) return sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    for (;;) {
+        size_t got;
+        if (len + 1 >= cap) {
+            size_t ncap = cap ? cap * 2 : 65536;
+            unsigned char *nb;
+            if (cap > max_bytes + 1) {
+                free(buf);
+                fclose(f);
+                return sm_error_set(err, SM_ERR_RANGE, "%s: file larger than %zu bytes", path,
+                                    max_bytes);
+            }
+            nb = realloc(buf, ncap + 1);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
+            }
+            buf = nb;
+            cap = ncap;
+        }
+        got = fread(buf + len, 1, cap - len, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        free(buf);
+        fclose(f);
+        return sm_error_set(err, SM_ERR_IO, "%s: read error", path);
+    }
+    fclose(f);
+    if (len > max_bytes) {
+        free(buf);
+        return sm_error_set(err, SM_ERR_RANGE, "%s: file larger than %zu bytes", path, max_bytes);
+    }
+    buf[len] = 0;
+    *data = buf;
+    *n = len;
+    return 0;
+}
+
+int sm_mkdir_p(const char *path, sm_error *err)
+{
+    char *p, *s;
+    struct stat st;
+    if (!path || !*path) return sm_error_set(err, SM_ERR_ARG, "empty folder name");
+    s = strdup(path);
+    if (!s) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    for (p = s + 1; ; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(s, 0777) != 0 && errno != EEXIST) {
+                int e = errno;
+                sm_error_set(err, SM_ERR_IO, "%s: cannot create folder: %s", s, strerror(e));
+                free(s);
+                return SM_ERR_IO;
+            }
+            *p = c;
+            if (!c) break;
+        }
+    }
+    free(s);
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return sm_error_set(err, SM_ERR_IO, "%s: not a folder", path);
+    return 0;
+}
+
+char *sm_path_join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), b = strlen(name);
+    char *s;
+    if (a && dir[a - 1] == '/') a--;
+    s = malloc(a + b + 2);
+    if (!s) return NULL;
+    memcpy(s, dir, a);
+    s[a] = '/';
+    memcpy(s + a + 1, name, b + 1);
+    if (!a) memmove(s, s + 1, b + 1); /* empty dir: just the name */
+    return s;
+}

@@ -1,0 +1,40 @@
+/* core/fileio.h: files written all-or-nothing, and small file helpers.
+ *
+ * Every output soundmatch makes is written to "PATH.tmp.XXXXXX" in the same folder and renamed
+ * over PATH only when complete, so an error or a crash never leaves a half-written file. */
+#ifndef SM_FILEIO_H
+#define SM_FILEIO_H
+
+#include <stdio.h>
+#include "core/error.h"
+
+typedef struct {
+    FILE *f;          /* write through this stream */
+    char *tmp_path;   /* owned */
+    char *final_path; /* owned */
+} sm_outfile;
+
+/* Opens a temporary file beside path. Returns 0, SM_ERR_IO (folder missing, not writable) or
+ * SM_ERR_NOMEM; on failure *of is zeroed. */
+int sm_outfile_open(sm_outfile *of, const char *path, sm_error *err);
+/* Flushes, closes and renames over the final path. On any failure removes the temporary
+ * file and returns SM_ERR_IO. Always releases of's resources. */
+int sm_outfile_commit(sm_outfile *of, sm_error *err);
+/* Closes and removes the temporary file. Harmless on a zeroed or already finished sm_outfile. */
+void sm_outfile_abort(sm_outfile *of);
+
+/* Writes n bytes to path all-or-nothing. Returns 0 or SM_ERR_IO. */
+int sm_write_file(const char *path, const void *data, size_t n, sm_error *err);
+
+/* Reads a whole file into a new buffer (NUL-terminated for convenience; *n excludes the NUL).
+ * max_bytes caps the size (0: 1 GiB). The caller frees *data. Returns 0, SM_ERR_IO,
+ * SM_ERR_RANGE (too large) or SM_ERR_NOMEM. */
+int sm_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *n, sm_error *err);
+
+/* Creates a folder and its parents (like mkdir -p). Returns 0 or SM_ERR_IO. */
+int sm_mkdir_p(const char *path, sm_error *err);
+
+/* Joins folder and name with one '/'; returns a new string the caller frees, or NULL. */
+char *sm_path_join(const char *dir, const char *name);
+
+#endif

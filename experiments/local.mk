@@ -1,0 +1,19 @@
+# experiments/: objective, experiment files, runner, reports and the soundmatch program.
+noinst_LTLIBRARIES += experiments/libsm_experiments.la
+experiments_libsm_experiments_la_SOURCES = experiments/objective.c experiments/experiment.c \
+	experiments/runner.c experiments/report.c experiments/stats.c experiments/plot.c
+nobase_pkginclude_HEADERS += experiments/objective.h experiments/experiment.h \
+	experiments/report.h experiments/stats.h experiments/plot.h
+
+bin_PROGRAMS += soundmatch
+soundmatch_SOURCES = experiments/cli.c experiments/cli.h experiments/cli_audio.c \
+	experiments/cli_patch.c experiments/cli_match.c
+soundmatch_LDADD = libsoundmatch.la $(SM_DEP_LIBS)
+
+EXTRA_DIST += experiments/README.md
+check_PROGRAMS += tests/test_experiments tests/test_report tests/test_cli
+TESTS += tests/test_experiments tests/test_report tests/test_cli
+tests_test_experiments_LDADD = $(SM_ALL_LDADD)
+tests_test_report_LDADD = $(SM_ALL_LDADD)
+tests_test_cli_LDADD = $(SM_CORE_LDADD)
+tests_test_cli_DEPENDENCIES = soundmatch

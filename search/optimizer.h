@@ -1,0 +1,80 @@
+/* search/optimizer.h: the optimizer interface (ask/tell), in the spirit of GSL's minimizers.
+ *
+ * An optimizer sees only a parameter space: points are rows of s->n values in [0,1]. The caller
+ * owns the loop: it asks for a batch, scores it (in parallel), and tells the costs back. This
+ * gives every optimizer budgets, progress output and checkpoints for free.
+ *
+ * Contract:
+ * - ask returns k points, 1 <= k <= max_batch, or 0 when the optimizer has nothing left to try.
+ *   The batch an optimizer forms must not depend on max_batch beyond being cut into pieces,
+ *   so results do not depend on how the caller batches (nor on its thread count).
+ * - tell receives exactly the points of the latest ask, in order, with their costs, before the
+ *   next ask. Costs are finite (the evaluator replaces NaN with a worst cost).
+ * - Discrete parameters (INT, ENUM) are only ever asked at bin centres (see core/params.h). */
+#ifndef SM_OPTIMIZER_H
+#define SM_OPTIMIZER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/error.h"
+#include "core/params.h"
+
+/* One optimizer-specific setting, as read from an experiment file. */
+typedef struct {
+    const char *key;
+    const char *value;
+    int line;          /* line in `source` (0 if not from a file) */
+} sm_opt_setting;
+
+typedef struct {
+    size_t budget;             /* evaluations allowed in all (>= 1) */
+    const double *x0;          /* optional start point (s->n values in [0,1]) or NULL */
+    const sm_opt_setting *settings;
+    size_t n_settings;
+    const char *source;        /* where the settings came from, for messages ("exp.ini") */
+    const void *aux;           /* optimizer-specific input; pcakm: const sm_pcakm_input * */
+} sm_opt_config;
+
+typedef struct sm_optimizer_type {
+    const char *name;          /* "gd", "ga", "pcakm", "random", "hill", "cmaes" */
+    const char *description;   /* one line */
+    const char *const *keys;   /* accepted setting keys, NULL-terminated */
+    const char *const *key_help; /* one line per key: "popsize: individuals per generation (50)" */
+    /* State for one run. An unknown key or a bad value is NULL with err naming
+     * source:line, key and the problem. */
+    void *(*alloc)(const sm_param_space *s, const sm_opt_config *cfg, uint64_t seed,
+                   sm_error *err);
+    size_t (*ask)(void *st, double *x, size_t max_batch);
+    void (*tell)(void *st, const double *x, const double *cost, size_t k);
+    int (*converged)(const void *st);   /* 1: asking more is pointless */
+    void (*free)(void *st);
+} sm_optimizer_type;
+
+const sm_optimizer_type *sm_optimizer_find(const char *name);
+size_t sm_optimizer_count(void);
+const sm_optimizer_type *sm_optimizer_at(size_t i);
+
+/* Helpers for optimizer implementations: look up a setting and parse it, with messages that
+ * name cfg->source and the line. An absent key gives def. Unknown keys are found by
+ * sm_opt_check_keys. */
+int sm_opt_get_double(const sm_opt_config *cfg, const char *key, double def, double lo,
+                      double hi, double *out, sm_error *err);
+int sm_opt_get_long(const sm_opt_config *cfg, const char *key, long def, long lo, long hi,
+                    long *out, sm_error *err);
+const char *sm_opt_get_string(const sm_opt_config *cfg, const char *key, const char *def);
+int sm_opt_check_keys(const sm_opt_config *cfg, const char *const *keys, const char *optname,
+                      sm_error *err);
+
+/* The generic driver: runs optimizer T on an objective until the budget is spent or T has
+ * converged. score(ctx, x, k, d, cost) scores k points. best_x (s->n values) and *best_cost
+ * receive the best point seen. Returns evaluations used, or a negative sm_err. */
+typedef int (*sm_batch_fn)(void *ctx, const double *x, size_t k, size_t d, double *cost);
+long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_opt_config *cfg,
+                 uint64_t seed, size_t max_batch, sm_batch_fn score, void *ctx,
+                 double *best_x, double *best_cost, sm_error *err);
+
+#define SM_OPTIMIZER(name) extern const sm_optimizer_type sm_optimizer_##name;
+#include "search/optimizers.def"
+#undef SM_OPTIMIZER
+
+#endif

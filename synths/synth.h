@@ -1,0 +1,62 @@
+/* synths/synth.h: the synthesizer interface. One backend = one const sm_synth_type.
+ *
+ * A backend describes its parameters (sm_param_space) and renders a note from native values.
+ * It never sees an optimizer. The registry (synths/synths.def) lists every backend, so config
+ * files find them by name and the conformance tests loop over all of them. */
+#ifndef SM_SYNTH_H
+#define SM_SYNTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/error.h"
+#include "core/params.h"
+
+typedef struct {
+    double note;       /* MIDI note number, fractional allowed (60 = middle C, 261.63 Hz) */
+    double velocity;   /* 1..127 */
+    double gate_s;     /* seconds the key is held; envelopes release after it */
+    double length_s;   /* seconds rendered in all (the caller's n is authoritative) */
+    uint64_t seed;     /* noise and random modulation: the same seed gives the same output */
+} sm_note;
+
+/* The default note: 60, velocity 100, gate 1 s, length 1.5 s, seed 1. */
+sm_note sm_note_default(void);
+
+typedef struct sm_synth_type {
+    const char *name;          /* "fm6", "drum", "neuron" */
+    const char *description;   /* one line */
+    const sm_param_space *space;
+    /* Per-thread state and tables for one sample rate. NULL with err set on failure. */
+    void *(*alloc)(double sample_rate, sm_error *err);
+    /* Renders n samples of one note into out, roughly within [-1, 1], always finite. Native
+     * values are clamped to their ranges. Allocates nothing. Returns 0 or an sm_err code. */
+    int (*render)(void *st, const double *native, const sm_note *note, float *out, size_t n);
+    void (*free)(void *st);
+
+    /* Patch files (NULL where the synth has none). */
+    const char *patch_ext;     /* ".syx", ".mtpreset" */
+    /* Loads one patch. spec is "FILE", "FILE:N" (1-based) or "FILE:NAME". name receives the
+     * patch name (name_len bytes, may be NULL). Returns 0 or an sm_err with err set. */
+    int (*patch_load)(const char *spec, double *native, char *name, size_t name_len,
+                      sm_error *err);
+    /* Writes one patch all-or-nothing. Returns 0 or an sm_err with err set. */
+    int (*patch_save)(const char *path, const double *native, const char *name,
+                      sm_error *err);
+} sm_synth_type;
+
+/* The backend called name, or NULL. */
+const sm_synth_type *sm_synth_find(const char *name);
+size_t sm_synth_count(void);
+const sm_synth_type *sm_synth_at(size_t i);
+
+/* Renders one note of synth at sample_rate into a new buffer of round(length_s*rate) samples
+ * (a convenience for the CLI and tests; makes and frees its own state). Returns 0 or an sm_err
+ * with err set; *out is owned by the caller (free()). */
+int sm_synth_render_note(const sm_synth_type *synth, double sample_rate, const double *native,
+                         const sm_note *note, float **out, size_t *n, sm_error *err);
+
+#define SM_SYNTH(name) extern const sm_synth_type sm_synth_##name;
+#include "synths/synths.def"
+#undef SM_SYNTH
+
+#endif

@@ -1,0 +1,195 @@
+/* tests/test_core_audio.c: audio reading (formats, mono mix-down, resampling, bad files) and
+ * all-or-nothing writing. */
+#include "tests/test_util.h"
+#include "core/audio.h"
+#include "core/fileio.h"
+
+#include <sndfile.h>
+
+static char *tmp_file(const char *name)
+{
+    static const char *dir;
+    if (!dir) dir = sm_test_tmpdir();
+    assert_non_null(dir);
+    return sm_path_join(dir, name);
+}
+
+/* Writes a multi-channel file of a given format with libsndfile directly. */
+static void write_raw(const char *path, int format, int channels, int rate, const float *x,
+                      size_t frames)
+{
+    SF_INFO si = {0};
+    SNDFILE *sf;
+    si.samplerate = rate;
+    si.channels = channels;
+    si.format = format;
+    sf = sf_open(path, SFM_WRITE, &si);
+    assert_non_null(sf);
+    if (frames) assert_int_equal(sf_writef_float(sf, x, (sf_count_t)frames), (sf_count_t)frames);
+    sf_close(sf);
+}
+
+static void test_wav_round_trip(void **state)
+{
+    float x[1000];
+    sm_audio a;
+    sm_audio_info info;
+    sm_error err = {0};
+    char *p16 = tmp_file("a16.wav"), *p24 = tmp_file("a24.wav"), *pf = tmp_file("af.wav");
+    size_t i;
+    (void)state;
+    for (i = 0; i < 1000; i++) x[i] = (float)(0.5 * sin(2 * M_PI * 440 * i / 8000.0));
+    assert_int_equal(sm_audio_write_wav(p16, x, 1000, 8000, SM_WAV_PCM16, &err), 0);
+    assert_int_equal(sm_audio_write_wav(p24, x, 1000, 8000, SM_WAV_PCM24, &err), 0);
+    assert_int_equal(sm_audio_write_wav(pf, x, 1000, 8000, SM_WAV_FLOAT, &err), 0);
+
+    assert_int_equal(sm_audio_read(p16, 0, &a, &info, &err), 0);
+    assert_int_equal(a.n, 1000);
+    assert_close(a.sample_rate, 8000, 0);
+    assert_int_equal(info.channels, 1);
+    assert_non_null(strstr(info.format, "WAV"));
+    for (i = 0; i < 1000; i++) assert_close(a.data[i], x[i], 1.0 / 32768 + 1e-7);
+    sm_audio_free(&a);
+
+    assert_int_equal(sm_audio_read(p24, 0, &a, NULL, &err), 0);
+    for (i = 0; i < 1000; i++) assert_close(a.data[i], x[i], 1.0 / 8388608 + 1e-7);
+    sm_audio_free(&a);
+
+    assert_int_equal(sm_audio_read(pf, 0, &a, NULL, &err), 0);
+    for (i = 0; i < 1000; i++) assert_close(a.data[i], x[i], 0);
+    sm_audio_free(&a);
+    free(p16);
+    free(p24);
+    free(pf);
+}
+
+static void test_stereo_96k_flac_mixed_and_resampled(void **state)
+{
+    const size_t frames = 96000 / 2; /* 0.5 s */
+    float *st = malloc(frames * 2 * sizeof *st);
+    char *path = tmp_file("st96.flac");
+    sm_audio a;
+    sm_audio_info info;
+    sm_error err = {0};
+    size_t i;
+    double peak;
+    (void)state;
+    /* left: 1 kHz sine at 0.8, right: its negative plus 0.2 DC-free 3 kHz; mean = 0.1*sin(3k) */
+    for (i = 0; i < frames; i++) {
+        double t = (double)i / 96000.0;
+        st[2 * i] = (float)(0.8 * sin(2 * M_PI * 1000 * t));
+        st[2 * i + 1] = (float)(-0.8 * sin(2 * M_PI * 1000 * t) + 0.2 * sin(2 * M_PI * 3000 * t));
+    }
+    write_raw(path, SF_FORMAT_FLAC | SF_FORMAT_PCM_24, 2, 96000, st, frames);
+    assert_int_equal(sm_audio_read(path, 44100, &a, &info, &err), 0);
+    assert_int_equal(info.channels, 2);
+    assert_close(info.sample_rate, 96000, 0);
+    assert_non_null(strstr(info.format, "FLAC"));
+    assert_close(a.sample_rate, 44100, 0);
+    /* 0.5 s at 44.1 kHz, within a few samples of the ideal length */
+    assert_close((double)a.n, 22050, 2);
+    /* the 1 kHz parts cancel; what is left is 0.1 * sin(3 kHz) */
+    peak = sm_audio_peak(a.data + 1000, a.n - 2000);
+    assert_close(peak, 0.1, 0.002);
+    assert_close(sm_audio_rms(a.data + 1000, a.n - 2000), 0.1 / sqrt(2), 0.002);
+    sm_audio_free(&a);
+    free(st);
+    free(path);
+}
+
+static void test_bad_files(void **state)
+{
+    sm_audio a;
+    sm_error err = {0};
+    char *empty = tmp_file("empty.wav"), *text = tmp_file("text.wav"), *zero = tmp_file("zero.wav");
+    FILE *f;
+    (void)state;
+    /* missing */
+    assert_int_equal(sm_audio_read("/nonexistent/x.wav", 0, &a, NULL, &err), SM_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.wav"));
+    assert_null(a.data);
+    /* empty */
+    f = fopen(empty, "wb");
+    fclose(f);
+    assert_int_equal(sm_audio_read(empty, 0, &a, NULL, &err), SM_ERR_EMPTY);
+    assert_non_null(strstr(err.msg, "empty"));
+    /* text renamed .wav */
+    f = fopen(text, "wb");
+    fputs("this is not audio, just some text\n", f);
+    fclose(f);
+    assert_int_equal(sm_audio_read(text, 0, &a, NULL, &err), SM_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "text.wav"));
+    /* a valid WAV with zero samples */
+    write_raw(zero, SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 44100, NULL, 0);
+    assert_int_equal(sm_audio_read(zero, 0, &a, NULL, &err), SM_ERR_EMPTY);
+    assert_non_null(strstr(err.msg, "0 samples"));
+    free(empty);
+    free(text);
+    free(zero);
+}
+
+static void test_write_is_all_or_nothing(void **state)
+{
+    float x[4] = {0, 0.5f, NAN, 0};
+    sm_error err = {0};
+    char *p = tmp_file("nan.wav");
+    struct stat st;
+    (void)state;
+    assert_int_equal(sm_audio_write_wav(p, x, 4, 44100, SM_WAV_PCM16, &err), SM_ERR_NONFINITE);
+    assert_int_not_equal(stat(p, &st), 0);
+    assert_int_equal(sm_audio_write_wav("/nonexistent/dir/x.wav", x, 2, 44100, SM_WAV_PCM16, &err),
+                     SM_ERR_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/dir/x.wav"));
+    free(p);
+}
+
+static void test_silence_and_fit(void **state)
+{
+    float z[100] = {0};
+    sm_audio a;
+    sm_error err = {0};
+    char *p = tmp_file("silence.wav");
+    (void)state;
+    assert_int_equal(sm_audio_write_wav(p, z, 100, 22050, SM_WAV_PCM16, &err), 0);
+    assert_int_equal(sm_audio_read(p, 0, &a, NULL, &err), 0);
+    assert_close(sm_audio_peak(a.data, a.n), 0, 0);
+    assert_close(sm_audio_rms(a.data, a.n), 0, 0);
+    assert_int_equal(sm_audio_fit(&a, 150), 0);
+    assert_int_equal(a.n, 150);
+    assert_close(a.data[149], 0, 0);
+    assert_int_equal(sm_audio_fit(&a, 10), 0);
+    assert_int_equal(a.n, 10);
+    sm_audio_free(&a);
+    sm_audio_free(NULL);
+    free(p);
+}
+
+static void test_shared_reference_files(void **state)
+{
+    sm_audio a;
+    sm_audio_info info;
+    sm_error err = {0};
+    (void)state;
+    SM_TEST_NEED_SHARED();
+    assert_int_equal(sm_audio_read(sm_test_shared_path("reference/tone_22k.wav"), 0, &a, &info, &err), 0);
+    assert_close(a.sample_rate, 22050, 0);
+    assert_close((double)a.n, 22050, 0); /* 1 s */
+    sm_audio_free(&a);
+    /* resampled to 44.1 kHz it doubles in length */
+    assert_int_equal(sm_audio_read(sm_test_shared_path("reference/tone_22k.wav"), 44100, &a, NULL, &err), 0);
+    assert_close((double)a.n, 44100, 2);
+    sm_audio_free(&a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_wav_round_trip),
+        cmocka_unit_test(test_stereo_96k_flac_mixed_and_resampled),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_write_is_all_or_nothing),
+        cmocka_unit_test(test_silence_and_fit),
+        cmocka_unit_test(test_shared_reference_files),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

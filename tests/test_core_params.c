@@ -1,0 +1,124 @@
+/* tests/test_core_params.c: parameter coding round trips, checks, parsing and frozen views. */
+#include "tests/test_util.h"
+#include "core/params.h"
+
+static const char *const waves[] = {"sine", "triangle", "saw"};
+static const sm_param P[] = {
+    {"freq", "Hz", SM_PARAM_REAL, 20, 20000, 440, 1, NULL},
+    {"gain", "dB", SM_PARAM_REAL, -60, 6, 0, 0, NULL},
+    {"coarse", "", SM_PARAM_INT, 0, 31, 1, 0, NULL},
+    {"wave", "", SM_PARAM_ENUM, 0, 2, 0, 0, waves},
+    {"op1_level", "", SM_PARAM_INT, 0, 99, 99, 0, NULL},
+    {"op2_level", "", SM_PARAM_INT, 0, 99, 0, 0, NULL},
+};
+static const sm_param_space S = {6, P};
+
+static void test_decode_known_values(void **state)
+{
+    (void)state;
+    assert_close(sm_param_decode1(&P[0], 0), 20, 1e-9);
+    assert_close(sm_param_decode1(&P[0], 1), 20000, 1e-6);
+    assert_close(sm_param_decode1(&P[0], 0.5), sqrt(20.0 * 20000.0), 1e-6); /* geometric mean */
+    assert_close(sm_param_decode1(&P[1], 0.5), -27, 1e-12);
+    assert_close(sm_param_decode1(&P[2], 0), 0, 0);
+    assert_close(sm_param_decode1(&P[2], 1), 31, 0);
+    assert_close(sm_param_decode1(&P[2], 0.999999), 31, 0);
+    assert_close(sm_param_decode1(&P[3], 0.34), 1, 0);   /* three equal bins */
+    assert_close(sm_param_decode1(&P[0], NAN), 440, 0);  /* NaN gives the default */
+    assert_close(sm_param_decode1(&P[1], -3), -60, 0);   /* clamped */
+}
+
+static void test_round_trip_every_discrete_value(void **state)
+{
+    int v;
+    (void)state;
+    for (v = 0; v <= 31; v++) assert_close(sm_param_decode1(&P[2], sm_param_encode1(&P[2], v)), v, 0);
+    for (v = 0; v <= 99; v++) assert_close(sm_param_decode1(&P[4], sm_param_encode1(&P[4], v)), v, 0);
+    for (v = 0; v <= 2; v++) assert_close(sm_param_decode1(&P[3], sm_param_encode1(&P[3], v)), v, 0);
+}
+
+static void test_round_trip_reals(void **state)
+{
+    double native[6] = {1234.5, -12.25, 7, 2, 50, 3}, x[6], back[6];
+    int i;
+    (void)state;
+    sm_params_encode(&S, native, x);
+    for (i = 0; i < 6; i++) assert_true(x[i] >= 0 && x[i] <= 1);
+    sm_params_decode(&S, x, back);
+    for (i = 0; i < 6; i++) assert_close(back[i], native[i], 1e-9 * fabs(native[i]) + 1e-12);
+}
+
+static void test_check_clamp_parse(void **state)
+{
+    double v[6];
+    sm_error err = {0};
+    double out;
+    (void)state;
+    sm_params_defaults(&S, v);
+    assert_int_equal(sm_params_check(&S, v, &err), 0);
+    v[1] = NAN;
+    assert_int_equal(sm_params_check(&S, v, &err), SM_ERR_NONFINITE);
+    assert_non_null(strstr(err.msg, "gain"));
+    v[1] = 0;
+    v[2] = 2.5;
+    assert_int_equal(sm_params_check(&S, v, &err), SM_ERR_RANGE);
+    v[2] = 40;
+    assert_int_equal(sm_params_check(&S, v, &err), SM_ERR_RANGE);
+    assert_non_null(strstr(err.msg, "coarse"));
+    v[1] = NAN;
+    assert_int_equal(sm_params_clamp(&S, v), 2);
+    assert_close(v[1], 0, 0);
+    assert_close(v[2], 31, 0);
+    assert_int_equal(sm_param_parse(&P[3], "SAW", &out, &err), 0);
+    assert_close(out, 2, 0);
+    assert_int_equal(sm_param_parse(&P[3], "square", &out, &err), SM_ERR_FORMAT);
+    assert_non_null(strstr(err.msg, "sine, triangle, saw"));
+    assert_int_equal(sm_param_parse(&P[0], "880", &out, &err), 0);
+    assert_close(out, 880, 0);
+    assert_int_equal(sm_param_parse(&P[0], "5", &out, &err), SM_ERR_RANGE);
+    assert_int_equal(sm_param_parse(&P[0], "nan", &out, &err), SM_ERR_NONFINITE);
+    assert_int_equal(sm_params_find(&S, "wave"), 3);
+    assert_int_equal(sm_params_find(&S, "nope"), -1);
+}
+
+static void test_view_freeze_and_expand(void **state)
+{
+    sm_param_view *v = sm_param_view_alloc(&S);
+    sm_error err = {0};
+    double x[6], full[6], back[6];
+    (void)state;
+    assert_non_null(v);
+    assert_int_equal(v->space.n, 6);
+    /* freeze everything, then free only the operator levels */
+    assert_int_equal(sm_param_view_freeze(v, "*", NAN, &err), 6);
+    assert_int_equal(v->space.n, 0);
+    assert_int_equal(sm_param_view_thaw(v, "op[12]_*"), 2);
+    assert_int_equal(v->space.n, 2);
+    assert_string_equal(v->space.p[0].name, "op1_level");
+    assert_int_equal(sm_param_view_freeze(v, "wave", 2, &err), 1);
+    assert_int_equal(sm_param_view_freeze(v, "coarse", 99, &err), SM_ERR_RANGE);
+    x[0] = sm_param_encode1(&P[4], 10);
+    x[1] = sm_param_encode1(&P[5], 20);
+    sm_param_view_expand(v, x, full);
+    assert_close(full[0], 440, 0);
+    assert_close(full[3], 2, 0);
+    assert_close(full[4], 10, 0);
+    assert_close(full[5], 20, 0);
+    sm_param_view_project(v, full, back);
+    assert_close(back[0], x[0], 1e-12);
+    assert_close(back[1], x[1], 1e-12);
+    sm_param_view_free(v);
+    sm_param_view_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_decode_known_values),
+        cmocka_unit_test(test_round_trip_every_discrete_value),
+        cmocka_unit_test(test_round_trip_reals),
+        cmocka_unit_test(test_check_clamp_parse),
+        cmocka_unit_test(test_view_freeze_and_expand),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,117 @@
+/* tests/test_util.h: helpers shared by the cmocka test programs.
+ *
+ * - assert_close(a, b, tol): doubles agree within an absolute tolerance (cmocka 1.1.5 has no
+ *   double comparison; its assert_float_equal casts to float).
+ * - sm_test_shared(): the folder ../shared/data (from $SM_SHARED_DATA, set by make check), or
+ *   NULL; tests that need it call SM_TEST_NEED_SHARED() to skip with a clear message.
+ * - sm_test_tmpdir(): a fresh temporary folder for files a test writes. */
+#ifndef SM_TEST_UTIL_H
+#define SM_TEST_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <math.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#define assert_close(a, b, tol) sm_test_assert_close((double)(a), (double)(b), (double)(tol), \
+                                                     #a, #b, __FILE__, __LINE__)
+
+static inline void sm_test_assert_close(double a, double b, double tol, const char *ea,
+                                        const char *eb, const char *file, int line)
+{
+    if (!(fabs(a - b) <= tol)) {
+        print_error("%s = %.9g and %s = %.9g differ by %.3g, more than %.3g\n", ea, a, eb, b,
+                    fabs(a - b), tol);
+        _fail(file, line);
+    }
+}
+
+/* The shared data folder, or NULL if it is absent. */
+static inline const char *sm_test_shared(void)
+{
+    static char buf[4096];
+    const char *d = getenv("SM_SHARED_DATA");
+    struct stat st;
+    if (!d || !*d) d = "../shared/data";
+    if (stat(d, &st) != 0 || !S_ISDIR(st.st_mode)) return NULL;
+    if (snprintf(buf, sizeof buf, "%s", d) >= (int)sizeof buf) return NULL;
+    return buf;
+}
+
+/* path of a file in the shared data folder (static buffer, one at a time). */
+static inline const char *sm_test_shared_path(const char *rel)
+{
+    static char buf[4096];
+    const char *d = sm_test_shared();
+    if (!d) return NULL;
+    if (snprintf(buf, sizeof buf, "%s/%s", d, rel) >= (int)sizeof buf) return NULL;
+    return buf;
+}
+
+#define SM_TEST_NEED_SHARED()                                                                \
+    do {                                                                                     \
+        if (!sm_test_shared()) {                                                             \
+            print_message("SKIP: shared data folder ../shared/data is absent "               \
+                          "(set SM_SHARED_DATA)\n");                                         \
+            skip();                                                                          \
+        }                                                                                    \
+    } while (0)
+
+/* A fresh folder under $TMPDIR (or /tmp); returns a static path. */
+static inline const char *sm_test_tmpdir(void)
+{
+    static char buf[4096];
+    const char *t = getenv("TMPDIR");
+    if (snprintf(buf, sizeof buf, "%s/smtest.XXXXXX", (t && *t) ? t : "/tmp") >= (int)sizeof buf)
+        return NULL;
+    if (!mkdtemp(buf)) return NULL;
+    return buf;
+}
+
+/* Reads a CSV of doubles (rows of comma-separated numbers). Returns rows; *cols set from the
+ * first row; *out allocated (caller frees). Returns 0 on failure. */
+static inline size_t sm_test_read_csv(const char *path, double **out, size_t *cols)
+{
+    FILE *f = fopen(path, "r");
+    char line[65536];
+    size_t rows = 0, cap = 0, c0 = 0;
+    double *v = NULL;
+    if (!f) return 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t c = 0;
+        char *p = line, *end;
+        if (line[0] == '#' || line[0] == '\n') continue;
+        for (;;) {
+            double x = strtod(p, &end);
+            if (end == p) break;
+            if (rows * (c0 ? c0 : 1024) + c >= cap) {
+                cap = cap ? cap * 2 : 4096;
+                v = realloc(v, cap * sizeof *v);
+            }
+            v[rows * (c0 ? c0 : 1024) + c] = x;
+            c++;
+            p = end;
+            while (*p == ',' || *p == ' ') p++;
+        }
+        if (c == 0) continue;
+        if (!c0) {
+            c0 = c;
+        } else if (c != c0) {
+            break;
+        }
+        rows++;
+    }
+    fclose(f);
+    *out = v;
+    *cols = c0;
+    return rows;
+}
+
+#endif
