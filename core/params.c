@@ -209,6 +209,16 @@ int sm_param_view_freeze(sm_param_view *v, const char *pattern, double value, sm
     return matched;
 }
 
+sm_param_view *sm_param_view_copy(const sm_param_view *v)
+{
+    sm_param_view *c = sm_param_view_alloc(v->full);
+    if (!c) return NULL;
+    memcpy(c->base, v->base, v->full->n * sizeof *c->base);
+    memcpy(c->frozen, v->frozen, v->full->n);
+    view_rebuild(c);
+    return c;
+}
+
 int sm_param_view_thaw(sm_param_view *v, const char *pattern)
 {
     size_t i;

@@ -67,6 +67,8 @@ sm_param_view *sm_param_view_alloc(const sm_param_space *full);
  * at its current base value (value NaN) or at value. Returns the number matched (0 is not an
  * error), or SM_ERR_RANGE / SM_ERR_NONFINITE for a bad value. */
 int sm_param_view_freeze(sm_param_view *v, const char *pattern, double value, sm_error *err);
+/* A copy of v (same base values and frozen set). NULL on out of memory. */
+sm_param_view *sm_param_view_copy(const sm_param_view *v);
 /* Unfreezes every parameter matching pattern. Returns the number matched. */
 int sm_param_view_thaw(sm_param_view *v, const char *pattern);
 /* Sets the base (native) values of the whole space, e.g. from a loaded patch. */

@@ -2,7 +2,7 @@
 noinst_LTLIBRARIES += experiments/libsm_experiments.la
 experiments_libsm_experiments_la_SOURCES = experiments/objective.c experiments/experiment.c \
 	experiments/runner.c experiments/report.c experiments/stats.c experiments/plot.c
-nobase_pkginclude_HEADERS += experiments/objective.h experiments/experiment.h \
+nobase_pkginclude_HEADERS += experiments/objective.h experiments/experiment.h experiments/runner.h \
 	experiments/report.h experiments/stats.h experiments/plot.h
 
 bin_PROGRAMS += soundmatch
@@ -17,3 +17,7 @@ tests_test_experiments_LDADD = $(SM_ALL_LDADD)
 tests_test_report_LDADD = $(SM_ALL_LDADD)
 tests_test_cli_LDADD = $(SM_CORE_LDADD)
 tests_test_cli_DEPENDENCIES = soundmatch
+
+noinst_PROGRAMS += bench/bench_eval
+SM_BENCHES += bench/bench_eval
+bench_bench_eval_LDADD = $(SM_ALL_LDADD)

@@ -24,28 +24,47 @@ typedef struct {
     int center;          /* 1 (default): pad n_fft/2 zeros on both sides */
 } sm_mfcc_config;
 
-/* librosa 0.11's defaults at the given rate. */
+/* librosa 0.11's defaults at the given rate (n_mfcc 20, n_fft 2048, hop 512, n_mels 128,
+ * fmin 0, fmax 0 meaning sr/2, Slaney, top_db 80, center 1). Cannot fail. */
 sm_mfcc_config sm_mfcc_config_default(double sample_rate);
-/* NULL-free check of every field; SM_ERR_CONFIG with a sentence naming the field. */
+/* Checks every field. Returns 0, SM_ERR_ARG (c is NULL) or SM_ERR_CONFIG with a sentence in
+ * err naming the field (sample rate not positive, n_fft < 2, hop < 1, n_mfcc not in
+ * 1..n_mels, fmin >= fmax, fmax above Nyquist, htk or center not 0/1, NaN values). */
 int sm_mfcc_config_check(const sm_mfcc_config *c, sm_error *err);
-/* Frames produced for n samples (center: 1 + n/hop). */
+/* Frames produced for n samples (center: 1 + n/hop; otherwise 1 + (n - n_fft)/hop, or 0 if
+ * n < n_fft). 0 for a NULL c. */
 size_t sm_mfcc_n_frames(const sm_mfcc_config *c, size_t n_samples);
 
 typedef struct sm_mfcc sm_mfcc;
-/* A plan for inputs of up to max_samples samples. NULL with err set on failure. */
+/* A plan for inputs of up to max_samples samples: an FFTW plan (made under the planner lock,
+ * so threads may call this concurrently), the filterbank and DCT tables and a scratch matrix
+ * of max frames x n_mels. The caller owns it (sm_mfcc_free); it keeps a copy of c. Returns
+ * NULL with err set: SM_ERR_CONFIG (bad c), SM_ERR_ARG (max_samples 0 or shorter than one
+ * frame), SM_ERR_RANGE (too long), SM_ERR_NOMEM; nothing is leaked. */
 sm_mfcc *sm_mfcc_alloc(const sm_mfcc_config *c, size_t max_samples, sm_error *err);
-/* MFCCs of x (n <= max_samples) into out, row-major frames x n_mfcc; *n_frames receives the
- * frame count. Returns 0, SM_ERR_ARG (n too large or 0). Allocates nothing. */
+/* MFCCs of x (n <= max_samples) into out (caller's, sm_mfcc_n_frames(c, n) x n_mfcc
+ * doubles, row-major frames x coefficients, c0 first); *n_frames (may be NULL) receives the
+ * frame count, 0 on failure. Returns 0, SM_ERR_ARG (NULL m, x or out; n 0 or above
+ * max_samples; shorter than one frame without centring) or SM_ERR_NONFINITE (x holds a NaN
+ * or Inf; out is then unspecified). Allocates nothing; m's scratch is overwritten, so one m
+ * serves one thread at a time. */
 int sm_mfcc_compute(sm_mfcc *m, const float *x, size_t n, double *out, size_t *n_frames);
+/* m's settings (owned by m), or NULL for a NULL m. */
 const sm_mfcc_config *sm_mfcc_get_config(const sm_mfcc *m);
+/* Releases m and everything it owns. NULL is a no-op. */
 void sm_mfcc_free(sm_mfcc *m);
 
 /* Mean and standard deviation of each coefficient over frames: out[0..n_mfcc) means,
- * out[n_mfcc..2*n_mfcc) deviations. Used to summarise a sound in one vector. */
+ * out[n_mfcc..2*n_mfcc) deviations (population, divided by frames; all 0 for 0 frames).
+ * Used to summarise a sound in one vector. out is the caller's (2 * n_mfcc doubles); does
+ * nothing for a NULL out or n_mfcc < 1. Cannot fail. */
 void sm_mfcc_summary(const double *mfcc, size_t frames, int n_mfcc, double *out);
 
 /* The MFCC distance between two matrices (frames x n_mfcc) of possibly different lengths.
- * Defined and documented in features/cost.c. Zero for identical input, symmetric. */
+ * Defined and documented in features/cost.c: the weighted mean |difference| over frames
+ * aligned by index (c0 weighted 0.1, c1.. weighted 1), each frame present in one matrix only
+ * costing 100, averaged over the longer matrix. Zero for identical input, symmetric, 0 for
+ * two empty matrices; NaN for n_mfcc < 1, a NULL matrix with frames, or NaN input. */
 double sm_mfcc_distance(const double *a, size_t frames_a, const double *b, size_t frames_b,
                         int n_mfcc);
 
@@ -57,25 +76,44 @@ typedef struct {
     double fmin_hz, fmax_hz;  /* pitch search range (default 40 Hz to 2000 Hz) */
     double yin_threshold;     /* default 0.1 */
 } sm_descr_config;
+/* The defaults above at the given rate. Cannot fail. */
 sm_descr_config sm_descr_config_default(double sample_rate);
 
-/* Per-frame descriptors, frames centred as for MFCC. */
+/* Per-frame descriptors, frames centred as for MFCC (definitions in features/descriptors.c).
+ * The arrays are owned by the struct: make them with sm_descr_alloc, free with
+ * sm_descr_free. */
 typedef struct {
     size_t n_frames;
     double *rms;         /* linear RMS per frame */
     double *centroid_hz; /* spectral centroid; 0 for a silent frame */
-    double *flatness;    /* spectral flatness (geometric / arithmetic mean of power), 0..1 */
+    double *flatness;    /* spectral flatness (geometric / arithmetic mean of power), 0..1;
+                            white noise ~0.56, a pure tone ~0, a silent frame 1 */
     double *pitch_hz;    /* YIN estimate; 0 where unvoiced */
+    size_t capacity;     /* frames the arrays hold (set by sm_descr_alloc) */
 } sm_descr;
+/* Returns 0, SM_ERR_ARG (c is NULL) or SM_ERR_CONFIG with a sentence in err naming the field
+ * (sample rate, n_fft, hop, fmin_hz > 0, fmin_hz < fmax_hz <= sr/2, threshold in (0, 1)). */
+int sm_descr_config_check(const sm_descr_config *c, sm_error *err);
+/* Frames for n samples: 1 + n/hop (centred, as for MFCC); 0 for a NULL c. */
+size_t sm_descr_n_frames(const sm_descr_config *c, size_t n_samples);
 
 typedef struct sm_descr_plan sm_descr_plan;
+/* FFTW plans (made under the planner lock) and scratch for inputs of up to max_samples
+ * samples. The caller owns it (sm_descr_plan_free). Returns NULL with err set: SM_ERR_CONFIG,
+ * SM_ERR_ARG (max_samples 0), SM_ERR_NOMEM; nothing is leaked. */
 sm_descr_plan *sm_descr_plan_alloc(const sm_descr_config *c, size_t max_samples, sm_error *err);
-/* Computes every descriptor of x into d, whose arrays must hold sm_mfcc-style frame counts
- * (allocate them with sm_descr_alloc). Allocates nothing. */
+/* Computes every descriptor of x (n <= max_samples) into d, whose arrays must hold
+ * sm_descr_n_frames(c, n) frames (d->capacity, from sm_descr_alloc); sets d->n_frames.
+ * Returns 0, SM_ERR_ARG (NULL p, x or d; n 0 or too long; d too small) or SM_ERR_NONFINITE
+ * (x holds a NaN or Inf). Allocates nothing; one plan serves one thread at a time. */
 int sm_descr_compute(sm_descr_plan *p, const float *x, size_t n, sm_descr *d);
+/* Releases p and its plans. NULL is a no-op. */
 void sm_descr_plan_free(sm_descr_plan *p);
-/* Arrays for up to max_frames frames; free with sm_descr_free. */
+/* Zeroes d and gives it arrays for up to max_frames frames (d->capacity = max_frames,
+ * d->n_frames = 0); free with sm_descr_free. Returns 0, SM_ERR_ARG (NULL d or max_frames 0)
+ * or SM_ERR_NOMEM; on failure d is left zeroed. */
 int sm_descr_alloc(sm_descr *d, size_t max_frames);
+/* Frees d's arrays and zeroes d (so a second call is harmless). NULL is a no-op. */
 void sm_descr_free(sm_descr *d);
 
 /* ---- Cost ---------------------------------------------------------------------------- */
@@ -88,22 +126,38 @@ typedef struct {
     double w_centroid;   /* mean |octave difference| of spectral centroids (default 0) */
     double w_pitch;      /* mean |semitone difference| of voiced pitch (default 0) */
 } sm_cost_config;
+/* MFCC defaults at the rate, w_mfcc 1 and every other weight 0. Cannot fail. */
 sm_cost_config sm_cost_config_default(double sample_rate);
+/* Returns 0, SM_ERR_ARG (c is NULL) or SM_ERR_CONFIG with a sentence in err: a bad MFCC
+ * field, a weight that is negative or not a number, or every weight 0. */
 int sm_cost_config_check(const sm_cost_config *c, sm_error *err);
 
 /* The target's features, computed once, shared read-only by every thread. */
 typedef struct sm_cost_target sm_cost_target;
+/* Computes the features of target x (n samples) that the weighted terms need; keeps a copy
+ * of c but not of x. The caller owns the result (sm_cost_target_free) and must keep it
+ * alive while any sm_cost made from it exists. Returns NULL with err set: SM_ERR_CONFIG
+ * (bad c), SM_ERR_EMPTY (x NULL or n 0), SM_ERR_NONFINITE (x holds a NaN or Inf),
+ * SM_ERR_ARG (too short for one frame without centring), SM_ERR_NOMEM; nothing is leaked. */
 sm_cost_target *sm_cost_target_alloc(const sm_cost_config *c, const float *x, size_t n,
                                      sm_error *err);
+/* The target's length in samples; 0 for NULL. */
 size_t sm_cost_target_samples(const sm_cost_target *t);
+/* Releases t. NULL is a no-op. */
 void sm_cost_target_free(sm_cost_target *t);
 
 /* Per-thread scratch for scoring candidates against one target. */
 typedef struct sm_cost sm_cost;
+/* FFTW plans (made under the planner lock, so threads may call this concurrently) and
+ * buffers for scoring against t, which it reads but does not own. The caller owns the result
+ * (sm_cost_free). Returns NULL with err set: SM_ERR_ARG (t NULL), SM_ERR_NOMEM. */
 sm_cost *sm_cost_alloc(const sm_cost_target *t, sm_error *err);
-/* The cost of candidate x (n samples, normally the target's length). Returns NaN if x holds a
- * NaN or Inf. Allocates nothing. */
+/* The cost (>= 0; 0 for the target itself) of candidate x, n samples, normally the
+ * target's length: a longer x is cut to it and a shorter one read as zero-padded. Terms and
+ * units are defined in features/cost.c. Returns NaN if x holds a NaN or Inf, or for a NULL c
+ * or x. Allocates nothing; one sm_cost serves one thread at a time. */
 double sm_cost_eval(sm_cost *c, const float *x, size_t n);
+/* Releases c (not its target). NULL is a no-op. */
 void sm_cost_free(sm_cost *c);
 
 #endif

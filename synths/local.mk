@@ -21,6 +21,7 @@ bench_bench_fm6_LDADD = $(SM_FM6_LDADD)
 # drum: Microtonic-style drum voice and .mtpreset files (owner: drum).
 synths_libsm_drum_la_SOURCES = synths/drum.c synths/mtpreset.c
 nobase_pkginclude_HEADERS += synths/drum.h synths/mtpreset.h
+EXTRA_DIST += synths/drum.md
 SM_DRUM_LDADD = synths/libsm_drum.la $(SM_FEATURES_LDADD)
 check_PROGRAMS += tests/test_synth_drum tests/test_synth_mtpreset
 TESTS += tests/test_synth_drum tests/test_synth_mtpreset
@@ -33,6 +34,7 @@ bench_bench_drum_LDADD = $(SM_DRUM_LDADD)
 # neuron: a network of artificial neurons as a voice (owner: neuron).
 synths_libsm_neuron_la_SOURCES = synths/neuron.c
 nobase_pkginclude_HEADERS += synths/neuron.h
+EXTRA_DIST += synths/neuron.md
 SM_NEURON_LDADD = synths/libsm_neuron.la $(SM_FEATURES_LDADD)
 check_PROGRAMS += tests/test_synth_neuron
 TESTS += tests/test_synth_neuron

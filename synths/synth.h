@@ -42,6 +42,10 @@ typedef struct sm_synth_type {
     /* Writes one patch all-or-nothing. Returns 0 or an sm_err with err set. */
     int (*patch_save)(const char *path, const double *native, const char *name,
                       sm_error *err);
+    /* Loads every patch of a file at once (a bank, a stream of voices): *native receives
+     * n x space->n values (the caller frees it). Optional; used to build datasets of
+     * human-made patches. Returns 0 or an sm_err with err set. */
+    int (*patch_load_all)(const char *path, double **native, size_t *n, sm_error *err);
 } sm_synth_type;
 
 /* The backend called name, or NULL. */

@@ -1,0 +1,97 @@
+/* experiments/cli.c: the soundmatch program: subcommand dispatch, help and version. */
+#include "config.h"
+#include "experiments/cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const USAGE =
+    "usage: soundmatch COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "Find the parameters of a synthesizer that reproduce a target sound.\n"
+    "\n"
+    "Commands:\n"
+    "  run EXPERIMENT.ini     run an experiment: every target x optimizer x seed, then a report\n"
+    "  match TARGET.wav       match one recording with one synth and optimizer\n"
+    "  render                 render a note of a synth patch to a WAV file\n"
+    "  features FILE          print or write the MFCC matrix of an audio file\n"
+    "  info FILE              describe an audio file, a DX7 .syx bank or a .mtpreset file\n"
+    "  sysex                  extract single DX7 voices or gather them into a bank\n"
+    "  list                   list the synths, their parameters, and the optimizers\n"
+    "\n"
+    "Options:\n"
+    "  -h, --help             this help; 'soundmatch COMMAND --help' for a command's help\n"
+    "  --version              the version\n"
+    "\n"
+    "Exit status: 0 success, 1 bad input (the message names the file and the problem),\n"
+    "2 bad usage.\n";
+
+int sm_cli_fail(const char *cmd, const sm_error *err)
+{
+    fprintf(stderr, "soundmatch %s: %s\n", cmd, sm_error_text(err));
+    return SM_EXIT_INPUT;
+}
+
+int sm_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "soundmatch %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nsee 'soundmatch %s --help'\n", cmd);
+    return SM_EXIT_USAGE;
+}
+
+int sm_cli_number(const char *cmd, const char *opt, const char *text, double lo, double hi,
+                  double *out)
+{
+    char *end;
+    double v;
+    if (!text) return sm_cli_usage(cmd, "%s needs a value", opt);
+    v = strtod(text, &end);
+    if (end == text || *end || !(v >= lo && v <= hi))
+        return sm_cli_usage(cmd, "%s: '%s' must be a number from %g to %g", opt, text, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int sm_cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+int sm_cli_tty(void)
+{
+    return isatty(STDERR_FILENO);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } cmds[] = {{"features", sm_cmd_features}, {"info", sm_cmd_info},
+                {"render", sm_cmd_render},     {"sysex", sm_cmd_sysex},
+                {"match", sm_cmd_match},       {"run", sm_cmd_run},
+                {"list", sm_cmd_list}};
+    size_t i;
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return SM_EXIT_USAGE;
+    }
+    if (sm_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, stdout);
+        return SM_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("soundmatch %s\n", PACKAGE_VERSION);
+        return SM_EXIT_OK;
+    }
+    for (i = 0; i < sizeof cmds / sizeof *cmds; i++)
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "soundmatch: unknown command '%s'\n\n%s", argv[1], USAGE);
+    return SM_EXIT_USAGE;
+}

@@ -1,0 +1,35 @@
+/* experiments/cli.h: pieces shared by the soundmatch program's subcommands.
+ * Only the program prints and exits; the library never does. Exit codes: 0 success,
+ * 1 bad input (a message names the file and the problem), 2 bad usage. */
+#ifndef SM_CLI_H
+#define SM_CLI_H
+
+#include <stdio.h>
+#include "core/error.h"
+
+enum { SM_EXIT_OK = 0, SM_EXIT_INPUT = 1, SM_EXIT_USAGE = 2 };
+
+/* Prints "soundmatch CMD: MESSAGE" on stderr and returns the exit code for it. */
+int sm_cli_fail(const char *cmd, const sm_error *err);
+/* Prints a usage error ("soundmatch CMD: MSG; see soundmatch CMD --help") and returns 2. */
+int sm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Parses a number option; on failure prints a usage error. Returns 0 or 2. */
+int sm_cli_number(const char *cmd, const char *opt, const char *text, double lo, double hi,
+                  double *out);
+/* 1 if argv[i] is -h or --help. */
+int sm_cli_is_help(const char *arg);
+/* 1 when stderr is a terminal (progress lines are shown only then). */
+int sm_cli_tty(void);
+
+int sm_cmd_features(int argc, char **argv);
+int sm_cmd_info(int argc, char **argv);
+int sm_cmd_render(int argc, char **argv);
+int sm_cmd_sysex(int argc, char **argv);
+int sm_cmd_match(int argc, char **argv);
+int sm_cmd_run(int argc, char **argv);
+int sm_cmd_list(int argc, char **argv);
+
+/* info for patch files (.syx, .mtpreset): returns -1 if path is not one. */
+int sm_cli_patch_info(const char *path);
+
+#endif

@@ -1,0 +1,326 @@
+/* experiments/cli_match.c: `soundmatch run` (an experiment file) and `soundmatch match`
+ * (one target, built as an experiment in memory). */
+#include "experiments/cli.h"
+#include "core/fileio.h"
+#include "experiments/experiment.h"
+#include "experiments/runner.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop_flag = 1;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+typedef struct {
+    int tty, quiet;
+    double last;
+    size_t last_run;
+} progress_state;
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* A progress line on stderr, redrawn at most 5 times a second, only on a terminal. */
+static void show_progress(void *ctx, const sm_progress *p)
+{
+    progress_state *ps = ctx;
+    double t = mono_s();
+    if (!ps->tty || ps->quiet) return;
+    if (p->run == ps->last_run && p->evals < p->budget && t - ps->last < 0.2) return;
+    ps->last = t;
+    ps->last_run = p->run;
+    fprintf(stderr, "\r\033[K[%zu/%zu] %s  %s  seed %" PRIu64 ": %s%zu/%zu evals, best %.4g",
+            p->run, p->n_runs, p->target, p->optimizer, p->seed, p->skipped ? "done earlier, " : "",
+            p->evals, p->budget, p->best);
+    fflush(stderr);
+}
+
+static void end_progress(progress_state *ps)
+{
+    if (ps->tty && !ps->quiet && ps->last_run) fputs("\r\033[K", stderr);
+}
+
+static const char *const RUN_HELP =
+    "usage: soundmatch run EXPERIMENT.ini [OPTIONS]\n"
+    "\n"
+    "Run every (target, optimizer, seed) of an experiment file, then write results.csv and\n"
+    "the report index.html into the output folder. Finished runs are checkpointed: after an\n"
+    "interruption (Ctrl-C), the same command resumes where it stopped. The format of\n"
+    "experiment files is described in experiments/README.md.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR   output folder (default: [report] dir, else report/NAME)\n"
+    "  --threads N        evaluation threads (default: [run] threads, else all cores);\n"
+    "                     results do not depend on it\n"
+    "  --fresh            discard earlier results in the output folder\n"
+    "  --no-report        write results.csv but not index.html\n"
+    "  --check            load and check the experiment file, then stop\n"
+    "  -q, --quiet        no progress line\n";
+
+int sm_cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, 0, 'o'}, {"threads", required_argument, 0, 't'},
+        {"fresh", no_argument, 0, 'f'},        {"no-report", no_argument, 0, 'n'},
+        {"check", no_argument, 0, 'c'},        {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},         {0, 0, 0, 0}};
+    sm_run_options o;
+    progress_state ps;
+    sm_experiment *e;
+    sm_error err = {0};
+    double v;
+    int c, rc, check = 0;
+    memset(&o, 0, sizeof o);
+    memset(&ps, 0, sizeof ps);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(RUN_HELP, stdout); return SM_EXIT_OK;
+        case 'o': o.out_dir = optarg; break;
+        case 't': if ((rc = sm_cli_number("run", "--threads", optarg, 1, 256, &v))) return rc; o.threads = (int)v; break;
+        case 'f': o.fresh = 1; break;
+        case 'n': o.no_report = 1; break;
+        case 'c': check = 1; break;
+        case 'q': ps.quiet = 1; break;
+        default: return sm_cli_usage("run", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return sm_cli_usage("run", optind >= argc ? "no experiment file given" : "give one experiment file");
+    e = sm_experiment_load(argv[optind], &err);
+    if (!e) return sm_cli_fail("run", &err);
+    if (check) {
+        printf("%s: %zu targets x %zu optimizers x %zu seeds = %zu runs of %zu evaluations; "
+               "%s with %zu free parameters\n",
+               argv[optind], e->n_targets, e->n_opt, e->n_seeds,
+               e->n_targets * e->n_opt * e->n_seeds, e->budget, e->synth->name, e->view->space.n);
+        sm_experiment_free(e);
+        return SM_EXIT_OK;
+    }
+    ps.tty = sm_cli_tty();
+    o.progress = show_progress;
+    o.progress_ctx = &ps;
+    o.stop = &stop_flag;
+    install_signals();
+    rc = sm_experiment_run(e, &o, &err);
+    end_progress(&ps);
+    if (rc == SM_ERR_INTERRUPTED) {
+        fprintf(stderr, "soundmatch run: interrupted; finished runs are kept in %s. Run the same "
+                        "command again to resume.\n", o.out_dir ? o.out_dir : e->report_dir);
+        sm_experiment_free(e);
+        return SM_EXIT_INPUT;
+    }
+    if (rc) {
+        sm_experiment_free(e);
+        return sm_cli_fail("run", &err);
+    }
+    if (!ps.quiet)
+        fprintf(stderr, "soundmatch run: wrote %s/results.csv%s\n", o.out_dir ? o.out_dir : e->report_dir,
+                o.no_report ? "" : " and index.html");
+    sm_experiment_free(e);
+    return SM_EXIT_OK;
+}
+
+static const char *const MATCH_HELP =
+    "usage: soundmatch match TARGET.wav [OPTIONS] -o DIR\n"
+    "\n"
+    "Match one recording: search the synth's parameters for the sound closest to TARGET\n"
+    "(any format libsndfile reads; mixed to mono and resampled as needed), then write into DIR:\n"
+    "  best.wav     the best match, rendered\n"
+    "  best.syx     the best patch as a DX7 single-voice dump (fm6; .mtpreset for drum)\n"
+    "  trace.csv    the best cost after each improvement (evals,best_cost)\n"
+    "  index.html   a report with the spectrograms and players of target and match\n"
+    "\n"
+    "Options:\n"
+    "  --synth NAME       fm6 (default), drum or neuron\n"
+    "  --optimizer NAME   cmaes (default), ga, gd, hill, random or pcakm\n"
+    "  --budget N         evaluations (default 5000)\n"
+    "  --seed N           random seed (default 1)\n"
+    "  --threads N        evaluation threads (default: all cores)\n"
+    "  --note N           MIDI note of the target (default 60)\n"
+    "  --length S         seconds of the target to match (default 1.0)\n"
+    "  --gate S           seconds the key is held (default 0.75 x length)\n"
+    "  --sr HZ            sample rate to match at (default 44100)\n"
+    "  --patch SPEC       start from this patch (FILE:N); frozen parameters keep its values\n"
+    "  --free LIST        search only these parameters (globs: 'op1_*, op2_*'); default all\n"
+    "  --freeze LIST      keep these fixed ('algorithm=5, feedback')\n"
+    "  -o, --output DIR   output folder (required)\n"
+    "  -q, --quiet        no progress line\n";
+
+/* Copies one file all-or-nothing. */
+static int copy_file(const char *from, const char *to, sm_error *err)
+{
+    unsigned char *d;
+    size_t n;
+    int rc = sm_read_file(from, 0, &d, &n, err);
+    if (rc) return rc;
+    rc = sm_write_file(to, d, n, err);
+    free(d);
+    return rc;
+}
+
+int sm_cmd_match(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"synth", required_argument, 0, 'y'},   {"optimizer", required_argument, 0, 'O'},
+        {"budget", required_argument, 0, 'b'},  {"seed", required_argument, 0, 'e'},
+        {"threads", required_argument, 0, 't'}, {"note", required_argument, 0, 'n'},
+        {"length", required_argument, 0, 'l'},  {"gate", required_argument, 0, 'g'},
+        {"sr", required_argument, 0, 'r'},      {"patch", required_argument, 0, 'P'},
+        {"free", required_argument, 0, 'F'},    {"freeze", required_argument, 0, 'Z'},
+        {"output", required_argument, 0, 'o'},  {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
+    const char *synth = "fm6", *optname = "cmaes", *patch = NULL, *free_list = NULL,
+               *freeze = NULL, *out = NULL;
+    double budget = 5000, seed = 1, threads = 0, note = 60, length = 1.0, gate = -1, sr = 44100;
+    char *text = NULL, *abs_target = NULL, *abs_patch = NULL;
+    sm_experiment *e;
+    sm_run_options o;
+    progress_state ps;
+    sm_error err = {0};
+    int c, rc;
+    size_t len;
+    FILE *mem;
+    memset(&ps, 0, sizeof ps);
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "ho:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(MATCH_HELP, stdout); return SM_EXIT_OK;
+        case 'y': synth = optarg; break;
+        case 'O': optname = optarg; break;
+        case 'b': if ((rc = sm_cli_number("match", "--budget", optarg, 1, 1e8, &budget))) return rc; break;
+        case 'e': if ((rc = sm_cli_number("match", "--seed", optarg, 0, 1e12, &seed))) return rc; break;
+        case 't': if ((rc = sm_cli_number("match", "--threads", optarg, 1, 256, &threads))) return rc; break;
+        case 'n': if ((rc = sm_cli_number("match", "--note", optarg, 0, 127, &note))) return rc; break;
+        case 'l': if ((rc = sm_cli_number("match", "--length", optarg, 0.01, 60, &length))) return rc; break;
+        case 'g': if ((rc = sm_cli_number("match", "--gate", optarg, 0, 60, &gate))) return rc; break;
+        case 'r': if ((rc = sm_cli_number("match", "--sr", optarg, 8000, 192000, &sr))) return rc; break;
+        case 'P': patch = optarg; break;
+        case 'F': free_list = optarg; break;
+        case 'Z': freeze = optarg; break;
+        case 'o': out = optarg; break;
+        case 'q': ps.quiet = 1; break;
+        default: return sm_cli_usage("match", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind != argc - 1)
+        return sm_cli_usage("match", optind >= argc ? "no target file given" : "give one target file");
+    if (!out) return sm_cli_usage("match", "no output folder: give -o DIR");
+    if (!sm_synth_find(synth)) return sm_cli_usage("match", "unknown synth '%s' (fm6, drum, neuron)", synth);
+    if (!sm_optimizer_find(optname)) return sm_cli_usage("match", "unknown optimizer '%s'", optname);
+    if (access(argv[optind], R_OK) != 0) {
+        sm_error_set(&err, SM_ERR_IO, "%s: cannot open the target", argv[optind]);
+        return sm_cli_fail("match", &err);
+    }
+    abs_target = realpath(argv[optind], NULL);
+    if (patch) {
+        /* FILE:N keeps its suffix; resolve the file part */
+        const char *colon = strrchr(patch, ':');
+        char *file = colon ? strndup(patch, (size_t)(colon - patch)) : strdup(patch);
+        char *rp = file ? realpath(file, NULL) : NULL;
+        if (!rp) {
+            sm_error_set(&err, SM_ERR_IO, "%s: cannot open the patch file", file ? file : patch);
+            free(file);
+            free(abs_target);
+            return sm_cli_fail("match", &err);
+        }
+        if (asprintf(&abs_patch, "%s%s", rp, colon ? colon : "") < 0) abs_patch = NULL;
+        free(rp);
+        free(file);
+    }
+    /* The one-target experiment, written as an experiment file would be. */
+    mem = open_memstream(&text, &len);
+    if (!mem || !abs_target) {
+        free(abs_target);
+        free(abs_patch);
+        return SM_EXIT_INPUT;
+    }
+    fprintf(mem, "[experiment]\nname = match\n[target]\nfiles = %s\nsample_rate = %g\n", abs_target, sr);
+    fprintf(mem, "[synth]\nname = %s\nnote = %g\nlength_s = %g\n", synth, note, length);
+    if (gate >= 0) fprintf(mem, "gate_s = %g\n", gate);
+    if (abs_patch) fprintf(mem, "patch = %s\n", abs_patch);
+    if (free_list) fprintf(mem, "free = %s\n", free_list);
+    if (freeze) fprintf(mem, "freeze = %s\n", freeze);
+    fprintf(mem, "[optimizer %s]\n[run]\nbudget = %.0f\nseeds = %.0f\nthreads = %.0f\n", optname,
+            budget, seed, threads);
+    fclose(mem);
+    free(abs_target);
+    free(abs_patch);
+    e = sm_experiment_parse(text, "match", &err);
+    free(text);
+    if (!e) return sm_cli_fail("match", &err);
+    memset(&o, 0, sizeof o);
+    o.out_dir = out;
+    o.fresh = 1;
+    ps.tty = sm_cli_tty();
+    o.progress = show_progress;
+    o.progress_ctx = &ps;
+    o.stop = &stop_flag;
+    install_signals();
+    rc = sm_experiment_run(e, &o, &err);
+    end_progress(&ps);
+    if (!rc) {
+        /* the run's files, at the top of DIR */
+        const char *names[] = {"best.wav", "trace.csv", NULL, NULL};
+        char from[4096], to[4096], patchname[32];
+        int k;
+        if (e->synth->patch_ext) {
+            snprintf(patchname, sizeof patchname, "best%s", e->synth->patch_ext);
+            names[2] = patchname;
+        }
+        for (k = 0; names[k] && !rc; k++) {
+            snprintf(from, sizeof from, "%s/runs/%s/%s/seed%.0f/%s", out, e->targets[0].name,
+                     optname, seed, names[k]);
+            snprintf(to, sizeof to, "%s/%s", out, names[k]);
+            rc = copy_file(from, to, &err);
+        }
+    }
+    if (rc) {
+        sm_experiment_free(e);
+        return rc == SM_ERR_INTERRUPTED ? (fprintf(stderr, "soundmatch match: interrupted\n"), SM_EXIT_INPUT)
+                                        : sm_cli_fail("match", &err);
+    }
+    if (!ps.quiet) {
+        FILE *f;
+        char line[256], path[4096];
+        snprintf(path, sizeof path, "%s/results.csv", out);
+        f = fopen(path, "r");
+        if (f) {
+            if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
+                char *p = line;
+                int field;
+                for (field = 0; field < 3 && p; field++) p = strchr(p + 1, ',');
+                if (p) fprintf(stderr, "soundmatch match: best cost %.*s; wrote %s/best.wav\n",
+                               (int)strcspn(p + 1, ","), p + 1, out);
+            }
+            fclose(f);
+        }
+    }
+    sm_experiment_free(e);
+    return SM_EXIT_OK;
+}

@@ -1,0 +1,886 @@
+/* experiments/experiment.c: reading and checking experiment files (see experiment.h). */
+#include "experiments/experiment.h"
+#include "core/fileio.h"
+#include "core/ini.h"
+#include "core/rng.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <fnmatch.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define MAX_TARGETS 10000
+
+/* Splits a comma-separated list in place; returns the number of items (trimmed, non-empty). */
+static size_t split_list(char *s, char **items, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL, *tok;
+    for (tok = strtok_r(s, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+        char *e;
+        while (isspace((unsigned char)*tok)) tok++;
+        e = tok + strlen(tok);
+        while (e > tok && isspace((unsigned char)e[-1])) *--e = '\0';
+        if (*tok) items[n++] = tok;
+    }
+    return n;
+}
+
+static uint64_t fnv1a(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+int sm_parse_seed_list(const char *text, uint64_t **seeds, size_t *n)
+{
+    char *copy = strdup(text), *items[1024];
+    size_t k, m, cap = 0;
+    uint64_t *out = NULL;
+    *seeds = NULL;
+    *n = 0;
+    if (!copy) return SM_ERR_NOMEM;
+    m = split_list(copy, items, 1024);
+    for (k = 0; k < m; k++) {
+        char *end;
+        unsigned long long a = strtoull(items[k], &end, 10), b = a, v;
+        if (end == items[k] || items[k][0] == '-') goto bad;
+        if (*end == '-') {
+            char *e2;
+            b = strtoull(end + 1, &e2, 10);
+            if (e2 == end + 1 || *e2 || b < a || b - a > 10000) goto bad;
+        } else if (*end) {
+            goto bad;
+        }
+        for (v = a; v <= b; v++) {
+            if (*n == cap) {
+                uint64_t *t;
+                cap = cap ? 2 * cap : 16;
+                t = realloc(out, cap * sizeof *t);
+                if (!t) goto bad;
+                out = t;
+            }
+            out[(*n)++] = v;
+        }
+    }
+    free(copy);
+    if (!*n) {
+        free(out);
+        return SM_ERR_FORMAT;
+    }
+    *seeds = out;
+    return 0;
+bad:
+    free(copy);
+    free(out);
+    *n = 0;
+    return SM_ERR_FORMAT;
+}
+
+static int fnmatch_name(const char *pattern, const char *name)
+{
+    return fnmatch(pattern, name, 0) == 0;
+}
+
+/* "glob" or "glob=value": value NAN when absent. The value is parsed for the first match. */
+static int apply_item(sm_param_view *v, char *item, int freeze, sm_error *err)
+{
+    char *eq = strchr(item, '=');
+    double value = NAN;
+    int matched;
+    if (eq) {
+        char *val = eq + 1, *e = eq;
+        size_t i;
+        int found = -1;
+        while (e > item && isspace((unsigned char)e[-1])) e--;
+        *e = '\0';
+        while (isspace((unsigned char)*val)) val++;
+        for (i = 0; i < v->full->n; i++) {
+            if (fnmatch_name(item, v->full->p[i].name)) {
+                found = (int)i;
+                break;
+            }
+        }
+        if (found < 0)
+            return sm_error_set(err, SM_ERR_NOTFOUND, "no parameter matches '%s'", item);
+        if (sm_param_parse(&v->full->p[found], val, &value, err) != 0) return SM_ERR_CONFIG;
+    }
+    if (freeze) {
+        matched = sm_param_view_freeze(v, item, value, err);
+        if (matched < 0) return matched;
+    } else {
+        matched = sm_param_view_thaw(v, item);
+    }
+    if (matched == 0)
+        return sm_error_set(err, SM_ERR_NOTFOUND, "no parameter matches '%s'", item);
+    return 0;
+}
+
+static int apply_list(sm_param_view *v, const char *list, int freeze, sm_error *err)
+{
+    char *copy = strdup(list), *items[512];
+    size_t n, i;
+    int rc = 0;
+    if (!copy) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    n = split_list(copy, items, 512);
+    for (i = 0; i < n && !rc; i++) rc = apply_item(v, items[i], freeze, err);
+    free(copy);
+    return rc;
+}
+
+int sm_view_apply_free(sm_param_view *v, const char *list, sm_error *err)
+{
+    sm_param_view_freeze(v, "*", NAN, err);
+    return apply_list(v, list, 0, err);
+}
+
+int sm_view_apply_freeze(sm_param_view *v, const char *list, sm_error *err)
+{
+    return apply_list(v, list, 1, err);
+}
+
+static char *resolve(const char *dir, const char *p)
+{
+    if (p[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0) return strdup(p);
+    return sm_path_join(dir, p);
+}
+
+/* A file-name-safe, unique target name from a path's stem. */
+static char *target_name(const char *path, const sm_experiment *e)
+{
+    const char *b = strrchr(path, '/');
+    char buf[128], *dot;
+    size_t i, k, j;
+    b = b ? b + 1 : path;
+    snprintf(buf, sizeof buf, "%s", b);
+    dot = strrchr(buf, '.');
+    if (dot && dot != buf) *dot = '\0';
+    for (i = 0; buf[i]; i++)
+        if (!isalnum((unsigned char)buf[i]) && buf[i] != '-' && buf[i] != '_' && buf[i] != '.')
+            buf[i] = '_';
+    {
+        char cand[160];
+        snprintf(cand, sizeof cand, "%s", buf);
+        for (k = 2;; k++) {
+            int clash = 0;
+            for (j = 0; j < e->n_targets; j++)
+                if (strcmp(e->targets[j].name, cand) == 0) clash = 1;
+            if (!clash) break;
+            snprintf(cand, sizeof cand, "%.120s-%zu", buf, k);
+        }
+        return strdup(cand);
+    }
+}
+
+static int add_target(sm_experiment *e, const char *name, const char *path, const double *truth,
+                      size_t variant, sm_error *err)
+{
+    sm_exp_target *t;
+    if (e->n_targets >= MAX_TARGETS)
+        return sm_error_set(err, SM_ERR_CONFIG, "%s: more than %d targets", e->path, MAX_TARGETS);
+    t = realloc(e->targets, (e->n_targets + 1) * sizeof *t);
+    if (!t) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    e->targets = t;
+    t = &e->targets[e->n_targets];
+    memset(t, 0, sizeof *t);
+    t->variant = variant;
+    t->name = name ? strdup(name) : target_name(path, e);
+    t->path = path ? strdup(path) : NULL;
+    if (truth) {
+        t->truth = malloc(e->synth->space->n * sizeof *t->truth);
+        if (t->truth) memcpy(t->truth, truth, e->synth->space->n * sizeof *t->truth);
+    }
+    if (!t->name || (path && !t->path) || (truth && !t->truth)) {
+        free(t->name);
+        free(t->path);
+        free(t->truth);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    e->n_targets++;
+    return 0;
+}
+
+static int is_audio_name(const char *n)
+{
+    const char *dot = strrchr(n, '.');
+    static const char *const ext[] = {".wav", ".flac", ".aif", ".aiff", ".ogg", ".au", NULL};
+    int i;
+    if (!dot) return 0;
+    for (i = 0; ext[i]; i++)
+        if (strcasecmp(dot, ext[i]) == 0) return 1;
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int add_folder(sm_experiment *e, const char *folder, int line, sm_error *err)
+{
+    DIR *d = opendir(folder);
+    struct dirent *de;
+    char **names = NULL;
+    size_t n = 0, i;
+    int rc = 0;
+    if (!d)
+        return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [target] folder '%s' cannot be opened",
+                            e->path, line, folder);
+    while ((de = readdir(d))) {
+        char **t;
+        if (de->d_name[0] == '.' || !is_audio_name(de->d_name)) continue;
+        t = realloc(names, (n + 1) * sizeof *t);
+        if (!t || !(t[n] = sm_path_join(folder, de->d_name))) {
+            free(t ? t : names);
+            closedir(d);
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        }
+        names = t;
+        n++;
+    }
+    closedir(d);
+    if (!n) {
+        free(names);
+        return sm_error_set(err, SM_ERR_CONFIG,
+                            "%s:%d: [target] folder '%s' holds no audio (.wav .flac .aiff .ogg)",
+                            e->path, line, folder);
+    }
+    qsort(names, n, sizeof *names, cmp_str);
+    for (i = 0; i < n && !rc; i++) rc = add_target(e, NULL, names[i], NULL, 0, err);
+    for (i = 0; i < n; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
+/* "FILE:N", "FILE:A-B", "FILE:NAME", "FILE:*" (every voice: only "1-32" style is expanded
+ * here; "*" means 1-32 for banks). Renders each as a target with known truth. */
+static int add_patches(sm_experiment *e, const char *list, int line, sm_error *err)
+{
+    char *copy = strdup(list), *items[512];
+    size_t n, i;
+    int rc = 0;
+    double *native = malloc(e->synth->space->n * sizeof *native);
+    if (!copy || !native) {
+        free(copy);
+        free(native);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    if (!e->synth->patch_load) {
+        rc = sm_error_set(err, SM_ERR_CONFIG, "%s:%d: synth %s has no patch files", e->path, line,
+                          e->synth->name);
+        goto done;
+    }
+    n = split_list(copy, items, 512);
+    for (i = 0; i < n && !rc; i++) {
+        char *colon = strrchr(items[i], ':'), *file, spec[4096], pname[64], stem[160];
+        long a = 0, b = 0, v;
+        size_t j;
+        if (colon) {
+            char *end;
+            if (strcmp(colon + 1, "*") == 0) {
+                a = 1;
+                b = 32;
+            } else {
+                a = strtol(colon + 1, &end, 10);
+                b = a;
+                if (end != colon + 1 && *end == '-') b = strtol(end + 1, &end, 10);
+                if (end == colon + 1 || *end || a < 1 || b < a || b - a > 1000) a = b = 0;
+            }
+            if (a > 0) *colon = '\0'; /* FILE:N or FILE:A-B; otherwise FILE:NAME stays whole */
+        }
+        file = resolve(e->dir, items[i]);
+        if (!file) {
+            rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            break;
+        }
+        {
+            const char *base = strrchr(file, '/');
+            char *dot;
+            snprintf(stem, sizeof stem, "%s", base ? base + 1 : file);
+            dot = strrchr(stem, '.');
+            if (dot) *dot = a > 0 ? '\0' : '_';
+            for (j = 0; stem[j]; j++)
+                if (!isalnum((unsigned char)stem[j]) && stem[j] != '-' && stem[j] != '_')
+                    stem[j] = '_';
+        }
+        for (v = a; v <= b && !rc; v++) {
+            char tname[200];
+            if (v > 0) {
+                snprintf(spec, sizeof spec, "%s:%ld", file, v);
+                snprintf(tname, sizeof tname, "%s_%02ld", stem, v);
+            } else {
+                snprintf(spec, sizeof spec, "%s", file);
+                snprintf(tname, sizeof tname, "%s", stem);
+            }
+            rc = e->synth->patch_load(spec, native, pname, sizeof pname, err);
+            if (rc) {
+                char msg[sizeof err->msg];
+                snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+                rc = sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [target] patches: %s", e->path,
+                                  line, msg);
+                break;
+            }
+            rc = add_target(e, tname, NULL, native, 0, err);
+        }
+        free(file);
+    }
+done:
+    free(copy);
+    free(native);
+    return rc;
+}
+
+static int add_synthetic(sm_experiment *e, size_t variant, long count, uint64_t seed,
+                         sm_error *err)
+{
+    const sm_param_view *view = e->variants[variant].view;
+    size_t d = view->space.n, k, i;
+    double *x = malloc((d ? d : 1) * sizeof *x);
+    double *native = malloc(e->synth->space->n * sizeof *native);
+    sm_rng r;
+    int rc = 0;
+    if (!x || !native) {
+        free(x);
+        free(native);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    sm_rng_init(&r, seed, 0x7a7);
+    for (k = 0; k < (size_t)count && !rc; k++) {
+        char name[32];
+        for (i = 0; i < d; i++) x[i] = sm_rng_uniform(&r);
+        sm_param_view_expand(view, x, native);
+        snprintf(name, sizeof name, "synth%02zu", k + 1);
+        rc = add_target(e, name, NULL, native, variant, err);
+    }
+    free(x);
+    free(native);
+    return rc;
+}
+
+/* [variant NAME] sections: copies of [synth]'s parameter view with their own free/freeze. */
+static int parse_variants(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    size_t s;
+    for (s = 0; s < ini->n_sections; s++) {
+        const char *sec = ini->sections[s], *v;
+        sm_exp_variant *nv;
+        size_t i;
+        int line;
+        if (strncmp(sec, "variant", 7) != 0) continue;
+        if (sec[7] != ' ' || !sec[8])
+            return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: name the variant: [variant NAME]",
+                                e->path, ini->section_lines[s]);
+        for (i = 0; sec[8 + i]; i++)
+            if (!isalnum((unsigned char)sec[8 + i]) && sec[8 + i] != '-' && sec[8 + i] != '_')
+                return sm_error_set(err, SM_ERR_CONFIG,
+                                    "%s:%d: a variant's name may hold only letters, digits, - and _",
+                                    e->path, ini->section_lines[s]);
+        nv = realloc(e->variants, (e->n_variants + 1) * sizeof *nv);
+        if (!nv) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        e->variants = nv;
+        nv = &e->variants[e->n_variants];
+        nv->name = strdup(sec + 8);
+        nv->view = sm_param_view_copy(e->view);
+        if (!nv->name || !nv->view) {
+            free(nv->name);
+            sm_param_view_free(nv->view);
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        }
+        e->n_variants++;
+        for (i = 0; i + 1 < e->n_variants; i++)
+            if (strcmp(e->variants[i].name, nv->name) == 0)
+                return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [variant %s] appears twice",
+                                    e->path, ini->section_lines[s], nv->name);
+        if ((v = sm_ini_get(ini, sec, "free", &line)) && sm_view_apply_free(nv->view, v, err)) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [%s] free: %s", e->path, line, sec, msg);
+        }
+        if ((v = sm_ini_get(ini, sec, "freeze", &line)) && sm_view_apply_freeze(nv->view, v, err)) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [%s] freeze: %s", e->path, line, sec,
+                                msg);
+        }
+        if (nv->view->space.n == 0)
+            return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [%s] leaves no parameter free",
+                                e->path, ini->section_lines[s], sec);
+        if (sm_ini_check_unused(ini, sec, err) != 0) return SM_ERR_CONFIG;
+    }
+    if (!e->n_variants) {
+        e->variants = calloc(1, sizeof *e->variants);
+        if (!e->variants || !(e->variants[0].name = strdup("")))
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        e->variants[0].view = e->view; /* not owned */
+        e->n_variants = 1;
+    }
+    return 0;
+}
+
+/* With variants, every file and patch target is matched by each variant, and each variant has
+ * its own synthetic targets; names are prefixed with the variant's. */
+static int replicate_for_variants(sm_experiment *e, long synthetic, uint64_t seed, sm_error *err)
+{
+    size_t n0 = e->n_targets, v, i;
+    if (e->variants[0].view == e->view && e->n_variants == 1) {
+        return synthetic > 0 ? add_synthetic(e, 0, synthetic, seed, err) : 0;
+    }
+    for (v = 0; v < e->n_variants; v++) {
+        size_t first = e->n_targets;
+        for (i = 0; i < n0; i++) {
+            const sm_exp_target *t = &e->targets[i];
+            if (add_target(e, t->name, t->path, t->truth, v, err) != 0) return SM_ERR_NOMEM;
+        }
+        if (synthetic > 0 && add_synthetic(e, v, synthetic, seed, err) != 0) return SM_ERR_NOMEM;
+        for (i = first; i < e->n_targets; i++) {
+            char *nn = NULL;
+            if (asprintf(&nn, "%s_%s", e->variants[v].name, e->targets[i].name) < 0)
+                return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            free(e->targets[i].name);
+            e->targets[i].name = nn;
+        }
+    }
+    /* drop the unassigned originals */
+    for (i = 0; i < n0; i++) {
+        free(e->targets[i].name);
+        free(e->targets[i].path);
+        free(e->targets[i].truth);
+    }
+    memmove(e->targets, e->targets + n0, (e->n_targets - n0) * sizeof *e->targets);
+    e->n_targets -= n0;
+    return 0;
+}
+
+static int parse_optimizers(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    size_t s, i;
+    for (s = 0; s < ini->n_sections; s++) {
+        const char *sec = ini->sections[s];
+        const char *tname;
+        sm_exp_optimizer *o;
+        sm_opt_config cfg;
+        if (strncmp(sec, "optimizer", 9) != 0) continue;
+        if (sec[9] != ' ' || !sec[10])
+            return sm_error_set(err, SM_ERR_CONFIG,
+                                "%s:%d: write the optimizer's name in the section: [optimizer ga]",
+                                e->path, ini->section_lines[s]);
+        o = realloc(e->opt, (e->n_opt + 1) * sizeof *o);
+        if (!o) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        e->opt = o;
+        o = &e->opt[e->n_opt++];
+        memset(o, 0, sizeof *o);
+        o->name = strdup(sec + 10);
+        if (!o->name) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        for (i = 0; i < e->n_opt - 1; i++)
+            if (strcmp(e->opt[i].name, o->name) == 0)
+                return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [optimizer %s] appears twice",
+                                    e->path, ini->section_lines[s], o->name);
+        tname = sm_ini_get(ini, sec, "type", NULL);
+        if (!tname) tname = o->name;
+        o->type = sm_optimizer_find(tname);
+        if (!o->type) {
+            char list[256] = "";
+            size_t k;
+            for (k = 0; k < sm_optimizer_count(); k++) {
+                strncat(list, k ? ", " : "", sizeof list - strlen(list) - 1);
+                strncat(list, sm_optimizer_at(k)->name, sizeof list - strlen(list) - 1);
+            }
+            return sm_error_set(err, SM_ERR_CONFIG,
+                                "%s:%d: unknown optimizer '%s' (known: %s)", e->path,
+                                ini->section_lines[s], tname, list);
+        }
+        o->dataset_size = 2000;
+        o->clusters = 16;
+        for (i = 0; i < ini->n; i++) {
+            sm_ini_entry *en = &ini->e[i];
+            sm_opt_setting *st;
+            if (strcmp(en->section, sec) != 0 || strcmp(en->key, "type") == 0) continue;
+            en->used = 1;
+            if (strcmp(o->type->name, "pcakm") == 0) {
+                /* settings the runner uses to build pcakm's model */
+                if (strcmp(en->key, "dataset") == 0) {
+                    free(o->dataset);
+                    o->dataset = resolve(e->dir, en->value);
+                    if (strcmp(en->value, "random") == 0) {
+                        free(o->dataset);
+                        o->dataset = NULL;
+                    }
+                    continue;
+                }
+                if (strcmp(en->key, "dataset_size") == 0 || strcmp(en->key, "clusters") == 0) {
+                    char *end;
+                    long v = strtol(en->value, &end, 10);
+                    if (end == en->value || *end || v < 2 || v > 1000000)
+                        return sm_error_set(err, SM_ERR_CONFIG,
+                                            "%s:%d: [%s] %s: '%s' must be a whole number 2..1000000",
+                                            e->path, en->line, sec, en->key, en->value);
+                    if (en->key[0] == 'd') o->dataset_size = (size_t)v;
+                    else o->clusters = v;
+                    continue;
+                }
+            }
+            st = realloc(o->settings, (o->n_settings + 1) * sizeof *st);
+            if (!st) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            o->settings = st;
+            st[o->n_settings].key = strdup(en->key);
+            st[o->n_settings].value = strdup(en->value);
+            st[o->n_settings].line = en->line;
+            o->n_settings++;
+            if (!st[o->n_settings - 1].key || !st[o->n_settings - 1].value)
+                return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        }
+        /* Check the settings now rather than an hour into the run. */
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = e->budget;
+        cfg.settings = o->settings;
+        cfg.n_settings = o->n_settings;
+        cfg.source = e->path;
+        if (sm_opt_check_keys(&cfg, o->type->keys, o->name, err) != 0) return SM_ERR_CONFIG;
+        if (strcmp(o->type->name, "pcakm") != 0 && e->view->space.n > 0) {
+            void *st = o->type->alloc(&e->view->space, &cfg, 1, err);
+            if (!st) return SM_ERR_CONFIG;
+            o->type->free(st);
+        }
+    }
+    if (!e->n_opt)
+        return sm_error_set(err, SM_ERR_CONFIG,
+                            "%s: no [optimizer NAME] section: name at least one optimizer", e->path);
+    return 0;
+}
+
+#define TRY(x)                   \
+    do {                         \
+        if ((x) != 0) goto fail; \
+    } while (0)
+
+sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error *err)
+{
+    sm_ini *ini = sm_ini_parse_string(text, path, err);
+    sm_experiment *e;
+    const char *v, *synth_name;
+    char *pathcopy;
+    long lv;
+    int line;
+    static const char *const sections[] = {"experiment", "target", "synth", "cost", "run",
+                                           "report", NULL};
+    size_t s;
+    if (!ini) return NULL;
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        sm_ini_free(ini);
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->path = strdup(path);
+    pathcopy = strdup(path);
+    e->dir = pathcopy ? strdup(dirname(pathcopy)) : NULL;
+    free(pathcopy);
+    e->fingerprint = fnv1a(text);
+    if (!e->path || !e->dir) {
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (s = 0; s < ini->n_sections; s++) {
+        const char *sec = ini->sections[s];
+        int known = strncmp(sec, "optimizer", 9) == 0 || strncmp(sec, "variant", 7) == 0, k;
+        for (k = 0; sections[k]; k++) known |= strcmp(sec, sections[k]) == 0;
+        if (!known) {
+            sm_error_set(err, SM_ERR_CONFIG,
+                         "%s:%d: unknown section [%s] (expected [experiment], [target], [synth], "
+                         "[cost], [optimizer NAME], [variant NAME], [run], [report])",
+                         path, ini->section_lines[s], sec);
+            goto fail;
+        }
+    }
+    {
+        static const char *const required[] = {"target", "synth", "run", NULL};
+        int k;
+        for (k = 0; required[k]; k++)
+            if (!sm_ini_has_section(ini, required[k])) {
+                sm_error_set(err, SM_ERR_CONFIG, "%s: the [%s] section is missing", path,
+                             required[k]);
+                goto fail;
+            }
+    }
+    /* [experiment] */
+    v = sm_ini_get(ini, "experiment", "name", NULL);
+    if (!v) {
+        const char *b = strrchr(path, '/');
+        char buf[256], *dot;
+        snprintf(buf, sizeof buf, "%s", b ? b + 1 : path);
+        dot = strrchr(buf, '.');
+        if (dot) *dot = '\0';
+        e->name = strdup(buf);
+    } else {
+        e->name = strdup(v);
+    }
+    v = sm_ini_get(ini, "experiment", "description", NULL);
+    e->description = strdup(v ? v : "");
+    TRY(sm_ini_check_unused(ini, "experiment", err));
+
+    /* [synth] */
+    TRY(sm_ini_require(ini, "synth", "name", &synth_name, err));
+    e->synth = sm_synth_find(synth_name);
+    if (!e->synth) {
+        sm_ini_get(ini, "synth", "name", &line);
+        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: unknown synth '%s' (known: fm6, drum, neuron)",
+                     path, line, synth_name);
+        goto fail;
+    }
+    e->view = sm_param_view_alloc(e->synth->space);
+    if (!e->view) {
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    e->note = sm_note_default();
+    TRY(sm_ini_get_double(ini, "synth", "note", 60, 0, 127, &e->note.note, err));
+    TRY(sm_ini_get_double(ini, "synth", "velocity", 100, 1, 127, &e->note.velocity, err));
+    TRY(sm_ini_get_double(ini, "synth", "length_s", 1.0, 0.01, 60, &e->note.length_s, err));
+    TRY(sm_ini_get_double(ini, "synth", "gate_s", e->note.length_s * 0.75, 0, 60, &e->note.gate_s,
+                          err));
+    TRY(sm_ini_get_long(ini, "synth", "seed", 1, 0, 1L << 40, &lv, err));
+    e->note.seed = (uint64_t)lv;
+    if ((v = sm_ini_get(ini, "synth", "patch", &line))) {
+        double *native = malloc(e->synth->space->n * sizeof *native);
+        char *spec = resolve(e->dir, v);
+        int rc;
+        if (!e->synth->patch_load) {
+            free(native);
+            free(spec);
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: synth %s has no patch files", path, line,
+                         e->synth->name);
+            goto fail;
+        }
+        rc = (native && spec) ? e->synth->patch_load(spec, native, NULL, 0, err) : SM_ERR_NOMEM;
+        free(spec);
+        if (rc) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            free(native);
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [synth] patch: %s", path, line, msg);
+            goto fail;
+        }
+        sm_param_view_set_base(e->view, native);
+        free(native);
+    }
+    if ((v = sm_ini_get(ini, "synth", "free", &line))) {
+        if (sm_view_apply_free(e->view, v, err) != 0) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [synth] free: %s", path, line, msg);
+            goto fail;
+        }
+    }
+    if ((v = sm_ini_get(ini, "synth", "freeze", &line))) {
+        if (sm_view_apply_freeze(e->view, v, err) != 0) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [synth] freeze: %s", path, line, msg);
+            goto fail;
+        }
+    }
+    if (e->view->space.n == 0) {
+        sm_error_set(err, SM_ERR_CONFIG, "%s: [synth] leaves no parameter free to search", path);
+        goto fail;
+    }
+    TRY(sm_ini_check_unused(ini, "synth", err));
+
+    /* [run] (before targets and optimizers, which use the budget) */
+    TRY(sm_ini_get_long(ini, "run", "budget", 0, 1, 100000000, &lv, err));
+    if (!sm_ini_get(ini, "run", "budget", NULL)) {
+        sm_error_set(err, SM_ERR_CONFIG, "%s: [run] needs 'budget = N' (evaluations per run)",
+                     path);
+        goto fail;
+    }
+    e->budget = (size_t)lv;
+    v = sm_ini_get(ini, "run", "seeds", &line);
+    if (sm_parse_seed_list(v ? v : "1", &e->seeds, &e->n_seeds) != 0) {
+        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [run] seeds: '%s' is not a list like 1,2,3 or 1-5",
+                     path, line, v ? v : "");
+        goto fail;
+    }
+    TRY(sm_ini_get_long(ini, "run", "threads", 0, 0, 256, &lv, err));
+    e->threads = (int)lv;
+    TRY(sm_ini_get_long(ini, "run", "batch", 64, 1, 100000, &lv, err));
+    e->batch = (size_t)lv;
+    TRY(sm_ini_check_unused(ini, "run", err));
+
+    /* [variant NAME] */
+    TRY(parse_variants(e, ini, err));
+
+    /* [target] */
+    TRY(sm_ini_get_double(ini, "target", "sample_rate", 44100, 8000, 192000, &e->sample_rate, err));
+    if ((v = sm_ini_get(ini, "target", "files", &line))) {
+        char *copy = strdup(v), *items[4096];
+        size_t n = copy ? split_list(copy, items, 4096) : 0, i;
+        for (i = 0; i < n; i++) {
+            char *p = resolve(e->dir, items[i]);
+            struct stat st;
+            if (!p || stat(p, &st) != 0) {
+                sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [target] files: '%s' does not exist",
+                             path, line, p ? p : items[i]);
+                free(p);
+                free(copy);
+                goto fail;
+            }
+            if (add_target(e, NULL, p, NULL, 0, err) != 0) {
+                free(p);
+                free(copy);
+                goto fail;
+            }
+            free(p);
+        }
+        free(copy);
+    }
+    if ((v = sm_ini_get(ini, "target", "folder", &line))) {
+        char *p = resolve(e->dir, v);
+        int rc = p ? add_folder(e, p, line, err) : SM_ERR_NOMEM;
+        free(p);
+        if (rc) goto fail;
+    }
+    if ((v = sm_ini_get(ini, "target", "patches", &line)))
+        TRY(add_patches(e, v, line, err));
+    {
+        long count, seed;
+        TRY(sm_ini_get_long(ini, "target", "synthetic", 0, 0, MAX_TARGETS, &count, err));
+        TRY(sm_ini_get_long(ini, "target", "synthetic_seed", 12345, 0, 1L << 40, &seed, err));
+        TRY(replicate_for_variants(e, count, (uint64_t)seed, err));
+    }
+    if (!e->n_targets) {
+        sm_error_set(err, SM_ERR_CONFIG,
+                     "%s: [target] names no target (use files =, folder =, patches = or "
+                     "synthetic = N)", path);
+        goto fail;
+    }
+    TRY(sm_ini_check_unused(ini, "target", err));
+
+    /* [cost] */
+    e->cost = sm_cost_config_default(e->sample_rate);
+    TRY(sm_ini_get_double(ini, "cost", "mfcc", 1, 0, 1e6, &e->cost.w_mfcc, err));
+    TRY(sm_ini_get_double(ini, "cost", "mss", 0, 0, 1e6, &e->cost.w_mss, err));
+    TRY(sm_ini_get_double(ini, "cost", "loudness", 0, 0, 1e6, &e->cost.w_loudness, err));
+    TRY(sm_ini_get_double(ini, "cost", "centroid", 0, 0, 1e6, &e->cost.w_centroid, err));
+    TRY(sm_ini_get_double(ini, "cost", "pitch", 0, 0, 1e6, &e->cost.w_pitch, err));
+    TRY(sm_ini_get_long(ini, "cost", "n_mfcc", e->cost.mfcc.n_mfcc, 1, 128, &lv, err));
+    e->cost.mfcc.n_mfcc = (int)lv;
+    TRY(sm_ini_get_long(ini, "cost", "n_fft", e->cost.mfcc.n_fft, 16, 65536, &lv, err));
+    e->cost.mfcc.n_fft = (int)lv;
+    TRY(sm_ini_get_long(ini, "cost", "hop", e->cost.mfcc.hop, 1, 65536, &lv, err));
+    e->cost.mfcc.hop = (int)lv;
+    TRY(sm_ini_get_long(ini, "cost", "n_mels", e->cost.mfcc.n_mels, 1, 512, &lv, err));
+    e->cost.mfcc.n_mels = (int)lv;
+    {
+        int htk;
+        TRY(sm_ini_get_bool(ini, "cost", "htk", 0, &htk, err));
+        e->cost.mfcc.htk = htk;
+    }
+    TRY(sm_ini_check_unused(ini, "cost", err));
+    if (sm_cost_config_check(&e->cost, err) != 0) {
+        char msg[sizeof err->msg];
+        snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+        sm_error_set(err, SM_ERR_CONFIG, "%s: [cost] %s", path, msg);
+        goto fail;
+    }
+
+    /* [optimizer NAME] */
+    TRY(parse_optimizers(e, ini, err));
+
+    /* [report] */
+    v = sm_ini_get(ini, "report", "dir", NULL);
+    if (v) {
+        e->report_dir = strdup(v);
+    } else {
+        e->report_dir = sm_path_join("report", e->name);
+    }
+    v = sm_ini_get(ini, "report", "cache_dir", NULL);
+    e->cache_dir = strdup(v ? v : "datasets/cache");
+    TRY(sm_ini_check_unused(ini, "report", err));
+    if (!e->report_dir || !e->cache_dir || !e->name || !e->description) {
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    sm_ini_free(ini);
+    return e;
+fail:
+    if (err && !err->code) sm_error_set(err, SM_ERR_CONFIG, "%s: invalid experiment", path);
+    sm_ini_free(ini);
+    sm_experiment_free(e);
+    return NULL;
+}
+
+sm_experiment *sm_experiment_load(const char *path, sm_error *err)
+{
+    unsigned char *data;
+    size_t n;
+    sm_experiment *e;
+    if (sm_read_file(path, 1 << 24, &data, &n, err) != 0) return NULL;
+    if (memchr(data, 0, n)) {
+        free(data);
+        sm_error_set(err, SM_ERR_CONFIG, "%s: not a text file (holds a NUL byte)", path);
+        return NULL;
+    }
+    e = sm_experiment_parse((const char *)data, path, err);
+    free(data);
+    return e;
+}
+
+int sm_experiment_add_optimizer(sm_experiment *e, const char *name, sm_error *err)
+{
+    sm_exp_optimizer *o;
+    const sm_optimizer_type *t = sm_optimizer_find(name);
+    if (!t) return sm_error_set(err, SM_ERR_NOTFOUND, "unknown optimizer '%s'", name);
+    o = realloc(e->opt, (e->n_opt + 1) * sizeof *o);
+    if (!o) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    e->opt = o;
+    o = &e->opt[e->n_opt];
+    memset(o, 0, sizeof *o);
+    o->name = strdup(name);
+    o->type = t;
+    o->dataset_size = 2000;
+    o->clusters = 16;
+    if (!o->name) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    e->n_opt++;
+    return 0;
+}
+
+void sm_experiment_free(sm_experiment *e)
+{
+    size_t i, k;
+    if (!e) return;
+    for (i = 0; i < e->n_targets; i++) {
+        free(e->targets[i].name);
+        free(e->targets[i].path);
+        free(e->targets[i].truth);
+    }
+    free(e->targets);
+    for (i = 0; i < e->n_opt; i++) {
+        for (k = 0; k < e->opt[i].n_settings; k++) {
+            free((char *)e->opt[i].settings[k].key);
+            free((char *)e->opt[i].settings[k].value);
+        }
+        free(e->opt[i].settings);
+        free(e->opt[i].name);
+        free(e->opt[i].dataset);
+    }
+    free(e->opt);
+    for (i = 0; i < e->n_variants; i++) {
+        if (e->variants[i].view != e->view) sm_param_view_free(e->variants[i].view);
+        free(e->variants[i].name);
+    }
+    free(e->variants);
+    sm_param_view_free(e->view);
+    free(e->seeds);
+    free(e->path);
+    free(e->dir);
+    free(e->name);
+    free(e->description);
+    free(e->report_dir);
+    free(e->cache_dir);
+    free(e);
+}

@@ -1,0 +1,91 @@
+/* experiments/experiment.h: experiment files (INI) and what they describe.
+ *
+ * An experiment names targets (audio files, a folder, patches, or a synthetic set rendered by
+ * the synth from random parameters so the truth is known), a synth with its frozen
+ * parameters and note, a cost, one section per optimizer, the budget, seeds and threads, and
+ * the report folder. Loading checks everything up front, so a bad file fails in a second
+ * with file:line and what is wrong. The format is documented in experiments/README.md. */
+#ifndef SM_EXPERIMENT_H
+#define SM_EXPERIMENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "core/error.h"
+#include "core/params.h"
+#include "features/features.h"
+#include "search/optimizer.h"
+#include "synths/synth.h"
+
+typedef struct {
+    char *name;                     /* the section's name: "ga" in [optimizer ga] */
+    const sm_optimizer_type *type;  /* from `type =`, else the name */
+    sm_opt_setting *settings;       /* owned; runner-only keys removed */
+    size_t n_settings;
+    size_t dataset_size;            /* pcakm: random patches rendered for its model */
+    long clusters;                  /* pcakm: k-means clusters */
+    char *dataset;                  /* pcakm: "random" or a DX7 voice file (fm6) */
+} sm_exp_optimizer;
+
+typedef struct {
+    char *name;       /* unique, file-name safe */
+    char *path;       /* audio file, or NULL when rendered from truth */
+    double *truth;    /* native values of the full space (rendered targets), or NULL */
+    size_t variant;   /* which variant's free parameters are searched for it */
+} sm_exp_target;
+
+/* A variant: the same synth with other parameters free ([variant NAME] sections). Without
+ * such sections there is one variant, named "", whose view is the experiment's. */
+typedef struct {
+    char *name;
+    sm_param_view *view;   /* owned, except for the implicit variant (the experiment's view) */
+} sm_exp_variant;
+
+typedef struct {
+    char *path;                 /* the .ini file */
+    char *dir;                  /* its folder: relative paths in it start here */
+    char *name;
+    char *description;
+    uint64_t fingerprint;       /* hash of the file's text, to refuse resuming another experiment */
+    /* [target] */
+    sm_exp_target *targets;
+    size_t n_targets;
+    double sample_rate;
+    /* [synth] */
+    const sm_synth_type *synth;
+    sm_param_view *view;        /* [synth]'s free parameters (variant 0 without variants) */
+    sm_exp_variant *variants;   /* at least one */
+    size_t n_variants;
+    sm_note note;
+    /* [cost] */
+    sm_cost_config cost;
+    /* [optimizer NAME] */
+    sm_exp_optimizer *opt;
+    size_t n_opt;
+    /* [run] */
+    size_t budget;
+    uint64_t *seeds;
+    size_t n_seeds;
+    int threads;                /* 0: all cores */
+    size_t batch;               /* points scored per evaluator call (not a result-changing knob) */
+    /* [report] */
+    char *report_dir;
+    char *cache_dir;            /* pcakm models (default datasets/cache) */
+} sm_experiment;
+
+/* Loads and checks an experiment file. NULL with err naming file:line on failure. */
+sm_experiment *sm_experiment_load(const char *path, sm_error *err);
+/* The same from text; path names it in messages and anchors relative paths. */
+sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error *err);
+void sm_experiment_free(sm_experiment *e);
+
+/* Makes an sm_exp_optimizer for `type` with no settings (for `soundmatch match`). */
+int sm_experiment_add_optimizer(sm_experiment *e, const char *name, sm_error *err);
+
+/* Parses "1,2,5-7" into a new array. Returns 0 or SM_ERR_FORMAT. */
+int sm_parse_seed_list(const char *text, uint64_t **seeds, size_t *n);
+
+/* Applies "glob[=value], ..." freezes and "glob, ..." frees to a view (see README). */
+int sm_view_apply_free(sm_param_view *v, const char *list, sm_error *err);
+int sm_view_apply_freeze(sm_param_view *v, const char *list, sm_error *err);
+
+#endif

@@ -1,0 +1,823 @@
+/* experiments/runner.c: the experiment loop (see runner.h). The runner owns the loop: it asks
+ * the optimizer for a batch, scores it on the evaluator's threads, tells the costs back,
+ * records the best-so-far trace, and writes every output all-or-nothing. */
+#include "experiments/runner.h"
+#include "core/audio.h"
+#include "core/eval.h"
+#include "core/fileio.h"
+#include "core/rng.h"
+#include "experiments/objective.h"
+#include "experiments/report.h"
+#include "search/pcakm.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+/* One target, prepared: its audio at the experiment's rate and length, and its features. */
+typedef struct {
+    float *audio;
+    size_t n;
+    sm_cost_target *ct;
+    double threshold;      /* cost of the truth detuned by fine +/-1 (NaN if not defined) */
+    double *truth_x;       /* free coordinates of the truth, or NULL */
+    char *wav_path;
+} prepared_target;
+
+/* One run's outcome, kept for results.csv and the report. */
+typedef struct {
+    size_t target, opt;
+    uint64_t seed;
+    double final_cost, wall_s, param_error;
+    size_t evals, n_nonfinite;
+    int inaudible;
+    size_t n_trace;
+    size_t *trace_evals;
+    double *trace_cost;
+    char *best_wav, *patch_path;
+} run_record;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static char *fmt_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt_path(const char *fmt, ...)
+{
+    va_list ap;
+    char *s = NULL;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+    va_end(ap);
+    return s;
+}
+
+static int file_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0;
+}
+
+/* ---- targets ------------------------------------------------------------------------- */
+
+static int render_truth(const sm_experiment *e, const double *native, float *out, size_t n,
+                        sm_error *err)
+{
+    void *st = e->synth->alloc(e->sample_rate, err);
+    int rc;
+    if (!st) return err && err->code ? err->code : SM_ERR_NOMEM;
+    rc = e->synth->render(st, native, &e->note, out, n);
+    e->synth->free(st);
+    if (rc) return sm_error_set(err, rc, "%s: rendering a target failed", e->synth->name);
+    return 0;
+}
+
+/* The cost of the truth with every free "*fine" parameter moved by one step up and down:
+ * the threshold below which a match is taken as not audibly different. NaN if the synth
+ * has no free fine-tuning parameter. */
+static double detune_threshold(const sm_experiment *e, const sm_param_view *view,
+                               const double *truth, const sm_cost_target *ct, size_t n)
+{
+    size_t i, k = 0;
+    double total = 0;
+    double *p = malloc(e->synth->space->n * sizeof *p);
+    float *buf = malloc(n * sizeof *buf);
+    sm_cost *c = sm_cost_alloc(ct, NULL);
+    int dir;
+    if (!p || !buf || !c) goto out;
+    for (dir = -1; dir <= 1; dir += 2) {
+        int moved = 0;
+        memcpy(p, truth, e->synth->space->n * sizeof *p);
+        for (i = 0; i < view->space.n; i++) {
+            size_t j = view->free_idx[i];
+            const sm_param *q = &e->synth->space->p[j];
+            size_t len = strlen(q->name);
+            if (len >= 4 && strcmp(q->name + len - 4, "fine") == 0) {
+                double v = p[j] + dir;
+                if (v < q->min) v = q->min + 1;
+                if (v > q->max) v = q->max - 1;
+                p[j] = v;
+                moved = 1;
+            }
+        }
+        if (!moved) goto out;
+        if (render_truth(e, p, buf, n, NULL) != 0) goto out;
+        total += sm_cost_eval(c, buf, n);
+        k++;
+    }
+out:
+    free(p);
+    free(buf);
+    sm_cost_free(c);
+    return k ? total / (double)k : NAN;
+}
+
+static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
+                          prepared_target *pt, sm_error *err)
+{
+    const sm_exp_target *t = &e->targets[ti];
+    const sm_param_view *view = e->variants[t->variant].view;
+    size_t n = (size_t)llround(e->note.length_s * e->sample_rate);
+    int rc;
+    memset(pt, 0, sizeof *pt);
+    pt->threshold = NAN;
+    if (t->path) {
+        sm_audio a;
+        rc = sm_audio_read(t->path, e->sample_rate, &a, NULL, err);
+        if (rc) return rc;
+        if (sm_audio_fit(&a, n) != 0) {
+            sm_audio_free(&a);
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        }
+        pt->audio = a.data;
+    } else {
+        pt->audio = calloc(n, sizeof *pt->audio);
+        if (!pt->audio) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        rc = render_truth(e, t->truth, pt->audio, n, err);
+        if (rc) return rc;
+    }
+    pt->n = n;
+    if (sm_audio_peak(pt->audio, n) < 1e-5)
+        return sm_error_set(err, SM_ERR_EMPTY,
+                            "target %s%s%s is silent (peak below -100 dBFS) in its first %.2f s: "
+                            "nothing to match",
+                            t->name, t->path ? " from " : "", t->path ? t->path : "",
+                            e->note.length_s);
+    pt->ct = sm_cost_target_alloc(&e->cost, pt->audio, n, err);
+    if (!pt->ct) return err && err->code ? err->code : SM_ERR_NOMEM;
+    if (t->truth) {
+        pt->truth_x = malloc(view->space.n * sizeof *pt->truth_x);
+        if (!pt->truth_x) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        sm_param_view_project(view, t->truth, pt->truth_x);
+        pt->threshold = detune_threshold(e, view, t->truth, pt->ct, n);
+    }
+    pt->wav_path = fmt_path("%s/targets/%s.wav", dir, t->name);
+    if (!pt->wav_path) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    return sm_audio_write_wav(pt->wav_path, pt->audio, n, e->sample_rate, SM_WAV_FLOAT, err);
+}
+
+static void free_target(prepared_target *pt)
+{
+    free(pt->audio);
+    sm_cost_target_free(pt->ct);
+    free(pt->truth_x);
+    free(pt->wav_path);
+}
+
+/* ---- pcakm's model ------------------------------------------------------------------- */
+
+/* Builds (or loads from the cache) the PCA + k-means model over rendered random patches of
+ * the experiment's free space. The cache file's name is a hash of everything that shapes
+ * the dataset, so a changed experiment never reuses a stale model. */
+static sm_pcakm_model *pcakm_model(const sm_experiment *e, const sm_param_view *view,
+                                   const sm_exp_optimizer *o, int threads, sm_error *err)
+{
+    size_t d = view->space.n, n = o->dataset_size, m = 2 * (size_t)e->cost.mfcc.n_mfcc, i;
+    size_t ns = (size_t)llround(e->note.length_s * e->sample_rate);
+    uint64_t h = 1469598103934665603ULL;
+    char *path = NULL;
+    double *points = NULL, *feats = NULL;
+    sm_pcakm_model *model = NULL;
+    sm_objective obj;
+    sm_eval *ev = NULL;
+    sm_rng r;
+    sm_pcakm_params pp = sm_pcakm_params_default();
+#define MIX(v) h = sm_rng_mix(h, (uint64_t)(v))
+    for (i = 0; e->synth->name[i]; i++) MIX(e->synth->name[i]);
+    for (i = 0; i < e->synth->space->n; i++) {
+        double b = view->base[i];
+        uint64_t bits;
+        memcpy(&bits, &b, sizeof bits);
+        MIX(bits);
+        MIX(view->frozen[i]);
+    }
+    MIX(llround(e->note.note * 1000));
+    MIX(llround(e->note.velocity * 1000));
+    MIX(llround(e->note.gate_s * 1e6));
+    MIX(ns);
+    MIX(llround(e->sample_rate));
+    MIX(e->cost.mfcc.n_mfcc);
+    MIX(e->cost.mfcc.n_fft);
+    MIX(e->cost.mfcc.hop);
+    MIX(e->cost.mfcc.n_mels);
+    MIX(e->cost.mfcc.htk);
+    MIX(n);
+    MIX(o->clusters);
+    if (o->dataset)
+        for (i = 0; o->dataset[i]; i++) MIX(o->dataset[i]);
+#undef MIX
+    pp.k = (size_t)o->clusters;
+    if (sm_mkdir_p(e->cache_dir, err) != 0) return NULL;
+    path = fmt_path("%s/pcakm-%s-%016" PRIx64 ".model", e->cache_dir, e->synth->name, h);
+    if (!path) {
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    if (file_exists(path)) {
+        model = sm_pcakm_model_load(path, err);
+        if (model) {
+            free(path);
+            return model;
+        }
+        /* a corrupt cache file is rebuilt */
+    }
+    points = malloc(n * d * sizeof *points);
+    feats = malloc(n * m * sizeof *feats);
+    if (!points || !feats) {
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    sm_rng_init(&r, 0x5ca1ab1e, 7);
+    if (o->dataset) {
+        /* human-made patches: n of them, drawn without replacement, projected on the free
+         * parameters (the frozen ones keep the experiment's values) */
+        double *all = NULL;
+        size_t count = 0, *idx;
+        if (!e->synth->patch_load_all) {
+            sm_error_set(err, SM_ERR_CONFIG, "pcakm: synth %s cannot read a dataset file (%s)",
+                         e->synth->name, o->dataset);
+            goto out;
+        }
+        if (e->synth->patch_load_all(o->dataset, &all, &count, err) != 0) goto out;
+        idx = malloc((count ? count : 1) * sizeof *idx);
+        if (!idx || count == 0) {
+            free(all);
+            free(idx);
+            sm_error_set(err, count ? SM_ERR_NOMEM : SM_ERR_EMPTY, "pcakm: %s holds no patch",
+                         o->dataset);
+            goto out;
+        }
+        for (i = 0; i < count; i++) idx[i] = i;
+        sm_rng_shuffle(&r, idx, count);
+        if (n > count) n = count;
+        for (i = 0; i < n; i++)
+            sm_param_view_project(view, all + idx[i] * e->synth->space->n, points + i * d);
+        free(all);
+        free(idx);
+    } else {
+        for (i = 0; i < n * d; i++) points[i] = sm_rng_uniform(&r);
+    }
+    memset(&obj, 0, sizeof obj);
+    obj.synth = e->synth;
+    obj.view = view;
+    obj.note = e->note;
+    obj.sample_rate = e->sample_rate;
+    obj.n_samples = ns;
+    obj.mfcc = &e->cost.mfcc;
+    ev = sm_eval_alloc(&sm_objective_worker, &obj, threads, err);
+    if (!ev) goto out;
+#pragma omp parallel for num_threads(sm_eval_threads(ev)) schedule(dynamic, 8)
+    for (long j = 0; j < (long)n; j++) {
+        void *w = sm_eval_worker(ev, omp_get_thread_num());
+        if (sm_objective_summary(w, points + (size_t)j * d, feats + (size_t)j * m) != 0) {
+            size_t q;
+            for (q = 0; q < m; q++) feats[(size_t)j * m + q] = 0; /* a failed render: all zero */
+        }
+    }
+    model = sm_pcakm_model_build(points, n, d, feats, m, &pp, 0x9e3779b9, err);
+    if (model && sm_pcakm_model_save(path, model, err) != 0) {
+        sm_pcakm_model_free(model);
+        model = NULL;
+    }
+out:
+    sm_eval_free(ev);
+    free(points);
+    free(feats);
+    free(path);
+    return model;
+}
+
+/* MFCC summary of a prepared target, for pcakm's query. */
+static int target_summary(const sm_experiment *e, const prepared_target *pt, double *summary,
+                          sm_error *err)
+{
+    sm_mfcc *m = sm_mfcc_alloc(&e->cost.mfcc, pt->n, err);
+    size_t frames = sm_mfcc_n_frames(&e->cost.mfcc, pt->n);
+    double *out = malloc(frames * (size_t)e->cost.mfcc.n_mfcc * sizeof *out);
+    int rc;
+    if (!m || !out) {
+        sm_mfcc_free(m);
+        free(out);
+        return err && err->code ? err->code : SM_ERR_NOMEM;
+    }
+    rc = sm_mfcc_compute(m, pt->audio, pt->n, out, &frames);
+    if (!rc) sm_mfcc_summary(out, frames, e->cost.mfcc.n_mfcc, summary);
+    sm_mfcc_free(m);
+    free(out);
+    return rc;
+}
+
+/* ---- one run ------------------------------------------------------------------------- */
+
+static int write_trace(const char *path, const run_record *r, sm_error *err)
+{
+    sm_outfile of;
+    size_t i;
+    int rc = sm_outfile_open(&of, path, err);
+    if (rc) return rc;
+    fprintf(of.f, "evals,best_cost\n");
+    for (i = 0; i < r->n_trace; i++)
+        fprintf(of.f, "%zu,%.17g\n", r->trace_evals[i], r->trace_cost[i]);
+    return sm_outfile_commit(&of, err);
+}
+
+static int read_trace(const char *path, run_record *r)
+{
+    FILE *f = fopen(path, "r");
+    char line[256];
+    size_t cap = 0;
+    if (!f) return SM_ERR_IO;
+    while (fgets(line, sizeof line, f)) {
+        size_t ev;
+        double c;
+        if (sscanf(line, "%zu,%lf", &ev, &c) != 2) continue;
+        if (r->n_trace == cap) {
+            size_t *te;
+            double *tc;
+            cap = cap ? 2 * cap : 64;
+            te = realloc(r->trace_evals, cap * sizeof *te);
+            if (te) r->trace_evals = te;
+            tc = realloc(r->trace_cost, cap * sizeof *tc);
+            if (tc) r->trace_cost = tc;
+            if (!te || !tc) {
+                fclose(f);
+                return SM_ERR_NOMEM;
+            }
+        }
+        r->trace_evals[r->n_trace] = ev;
+        r->trace_cost[r->n_trace] = c;
+        r->n_trace++;
+    }
+    fclose(f);
+    return 0;
+}
+
+static int write_result(const char *path, const sm_experiment *e, const run_record *r,
+                        sm_error *err)
+{
+    sm_outfile of;
+    int rc = sm_outfile_open(&of, path, err);
+    if (rc) return rc;
+    fprintf(of.f, "target=%s\noptimizer=%s\nseed=%" PRIu64 "\nfinal_cost=%.17g\nevals=%zu\n"
+                  "wall_s=%.6f\nn_nonfinite=%zu\nparam_error=%.17g\ninaudible=%d\n",
+            e->targets[r->target].name, e->opt[r->opt].name, r->seed, r->final_cost, r->evals,
+            r->wall_s, r->n_nonfinite, r->param_error, r->inaudible);
+    return sm_outfile_commit(&of, err);
+}
+
+static int read_result(const char *path, run_record *r)
+{
+    FILE *f = fopen(path, "r");
+    char line[512];
+    int have = 0;
+    if (!f) return SM_ERR_IO;
+    while (fgets(line, sizeof line, f)) {
+        have |= (sscanf(line, "final_cost=%lf", &r->final_cost) == 1) << 0;
+        have |= (sscanf(line, "evals=%zu", &r->evals) == 1) << 1;
+        have |= (sscanf(line, "wall_s=%lf", &r->wall_s) == 1) << 2;
+        have |= (sscanf(line, "n_nonfinite=%zu", &r->n_nonfinite) == 1) << 3;
+        have |= (sscanf(line, "param_error=%lf", &r->param_error) == 1) << 4;
+        have |= (sscanf(line, "inaudible=%d", &r->inaudible) == 1) << 5;
+    }
+    fclose(f);
+    return have == 63 ? 0 : SM_ERR_FORMAT;
+}
+
+typedef struct {
+    const sm_experiment *e;
+    const sm_run_options *opt;
+    sm_progress prog;
+} run_ctx;
+
+static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *view,
+                  const prepared_target *pt, sm_eval *ev, const void *aux, const char *rundir,
+                  run_record *rec, sm_error *err)
+{
+    const sm_experiment *e = rc_->e;
+    size_t d = view->space.n, used = 0, batch = e->batch, i;
+    double *x = malloc(batch * d * sizeof *x), *cost = malloc(batch * sizeof *cost);
+    double *best_x = malloc(d * sizeof *best_x), *native = NULL;
+    double best = INFINITY, t0 = now_s();
+    sm_eval_stats s0 = sm_eval_get_stats(ev), s1;
+    sm_opt_config cfg;
+    void *st = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    char *p;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = e->budget;
+    cfg.settings = o->settings;
+    cfg.n_settings = o->n_settings;
+    cfg.source = e->path;
+    cfg.aux = aux;
+    if (!x || !cost || !best_x) {
+        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    st = o->type->alloc(&view->space, &cfg,
+                        sm_rng_mix(rec->seed, (uint64_t)rec->target * 0x100000001b3ULL), err);
+    if (!st) {
+        rc = err && err->code ? err->code : SM_ERR_CONFIG;
+        goto out;
+    }
+    while (used < e->budget) {
+        size_t want = e->budget - used < batch ? e->budget - used : batch;
+        size_t k = o->type->ask(st, x, want);
+        if (k == 0) break;
+        if (k > want) {
+            rc = sm_error_set(err, SM_ERR_ARG, "optimizer %s asked %zu points, more than %zu",
+                              o->type->name, k, want);
+            goto out;
+        }
+        sm_eval_batch(ev, x, k, d, cost);
+        o->type->tell(st, x, cost, k);
+        for (i = 0; i < k; i++) {
+            used++;
+            if (cost[i] < best) {
+                best = cost[i];
+                memcpy(best_x, x + i * d, d * sizeof *best_x);
+                if (rec->n_trace == cap) {
+                    size_t *te;
+                    double *tc;
+                    cap = cap ? 2 * cap : 64;
+                    te = realloc(rec->trace_evals, cap * sizeof *te);
+                    if (te) rec->trace_evals = te;
+                    tc = realloc(rec->trace_cost, cap * sizeof *tc);
+                    if (tc) rec->trace_cost = tc;
+                    if (!te || !tc) {
+                        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+                        goto out;
+                    }
+                }
+                rec->trace_evals[rec->n_trace] = used;
+                rec->trace_cost[rec->n_trace] = best;
+                rec->n_trace++;
+            }
+        }
+        if (rc_->opt && rc_->opt->progress) {
+            rc_->prog.evals = used;
+            rc_->prog.best = best;
+            rc_->opt->progress(rc_->opt->progress_ctx, &rc_->prog);
+        }
+        if (rc_->opt && rc_->opt->stop && *rc_->opt->stop) {
+            rc = sm_error_set(err, SM_ERR_INTERRUPTED, "interrupted");
+            goto out;
+        }
+        if (o->type->converged && o->type->converged(st)) break;
+    }
+    if (used == 0) {
+        rc = sm_error_set(err, SM_ERR_ARG, "optimizer %s asked for no point at all", o->type->name);
+        goto out;
+    }
+    /* the last point of the trace is the end of the run */
+    if (rec->trace_evals[rec->n_trace - 1] != used) {
+        if (rec->n_trace == cap) {
+            size_t *te = realloc(rec->trace_evals, (cap + 1) * sizeof *te);
+            double *tc;
+            if (te) rec->trace_evals = te;
+            tc = realloc(rec->trace_cost, (cap + 1) * sizeof *tc);
+            if (tc) rec->trace_cost = tc;
+            if (!te || !tc) {
+                rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+        }
+        rec->trace_evals[rec->n_trace] = used;
+        rec->trace_cost[rec->n_trace] = best;
+        rec->n_trace++;
+    }
+    s1 = sm_eval_get_stats(ev);
+    rec->wall_s = now_s() - t0;
+    rec->evals = used;
+    rec->final_cost = best;
+    rec->n_nonfinite = (size_t)(s1.n_nonfinite - s0.n_nonfinite);
+    rec->param_error = NAN;
+    if (pt->truth_x) {
+        double s = 0;
+        for (i = 0; i < d; i++) s += fabs(best_x[i] - pt->truth_x[i]);
+        rec->param_error = s / (double)d;
+    }
+    rec->inaudible = isfinite(pt->threshold) && best <= pt->threshold;
+
+    /* outputs: best.wav, the patch, trace.csv, and last the checkpoint result.txt */
+    if ((rc = sm_mkdir_p(rundir, err)) != 0) goto out;
+    {
+        const float *y = sm_objective_render(sm_eval_worker(ev, 0), best_x);
+        if (!y) {
+            rc = sm_error_set(err, SM_ERR_NONFINITE, "rendering the best match failed");
+            goto out;
+        }
+        rec->best_wav = fmt_path("%s/best.wav", rundir);
+        if (!rec->best_wav) {
+            rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        rc = sm_audio_write_wav(rec->best_wav, y, pt->n, e->sample_rate, SM_WAV_FLOAT, err);
+        if (rc) goto out;
+    }
+    if (e->synth->patch_save && e->synth->patch_ext) {
+        native = malloc(e->synth->space->n * sizeof *native);
+        rec->patch_path = fmt_path("%s/best%s", rundir, e->synth->patch_ext);
+        if (!native || !rec->patch_path) {
+            rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        sm_param_view_expand(view, best_x, native);
+        rc = e->synth->patch_save(rec->patch_path, native, "SOUNDMATCH", err);
+        if (rc) goto out;
+    }
+    p = fmt_path("%s/trace.csv", rundir);
+    rc = p ? write_trace(p, rec, err) : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    free(p);
+    if (rc) goto out;
+    p = fmt_path("%s/result.txt", rundir);
+    rc = p ? write_result(p, e, rec, err) : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    free(p);
+out:
+    if (st) o->type->free(st);
+    free(x);
+    free(cost);
+    free(best_x);
+    free(native);
+    return rc;
+}
+
+/* ---- the experiment ------------------------------------------------------------------ */
+
+/* Refuses to mix results of two different experiments in one folder. */
+static int check_fingerprint(const sm_experiment *e, const char *dir, int fresh, sm_error *err)
+{
+    char *p = fmt_path("%s/fingerprint.txt", dir), buf[64];
+    FILE *f;
+    int rc = 0;
+    if (!p) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    snprintf(buf, sizeof buf, "%016" PRIx64 "\n", e->fingerprint);
+    f = fopen(p, "r");
+    if (f) {
+        char old[64] = "";
+        if (!fgets(old, sizeof old, f)) old[0] = '\0';
+        fclose(f);
+        if (strcmp(old, buf) != 0 && !fresh)
+            rc = sm_error_set(err, SM_ERR_CONFIG,
+                              "%s holds results of a different experiment file; choose another "
+                              "folder with -o, or start over with --fresh", dir);
+    }
+    if (!rc && (!f || fresh)) rc = sm_write_file(p, buf, strlen(buf), err);
+    free(p);
+    if (!rc) {
+        unsigned char *text;
+        size_t n;
+        char *copy = fmt_path("%s/experiment.ini", dir);
+        if (!copy) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        rc = sm_read_file(e->path, 1 << 24, &text, &n, err);
+        if (!rc) rc = sm_write_file(copy, text, n, err);
+        if (!rc) free(text);
+        free(copy);
+    }
+    return rc;
+}
+
+static int write_results_csv(const sm_experiment *e, const char *dir, const run_record *recs,
+                             size_t n, const prepared_target *pts, sm_error *err)
+{
+    char *p = fmt_path("%s/results.csv", dir);
+    sm_outfile of;
+    size_t i;
+    int rc;
+    if (!p) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    rc = sm_outfile_open(&of, p, err);
+    free(p);
+    if (rc) return rc;
+    fprintf(of.f, "target,optimizer,seed,final_cost,evals,wall_s,evals_per_s,n_nonfinite,"
+                  "param_error,inaudible_threshold,inaudible,variant\n");
+    for (i = 0; i < n; i++) {
+        const run_record *r = &recs[i];
+        fprintf(of.f, "%s,%s,%" PRIu64 ",%.9g,%zu,%.3f,%.1f,%zu,%.6g,%.6g,%d,%s\n",
+                e->targets[r->target].name, e->opt[r->opt].name, r->seed, r->final_cost,
+                r->evals, r->wall_s, r->wall_s > 0 ? (double)r->evals / r->wall_s : 0.0,
+                r->n_nonfinite, r->param_error, pts[r->target].threshold, r->inaudible,
+                e->variants[e->targets[r->target].variant].name);
+    }
+    return sm_outfile_commit(&of, err);
+}
+
+static int write_report(const sm_experiment *e, const char *dir, const run_record *recs,
+                        size_t n, const prepared_target *pts, sm_error *err)
+{
+    sm_run_result *rr = calloc(n ? n : 1, sizeof *rr);
+    char **labels = calloc(n ? n : 1, sizeof *labels);
+    sm_report_input in;
+    double *th = malloc((e->n_targets ? e->n_targets : 1) * sizeof *th);
+    size_t i, k = 0;
+    char cost_desc[256];
+    int rc;
+    if (!rr || !th || !labels) {
+        free(rr);
+        free(th);
+        free(labels);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    for (i = 0; i < n; i++) {
+        const run_record *r = &recs[i];
+        rr[i].target = e->targets[r->target].name;
+        rr[i].optimizer = e->opt[r->opt].name;
+        if (e->n_variants > 1 &&
+            asprintf(&labels[i], "%s @ %s", e->opt[r->opt].name,
+                     e->variants[e->targets[r->target].variant].name) >= 0)
+            rr[i].optimizer = labels[i];
+        rr[i].seed = r->seed;
+        rr[i].final_cost = r->final_cost;
+        rr[i].evals = r->evals;
+        rr[i].wall_s = r->wall_s;
+        rr[i].n_nonfinite = r->n_nonfinite;
+        rr[i].param_error = r->param_error;
+        rr[i].n_trace = r->n_trace;
+        rr[i].trace_evals = r->trace_evals;
+        rr[i].trace_cost = r->trace_cost;
+        rr[i].target_wav = pts[r->target].wav_path;
+        rr[i].best_wav = r->best_wav;
+        rr[i].patch_path = r->patch_path;
+    }
+    for (i = 0; i < e->n_targets; i++)
+        if (isfinite(pts[i].threshold)) th[k++] = pts[i].threshold;
+    /* the median of the per-target thresholds */
+    for (i = 1; i < k; i++) {
+        double v = th[i];
+        size_t j = i;
+        while (j > 0 && th[j - 1] > v) {
+            th[j] = th[j - 1];
+            j--;
+        }
+        th[j] = v;
+    }
+    snprintf(cost_desc, sizeof cost_desc,
+             "MFCC distance x %g (%d coefficients, FFT %d, hop %d, %d mels)%s", e->cost.w_mfcc,
+             e->cost.mfcc.n_mfcc, e->cost.mfcc.n_fft, e->cost.mfcc.hop, e->cost.mfcc.n_mels,
+             (e->cost.w_mss > 0 || e->cost.w_loudness > 0 || e->cost.w_centroid > 0 ||
+              e->cost.w_pitch > 0) ? " plus weighted spectral/descriptor terms" : "");
+    memset(&in, 0, sizeof in);
+    in.title = e->name;
+    in.experiment_file = e->path;
+    in.synth = e->synth->name;
+    in.cost_desc = cost_desc;
+    in.n_runs = n;
+    in.runs = rr;
+    in.inaudible_cost = k ? (k % 2 ? th[k / 2] : 0.5 * (th[k / 2 - 1] + th[k / 2])) : NAN;
+    in.notes_html = NULL;
+    rc = sm_report_write(dir, &in, err);
+    for (i = 0; i < n; i++) free(labels[i]);
+    free(labels);
+    free(rr);
+    free(th);
+    return rc;
+}
+
+int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_error *err)
+{
+    const char *dir = opt && opt->out_dir ? opt->out_dir : e->report_dir;
+    int threads = opt && opt->threads > 0 ? opt->threads : e->threads;
+    size_t n_runs = e->n_targets * e->n_opt * e->n_seeds, nrec = 0, ti, oi, si, new_runs = 0;
+    prepared_target *pts = calloc(e->n_targets, sizeof *pts);
+    run_record *recs = calloc(n_runs ? n_runs : 1, sizeof *recs);
+    sm_pcakm_model **models = calloc(e->n_opt * e->n_variants, sizeof *models);
+    double *summary = malloc(2 * (size_t)e->cost.mfcc.n_mfcc * sizeof *summary);
+    run_ctx ctx;
+    int rc = 0;
+    char *p;
+    if (!pts || !recs || !models || !summary) {
+        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (ti = 0; ti < e->n_targets; ti++) pts[ti].threshold = NAN;
+    if ((rc = sm_mkdir_p(dir, err)) != 0) goto out;
+    p = fmt_path("%s/targets", dir);
+    rc = p ? sm_mkdir_p(p, err) : SM_ERR_NOMEM;
+    free(p);
+    if (rc) goto out;
+    if ((rc = check_fingerprint(e, dir, opt ? opt->fresh : 0, err)) != 0) goto out;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.e = e;
+    ctx.opt = opt;
+    ctx.prog.n_runs = n_runs;
+    ctx.prog.budget = e->budget;
+    for (oi = 0; oi < e->n_opt; oi++) {
+        size_t v;
+        if (strcmp(e->opt[oi].type->name, "pcakm") != 0) continue;
+        for (v = 0; v < e->n_variants; v++) {
+            models[oi * e->n_variants + v] =
+                pcakm_model(e, e->variants[v].view, &e->opt[oi], threads, err);
+            if (!models[oi * e->n_variants + v]) {
+                rc = err && err->code ? err->code : SM_ERR_NOMEM;
+                goto out;
+            }
+        }
+    }
+    for (ti = 0; ti < e->n_targets && !rc; ti++) {
+        sm_objective obj;
+        sm_eval *ev = NULL;
+        const size_t var = e->targets[ti].variant;
+        const sm_param_view *view = e->variants[var].view;
+        if ((rc = prepare_target(e, ti, dir, &pts[ti], err)) != 0) break;
+        memset(&obj, 0, sizeof obj);
+        obj.synth = e->synth;
+        obj.view = view;
+        obj.note = e->note;
+        obj.sample_rate = e->sample_rate;
+        obj.n_samples = pts[ti].n;
+        obj.target = pts[ti].ct;
+        for (oi = 0; oi < e->n_opt && !rc; oi++) {
+            sm_pcakm_input pin;
+            const void *aux = NULL;
+            if (models[oi * e->n_variants + var]) {
+                if ((rc = target_summary(e, &pts[ti], summary, err)) != 0) break;
+                pin.model = models[oi * e->n_variants + var];
+                pin.target_features = summary;
+                aux = &pin;
+            }
+            for (si = 0; si < e->n_seeds && !rc; si++) {
+                run_record *r = &recs[nrec];
+                char *rundir = fmt_path("%s/runs/%s/%s/seed%" PRIu64, dir, e->targets[ti].name,
+                                        e->opt[oi].name, e->seeds[si]);
+                char *resf = rundir ? fmt_path("%s/result.txt", rundir) : NULL;
+                memset(r, 0, sizeof *r);
+                r->target = ti;
+                r->opt = oi;
+                r->seed = e->seeds[si];
+                ctx.prog.run = nrec + 1;
+                ctx.prog.target = e->targets[ti].name;
+                ctx.prog.optimizer = e->opt[oi].name;
+                ctx.prog.seed = e->seeds[si];
+                ctx.prog.evals = 0;
+                ctx.prog.best = INFINITY;
+                ctx.prog.skipped = 0;
+                if (!rundir || !resf) {
+                    free(rundir);
+                    free(resf);
+                    rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                if (!(opt && opt->fresh) && read_result(resf, r) == 0) {
+                    char *tp = fmt_path("%s/trace.csv", rundir);
+                    if (tp) read_trace(tp, r);
+                    free(tp);
+                    r->best_wav = fmt_path("%s/best.wav", rundir);
+                    if (e->synth->patch_ext)
+                        r->patch_path = fmt_path("%s/best%s", rundir, e->synth->patch_ext);
+                    ctx.prog.skipped = 1;
+                    ctx.prog.evals = r->evals;
+                    ctx.prog.best = r->final_cost;
+                    if (opt && opt->progress) opt->progress(opt->progress_ctx, &ctx.prog);
+                    nrec++;
+                } else if (opt && opt->max_runs && new_runs >= opt->max_runs) {
+                    rc = sm_error_set(err, SM_ERR_INTERRUPTED, "stopped after %zu runs", new_runs);
+                } else {
+                    if (!ev) {
+                        ev = sm_eval_alloc(&sm_objective_worker, &obj, threads, err);
+                        if (!ev) {
+                            rc = err && err->code ? err->code : SM_ERR_NOMEM;
+                            free(rundir);
+                            free(resf);
+                            break;
+                        }
+                    }
+                    rc = do_run(&ctx, &e->opt[oi], view, &pts[ti], ev, aux, rundir, r, err);
+                    nrec++;
+                    new_runs++;
+                }
+                free(rundir);
+                free(resf);
+            }
+        }
+        sm_eval_free(ev);
+    }
+    if (rc) goto out;
+    if ((rc = write_results_csv(e, dir, recs, nrec, pts, err)) != 0) goto out;
+    if (!(opt && opt->no_report)) rc = write_report(e, dir, recs, nrec, pts, err);
+out:
+    if (pts)
+        for (ti = 0; ti < e->n_targets; ti++) free_target(&pts[ti]);
+    if (recs)
+        for (si = 0; si < n_runs; si++) {
+            free(recs[si].trace_evals);
+            free(recs[si].trace_cost);
+            free(recs[si].best_wav);
+            free(recs[si].patch_path);
+        }
+    if (models)
+        for (oi = 0; oi < e->n_opt * e->n_variants; oi++) sm_pcakm_model_free(models[oi]);
+    free(models);
+    free(pts);
+    free(recs);
+    free(summary);
+    return rc;
+}

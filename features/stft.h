@@ -1,0 +1,90 @@
+/* features/stft.h: short-time Fourier transform frames on FFTW, internal to features/.
+ *
+ * An sm_stft owns one FFTW r2c plan of one size, its aligned buffers and a window. It is made
+ * once (sm_stft_alloc, which plans under the process-wide FFTW planner lock) and then executed
+ * for any number of frames (sm_stft_frame) with no allocation and no planning. Different
+ * sm_stft objects may be executed concurrently from different threads: FFTW documents
+ * fftw_execute as the only thread-safe FFTW call, and planning and destroying plans are
+ * serialised here by sm_fftw_lock.
+ *
+ * Frames follow librosa's convention: with center=1 the signal is padded with n_fft/2 zeros
+ * on both sides ('constant' padding), so frame t covers samples [t*hop - n_fft/2,
+ * t*hop - n_fft/2 + n_fft) of the signal, and samples outside [0, n) read as zero.
+ *
+ * The struct is visible to features/ so the hot loops can read the spectrum in place; other
+ * folders use features/features.h only. */
+#ifndef SM_FEATURES_STFT_H
+#define SM_FEATURES_STFT_H
+
+#include <stddef.h>
+#include <fftw3.h>
+#include "core/error.h"
+#include "features/features.h"
+
+/* The process-wide lock around FFTW's planner (planning and destroying plans are not
+ * thread-safe in FFTW; executing is). The only global mutable state in features/. */
+void sm_fftw_lock(void);
+void sm_fftw_unlock(void);
+
+typedef enum {
+    SM_WINDOW_HANN = 0,   /* periodic Hann, as scipy.signal.get_window('hann', n, fftbins=True) */
+    SM_WINDOW_NONE = 1    /* rectangular */
+} sm_window_kind;
+
+typedef struct {
+    int n_fft;
+    int n_bins;           /* n_fft/2 + 1 */
+    double *window;       /* n_fft coefficients (owned) */
+    double *in;           /* n_fft real samples (fftw_malloc, owned) */
+    fftw_complex *out;    /* n_bins complex bins (fftw_malloc, owned): the last frame's spectrum */
+    fftw_plan plan;       /* r2c, FFTW_ESTIMATE, in -> out */
+} sm_stft;
+
+/* A plan, buffers and window for frames of n_fft samples. Returns NULL with err set
+ * (SM_ERR_ARG for n_fft < 2, SM_ERR_NOMEM); frees what it took on failure. */
+sm_stft *sm_stft_alloc(int n_fft, sm_window_kind window, sm_error *err);
+/* Releases everything s owns (destroying the plan under the planner lock). NULL is a no-op. */
+void sm_stft_free(sm_stft *s);
+
+/* Frames of a signal of n samples (center: 1 + n/hop; otherwise 1 + (n - n_fft)/hop, or 0
+ * when n < n_fft). */
+size_t sm_stft_n_frames(size_t n, int n_fft, int hop, int center);
+
+/* Loads the windowed frame whose first sample is x[start] (start may be negative or run past
+ * n: those samples are zero) and transforms it into s->out. Allocates nothing. */
+void sm_stft_frame(sm_stft *s, const float *x, size_t n, long long start);
+
+/* First sample of frame t (may be negative with center). */
+static inline long long sm_stft_frame_start(size_t t, int n_fft, int hop, int center)
+{
+    return (long long)t * hop - (center ? n_fft / 2 : 0);
+}
+
+/* |X_k|^2 of the last frame into power[0..n_bins). */
+void sm_stft_power(const sm_stft *s, double *power);
+
+/* 1 if all n samples are finite. */
+int sm_all_finite(const float *x, size_t n);
+
+/* ---- Internal entry points shared by mfcc.c, descriptors.c and cost.c ------------------ */
+
+/* Like sm_mfcc_compute, but analyses x as a signal of n_len samples: x holds the first n of
+ * them (n <= n_len) and the rest are zero. n_len <= the plan's max_samples. */
+int sm_mfcc_compute_len(sm_mfcc *m, const float *x, size_t n, size_t n_len, double *out,
+                        size_t *n_frames);
+
+/* Which descriptors sm_descr_compute_len fills (the others are left untouched). */
+enum {
+    SM_DESCR_RMS = 1,
+    SM_DESCR_CENTROID = 2,
+    SM_DESCR_FLATNESS = 4,
+    SM_DESCR_PITCH = 8,
+    SM_DESCR_ALL = 15
+};
+
+/* Like sm_descr_compute with the same zero-extension to n_len samples, filling only the
+ * descriptors named in `what`. Does not check x for NaN or Inf. */
+int sm_descr_compute_len(sm_descr_plan *p, const float *x, size_t n, size_t n_len,
+                         sm_descr *d, int what);
+
+#endif

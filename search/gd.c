@@ -1,0 +1,232 @@
+/* search/gd.c: gradient descent with finite differences, Adam steps, bounds and restarts.
+ *
+ * Each iteration asks the current point x and its central-difference stencil as ONE batch of
+ * 2*dc + 1 points (dc = continuous parameters): x, then x + h e_j and x - h e_j for each
+ * continuous j, so the stencil is scored in parallel. Scoring x itself costs one point in
+ * 2*dc + 1 but means every iterate is scored: without it the best point seen would always be
+ * a stencil point, at least h away from where the descent actually is. Near a bound the stencil is cut at the
+ * bound and the difference divided by the true spacing. The gradient then drives one Adam
+ * step (Kingma and Ba 2015: moment estimates m and v with bias correction), and x is
+ * projected back onto [0,1] (projected Adam).
+ *
+ * Discrete parameters (INT, ENUM) stay fixed during descent at the start point's value,
+ * snapped to its bin centre. The start point is cfg->x0 if given, else the centre of the
+ * space (0.5 everywhere): a deterministic start, so pcakm and users who pass x0 decide where
+ * the descent begins.
+ *
+ * Progress is the best cost seen in any batch. When it has not improved (by more than a
+ * relative 1e-12) for `patience` iterations the descent restarts from the best point seen,
+ * perturbed by a Gaussian of standard deviation `perturb` on every continuous coordinate,
+ * with fresh Adam moments; each restart multiplies the learning rate and the perturbation by
+ * `decay` (down to 1e-4 of their first values), so later restarts refine.
+ *
+ * Budget: when fewer than 2*dc + 1 evaluations remain, the last batch is x followed by as much
+ * of its stencil as fits, so the budget is used exactly and the final iterate is scored.
+ * With no continuous parameter at all the start point is asked once and gd has converged. */
+#include "search/optimizer.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/rng.h"
+#include "search/batch.h"
+
+typedef struct {
+    const sm_param_space *s;
+    size_t d, dc;            /* parameters, continuous parameters */
+    size_t *cidx;            /* dc indices of the continuous parameters */
+    sm_rng rng;
+    size_t budget, planned;
+    double lr0, h, beta1, beta2, eps, perturb0, decay;
+    long patience;
+    double lr, perturb;      /* current values (shrink at each restart) */
+    double *x, *m, *v;       /* x: d values; m, v: dc values (Adam's moments) */
+    long t;                  /* Adam steps since the (re)start */
+    double best;             /* best cost seen */
+    double *best_x;
+    long stall;              /* iterations without progress */
+    long restarts;
+    int final_batch;         /* the current batch is the last, partial one */
+    int done;
+    sm_pending q;
+} gd_state;
+
+static const char *const gd_keys[] = {"lr", "h", "beta1", "beta2", "eps", "patience",
+                                      "perturb", "decay", NULL};
+static const char *const gd_help[] = {
+    "lr: Adam learning rate, in [0,1] units per step (0.05)",
+    "h: finite-difference step, in [0,1] units (1e-3)",
+    "beta1: Adam decay of the first moment (0.9)",
+    "beta2: Adam decay of the second moment (0.999)",
+    "eps: Adam's guard against division by zero (1e-8)",
+    "patience: iterations without progress before a restart from the best point (10)",
+    "perturb: standard deviation of the restart perturbation, in [0,1] units (0.05)",
+    "decay: factor applied to lr and perturb at each restart (0.5)",
+    NULL};
+
+static void gd_free(void *p)
+{
+    gd_state *st = p;
+    if (!st) return;
+    free(st->cidx);
+    free(st->x);
+    free(st->m);
+    free(st->v);
+    free(st->best_x);
+    sm_pending_free(&st->q);
+    free(st);
+}
+
+static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_t seed,
+                      sm_error *err)
+{
+    gd_state *st = NULL;
+    size_t i, d;
+    if (!s || !cfg || s->n == 0) {
+        sm_error_set(err, SM_ERR_ARG, "gd: empty parameter space");
+        return NULL;
+    }
+    st = calloc(1, sizeof *st);
+    if (!st) goto nomem;
+    if (sm_opt_check_keys(cfg, gd_keys, "gd", err) != 0 ||
+        sm_opt_get_double(cfg, "lr", 0.05, 1e-12, 1, &st->lr0, err) != 0 ||
+        sm_opt_get_double(cfg, "h", 1e-3, 1e-12, 0.25, &st->h, err) != 0 ||
+        sm_opt_get_double(cfg, "beta1", 0.9, 0, 0.999999, &st->beta1, err) != 0 ||
+        sm_opt_get_double(cfg, "beta2", 0.999, 0, 0.99999999, &st->beta2, err) != 0 ||
+        sm_opt_get_double(cfg, "eps", 1e-8, 1e-300, 1, &st->eps, err) != 0 ||
+        sm_opt_get_long(cfg, "patience", 10, 1, 1000000, &st->patience, err) != 0 ||
+        sm_opt_get_double(cfg, "perturb", 0.05, 0, 1, &st->perturb0, err) != 0 ||
+        sm_opt_get_double(cfg, "decay", 0.5, 1e-6, 1, &st->decay, err) != 0) {
+        gd_free(st);
+        return NULL;
+    }
+    d = s->n;
+    st->s = s;
+    st->d = d;
+    st->budget = cfg->budget;
+    sm_rng_init(&st->rng, seed, 3);
+    st->cidx = malloc(d * sizeof *st->cidx);
+    st->x = malloc(d * sizeof *st->x);
+    st->best_x = malloc(d * sizeof *st->best_x);
+    st->m = calloc(d, sizeof *st->m);
+    st->v = calloc(d, sizeof *st->v);
+    if (!st->cidx || !st->x || !st->best_x || !st->m || !st->v) goto nomem;
+    for (i = 0; i < d; i++) {
+        st->x[i] = cfg->x0 ? sm_clamp01(cfg->x0[i]) : 0.5;
+        if (!sm_param_is_discrete(&s->p[i])) st->cidx[st->dc++] = i;
+    }
+    sm_snap_discrete(s, st->x);
+    memcpy(st->best_x, st->x, d * sizeof *st->x);
+    if (sm_pending_init(&st->q, d, 2 * st->dc + 1) != 0) goto nomem;
+    st->best = INFINITY;
+    st->lr = st->lr0;
+    st->perturb = st->perturb0;
+    return st;
+nomem:
+    gd_free(st);
+    sm_error_set(err, SM_ERR_NOMEM, "gd: out of memory");
+    return NULL;
+}
+
+/* Writes x and its stencil into the queue, at most max rows; returns how many. */
+static size_t write_batch(gd_state *st, size_t max)
+{
+    size_t j, n = 0;
+    memcpy(sm_pending_row(&st->q, n++), st->x, st->d * sizeof *st->x);
+    for (j = 0; j < st->dc && n < max; j++) {
+        size_t i = st->cidx[j];
+        double *r = sm_pending_row(&st->q, n++);
+        memcpy(r, st->x, st->d * sizeof *r);
+        r[i] = sm_clamp01(st->x[i] + st->h);
+        if (n == max) break;
+        r = sm_pending_row(&st->q, n++);
+        memcpy(r, st->x, st->d * sizeof *r);
+        r[i] = sm_clamp01(st->x[i] - st->h);
+    }
+    return n;
+}
+
+static size_t gd_ask(void *p, double *x, size_t max_batch)
+{
+    gd_state *st = p;
+    if (!sm_pending_has_rows(&st->q)) {
+        size_t left = st->budget - st->planned, full = 2 * st->dc + 1, n;
+        if (st->done || left == 0) return 0;
+        n = write_batch(st, left < full ? left : full);
+        st->final_batch = n < full || st->dc == 0;
+        sm_pending_start(&st->q, n);
+        st->planned += n;
+    }
+    return sm_pending_ask(&st->q, x, max_batch);
+}
+
+static void restart(gd_state *st)
+{
+    size_t j;
+    st->restarts++;
+    st->lr *= st->decay;
+    st->perturb *= st->decay;
+    if (st->lr < st->lr0 * 1e-4) st->lr = st->lr0 * 1e-4;
+    if (st->perturb < st->perturb0 * 1e-4) st->perturb = st->perturb0 * 1e-4;
+    memcpy(st->x, st->best_x, st->d * sizeof *st->x);
+    for (j = 0; j < st->dc; j++) {
+        size_t i = st->cidx[j];
+        st->x[i] = sm_reflect01(st->x[i] + st->perturb * sm_rng_normal(&st->rng));
+        st->m[j] = st->v[j] = 0;
+    }
+    st->t = 0;
+    st->stall = 0;
+}
+
+static void gd_tell(void *p, const double *x, const double *cost, size_t k)
+{
+    gd_state *st = p;
+    size_t j, r;
+    double b1t, b2t, before = st->best;
+    (void)x;
+    if (!sm_pending_tell(&st->q, cost, k)) return;
+    for (r = 0; r < st->q.n; r++)
+        if (st->q.cost[r] < st->best) {
+            st->best = st->q.cost[r];
+            memcpy(st->best_x, sm_pending_row(&st->q, r), st->d * sizeof *st->best_x);
+        }
+    if (st->final_batch) {
+        st->done = 1;
+        return;
+    }
+    /* the gradient from the stencil, then one projected Adam step */
+    st->t++;
+    b1t = 1 - pow(st->beta1, (double)st->t);
+    b2t = 1 - pow(st->beta2, (double)st->t);
+    for (j = 0; j < st->dc; j++) {
+        size_t i = st->cidx[j];
+        const double *xp = sm_pending_row(&st->q, 1 + 2 * j);
+        const double *xm = sm_pending_row(&st->q, 2 + 2 * j);
+        double span = xp[i] - xm[i];
+        double g = span > 0 ? (st->q.cost[1 + 2 * j] - st->q.cost[2 + 2 * j]) / span : 0;
+        st->m[j] = st->beta1 * st->m[j] + (1 - st->beta1) * g;
+        st->v[j] = st->beta2 * st->v[j] + (1 - st->beta2) * g * g;
+        st->x[i] = sm_clamp01(st->x[i] - st->lr * (st->m[j] / b1t) /
+                                             (sqrt(st->v[j] / b2t) + st->eps));
+    }
+    if (!isfinite(before) || st->best < before - 1e-12 * fabs(before)) st->stall = 0;
+    else if (++st->stall >= st->patience) restart(st);
+}
+
+static int gd_converged(const void *p)
+{
+    const gd_state *st = p;
+    return st->done || (st->planned >= st->budget && !sm_pending_has_rows(&st->q));
+}
+
+const sm_optimizer_type sm_optimizer_gd = {
+    "gd",
+    "finite-difference gradient descent with projected Adam steps and restarts",
+    gd_keys,
+    gd_help,
+    gd_alloc,
+    gd_ask,
+    gd_tell,
+    gd_converged,
+    gd_free,
+};

@@ -1,0 +1,247 @@
+/* tests/test_experiments.c: experiment files, the runner end to end on fm6, identical results
+ * at 1 and 2 threads, and resume after an interruption. */
+#include "tests/test_util.h"
+#include "core/fileio.h"
+#include "experiments/experiment.h"
+#include "experiments/runner.h"
+
+/* A small experiment: fm6 voice with two free parameters of the modulator, targets rendered by
+ * fm6 itself from random values (so the truth is known). */
+static const char *SMALL =
+    "[experiment]\n"
+    "name = small\n"
+    "[target]\n"
+    "synthetic = 2\n"
+    "synthetic_seed = 7\n"
+    "sample_rate = 22050\n"
+    "[synth]\n"
+    "name = fm6\n"
+    "note = 57\n"
+    "length_s = 0.3\n"
+    "gate_s = 0.2\n"
+    "free = op2_output_level, op2_fine\n"
+    "freeze = algorithm=1, op2_coarse=1\n"
+    "[cost]\n"
+    "n_fft = 1024\n"
+    "hop = 256\n"
+    "n_mels = 64\n"
+    "[optimizer cmaes]\n"
+    "[optimizer rnd]\n"
+    "type = random\n"
+    "[run]\n"
+    "budget = 300\n"
+    "seeds = 1-2\n"
+    "threads = 1\n"
+    "batch = 16\n";
+
+static void test_parse(void **state)
+{
+    sm_error err = {0};
+    sm_experiment *e = sm_experiment_parse(SMALL, "/tmp/small.ini", &err);
+    (void)state;
+    if (!e) fail_msg("%s", err.msg);
+    assert_string_equal(e->name, "small");
+    assert_string_equal(e->synth->name, "fm6");
+    assert_int_equal(e->n_targets, 2);
+    assert_string_equal(e->targets[0].name, "synth01");
+    assert_non_null(e->targets[0].truth);
+    assert_null(e->targets[0].path);
+    assert_int_equal(e->view->space.n, 2);
+    assert_string_equal(e->view->space.p[0].name, "op2_output_level");
+    assert_int_equal(e->n_opt, 2);
+    assert_string_equal(e->opt[1].name, "rnd");
+    assert_string_equal(e->opt[1].type->name, "random");
+    assert_int_equal(e->budget, 300);
+    assert_int_equal(e->n_seeds, 2);
+    assert_int_equal(e->seeds[1], 2);
+    assert_close(e->note.note, 57, 0);
+    assert_close(e->sample_rate, 22050, 0);
+    assert_int_equal(e->cost.mfcc.n_fft, 1024);
+    assert_string_equal(e->report_dir, "report/small");
+    /* frozen values went into the base */
+    assert_close(e->view->base[sm_params_find(e->synth->space, "algorithm")], 1, 0);
+    sm_experiment_free(e);
+}
+
+static void test_seed_lists(void **state)
+{
+    uint64_t *s;
+    size_t n;
+    (void)state;
+    assert_int_equal(sm_parse_seed_list("1, 2,5-7", &s, &n), 0);
+    assert_int_equal(n, 5);
+    assert_int_equal(s[0], 1);
+    assert_int_equal(s[2], 5);
+    assert_int_equal(s[4], 7);
+    free(s);
+    assert_int_equal(sm_parse_seed_list("3-1", &s, &n), SM_ERR_FORMAT);
+    assert_int_equal(sm_parse_seed_list("x", &s, &n), SM_ERR_FORMAT);
+    assert_int_equal(sm_parse_seed_list("", &s, &n), SM_ERR_FORMAT);
+}
+
+/* Each bad file gives SM_ERR_CONFIG and a message with this text. */
+static void expect_bad(const char *text, const char *needle)
+{
+    sm_error err = {0};
+    sm_experiment *e = sm_experiment_parse(text, "bad.ini", &err);
+    if (e) fail_msg("accepted a bad experiment; expected '%s'", needle);
+    assert_int_equal(err.code, SM_ERR_CONFIG);
+    if (!strstr(err.msg, needle)) fail_msg("message '%s' lacks '%s'", err.msg, needle);
+}
+
+static void test_bad_files(void **state)
+{
+    (void)state;
+    expect_bad("[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer random]\n",
+               "bad.ini: the [target] section is missing");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer nope]\n",
+               "bad.ini:6: unknown optimizer 'nope'");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 0\n[optimizer random]\n",
+               "bad.ini:6: [run] budget: 0 is outside");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n",
+               "no [optimizer NAME] section");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = casio\n[run]\nbudget = 5\n[optimizer random]\n",
+               "bad.ini:4: unknown synth 'casio'");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\nthreds = 2\n[optimizer random]\n",
+               "bad.ini:7: [run] has no setting 'threds'");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\nfree = nosuchparam\n[run]\nbudget = 5\n[optimizer random]\n",
+               "bad.ini:5: [synth] free: no parameter matches 'nosuchparam'");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\nfreeze = feedback=9\n[run]\nbudget = 5\n[optimizer random]\n",
+               "bad.ini:5: [synth] freeze: feedback");
+    expect_bad("[target]\nfolder = /nonexistent-folder\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer random]\n",
+               "bad.ini:2: [target] folder '/nonexistent-folder' cannot be opened");
+    expect_bad("[target]\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer random]\n",
+               "[target] names no target");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer ga]\npopsiz = 9\n",
+               "popsiz");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer random]\n[reprot]\n",
+               "bad.ini:7: unknown section [reprot]");
+}
+
+static char *read_text(const char *dir, const char *name)
+{
+    char *p = sm_path_join(dir, name);
+    unsigned char *d = NULL;
+    size_t n;
+    sm_error err = {0};
+    int rc = sm_read_file(p, 0, &d, &n, &err);
+    free(p);
+    if (rc) fail_msg("%s", err.msg);
+    return (char *)d;
+}
+
+/* results.csv without the timing columns (wall_s, evals_per_s), which differ run to run. */
+static char *strip_timing(char *csv)
+{
+    char *out = calloc(strlen(csv) + 1, 1), *o = out, *line, *save = NULL;
+    for (line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int field = 0;
+        char *p;
+        for (p = line; ; p++) {
+            if (field != 5 && field != 6) *o++ = *p ? *p : '\n';
+            if (!*p) break;
+            if (*p == ',') field++;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static char small_path[4096];
+
+static sm_experiment *load_small(int threads)
+{
+    sm_error err = {0};
+    sm_experiment *e = sm_experiment_parse(SMALL, small_path, &err);
+    if (!e) fail_msg("%s", err.msg);
+    e->threads = threads;
+    return e;
+}
+
+static void test_end_to_end_threads_and_resume(void **state)
+{
+    const char *tmp = sm_test_tmpdir();
+    char *d1 = sm_path_join(tmp, "t1"), *d2 = sm_path_join(tmp, "t2"), *d3 = sm_path_join(tmp, "t3");
+    sm_run_options o;
+    sm_error err = {0};
+    sm_experiment *e;
+    char *a, *b, *c, *sa, *sb, *sc;
+    int rc;
+    (void)state;
+    /* sm_experiment_run copies the experiment file: give it one */
+    if (snprintf(small_path, sizeof small_path, "%s/small.ini", tmp) >= (int)sizeof small_path) fail();
+    assert_int_equal(sm_write_file(small_path, SMALL, strlen(SMALL), &err), 0);
+
+    memset(&o, 0, sizeof o);
+    o.out_dir = d1;
+    e = load_small(1);
+    rc = sm_experiment_run(e, &o, &err);
+    if (rc) fail_msg("%s", err.msg);
+    sm_experiment_free(e);
+
+    o.out_dir = d2;
+    o.no_report = 1;
+    e = load_small(2);
+    rc = sm_experiment_run(e, &o, &err);
+    if (rc) fail_msg("%s", err.msg);
+    sm_experiment_free(e);
+
+    /* interrupted after 3 of 8 runs, then resumed */
+    o.out_dir = d3;
+    o.max_runs = 3;
+    e = load_small(2);
+    assert_int_equal(sm_experiment_run(e, &o, &err), SM_ERR_INTERRUPTED);
+    o.max_runs = 0;
+    rc = sm_experiment_run(e, &o, &err);
+    if (rc) fail_msg("%s", err.msg);
+    sm_experiment_free(e);
+
+    a = read_text(d1, "results.csv");
+    b = read_text(d2, "results.csv");
+    c = read_text(d3, "results.csv");
+    sa = strip_timing(a);
+    sb = strip_timing(b);
+    sc = strip_timing(c);
+    assert_string_equal(sa, sb); /* 1 thread == 2 threads */
+    assert_string_equal(sa, sc); /* resumed == uninterrupted */
+    {
+        char *t1 = read_text(d1, "runs/synth01/cmaes/seed2/trace.csv");
+        char *t2 = read_text(d2, "runs/synth01/cmaes/seed2/trace.csv");
+        assert_string_equal(t1, t2);
+        free(t1);
+        free(t2);
+    }
+    /* 2 targets x 2 optimizers x 2 seeds, each with the whole budget */
+    {
+        size_t lines = 0;
+        const char *p;
+        for (p = sa; *p; p++) lines += *p == '\n';
+        assert_int_equal(lines, 1 + 8);
+        assert_non_null(strstr(sa, "synth02,rnd,2,"));
+        assert_non_null(strstr(a, ",300,"));
+    }
+    /* outputs of a run and the report */
+    {
+        char *p = sm_path_join(d1, "runs/synth02/cmaes/seed1/best.syx");
+        struct stat st;
+        assert_int_equal(stat(p, &st), 0);
+        assert_int_equal(st.st_size, 163);
+        free(p);
+        p = sm_path_join(d1, "index.html");
+        assert_int_equal(stat(p, &st), 0);
+        free(p);
+    }
+    free(a); free(b); free(c); free(sa); free(sb); free(sc);
+    free(d1); free(d2); free(d3);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_seed_lists),
+        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_end_to_end_threads_and_resume),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

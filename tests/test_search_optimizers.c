@@ -1,0 +1,733 @@
+/* tests/test_search_optimizers.c: every optimizer of search/ against the ask/tell contract and
+ * on the classic test functions.
+ *
+ * - Quality: each optimizer minimizes sphere, Rosenbrock and Rastrigin in 10 dimensions to a
+ *   stated tolerance within a stated budget (the *_BUDGET and *_TOL constants below, chosen
+ *   from measurements quoted next to them, with margin). The functions map [0,1] onto their
+ *   usual domains with the optimum at 0.3 in every coordinate, so starting at the centre of
+ *   the box does not win by itself.
+ * - Contract: the budget is used exactly, batches never exceed max_batch, the points do not
+ *   depend on how the caller batches (max_batch 7, 64 and a random mix give the same
+ *   trajectory), the same seed gives the same run and another seed another one, discrete
+ *   parameters are only asked at bin centres (and gd holds them fixed), unknown or malformed
+ *   settings are errors that name the file, line and key, and the GA never snaps float genes
+ *   to 0 or 1. pcakm takes part in the contract tests with a small model built here. */
+#include "tests/test_util.h"
+#include "search/optimizer.h"
+#include "search/pcakm.h"
+#include "core/rng.h"
+
+#define DIM 10
+#define SEEDS 3 /* quality tests run seeds 1..SEEDS; each must meet the tolerance */
+
+enum { SPHERE, ROSENBROCK, RASTRIGIN, LINEAR };
+
+/* ---- quality expectations (budget in evaluations, tolerance on the best cost) ---------- *
+ * Measured with 10 seeds (best cost: worst seed / geometric mean), then set with margin.
+ * Optima are 0 for all three functions. */
+
+/* cmaes measured: sphere 7.5e-15 / 1.9e-15 at 5000; Rosenbrock 5.7e-15 / 2.0e-15 at 8000
+ * (at 5000 one seed in ten still had 2.7e-3); Rastrigin at 100000: 1.99 / 6.6e-9, the global
+ * optimum (< 1e-13) in 6 seeds of 10, the others 1 or 2 local minima away (0.995, 1.99). */
+#define CMAES_SPHERE_BUDGET 5000
+#define CMAES_SPHERE_TOL 1e-8
+#define CMAES_ROSENBROCK_BUDGET 8000
+#define CMAES_ROSENBROCK_TOL 1e-8
+#define CMAES_RASTRIGIN_BUDGET 100000
+#define CMAES_RASTRIGIN_TOL 3.0
+
+/* hill measured at 5000 (it starts at the centre, so seeds differ only after a restart and
+ * all ten agreed): sphere 1.3e-10, Rosenbrock 0.104, Rastrigin 0 (Rastrigin is separable,
+ * which suits a coordinate search). */
+#define HILL_SPHERE_BUDGET 5000
+#define HILL_SPHERE_TOL 1e-8
+#define HILL_ROSENBROCK_BUDGET 5000
+#define HILL_ROSENBROCK_TOL 0.5
+#define HILL_RASTRIGIN_BUDGET 5000
+#define HILL_RASTRIGIN_TOL 1e-6
+
+/* gd measured at 5000: sphere 1.8e-7 / 1.6e-10, Rosenbrock 0.208 / 0.166, Rastrigin 9.95 in
+ * every seed (a local method: it settles in the local minimum nearest its start, which costs
+ * 46.5 at the centre). */
+#define GD_SPHERE_BUDGET 5000
+#define GD_SPHERE_TOL 1e-5
+#define GD_ROSENBROCK_BUDGET 5000
+#define GD_ROSENBROCK_TOL 1.0
+#define GD_RASTRIGIN_BUDGET 5000
+#define GD_RASTRIGIN_TOL 20.0
+
+/* ga measured at 20000: sphere 4.96e-3 / 2.1e-3, Rosenbrock 6.79 / 0.77, Rastrigin
+ * 3.99 / 0.26. */
+#define GA_SPHERE_BUDGET 20000
+#define GA_SPHERE_TOL 0.05
+#define GA_ROSENBROCK_BUDGET 20000
+#define GA_ROSENBROCK_TOL 20.0
+#define GA_RASTRIGIN_BUDGET 20000
+#define GA_RASTRIGIN_TOL 10.0
+
+/* random is only required to improve on its own first sample by a factor. Measured at 5000
+ * over 10 seeds, the smallest factor (first sample / best): sphere 4.94, Rosenbrock 40,
+ * Rastrigin 2.18. */
+#define RANDOM_BUDGET 5000
+#define RANDOM_SPHERE_FACTOR 3.0
+#define RANDOM_ROSENBROCK_FACTOR 10.0
+#define RANDOM_RASTRIGIN_FACTOR 1.5
+
+/* ---- the objective ---------------------------------------------------------------------- */
+
+static double objective(int fun, const double *x, size_t d)
+{
+    double s = 0;
+    size_t i;
+    switch (fun) {
+    case SPHERE: /* z in [-3.072, 7.168], optimum z = 0 at x = 0.3 */
+        for (i = 0; i < d; i++) {
+            double z = (x[i] - 0.3) * 10.24;
+            s += z * z;
+        }
+        break;
+    case ROSENBROCK: /* z in [-0.229, 3.867], optimum z = 1 at x = 0.3 */
+        for (i = 0; i + 1 < d; i++) {
+            double a = (x[i] - 0.3) * 4.096 + 1, b = (x[i + 1] - 0.3) * 4.096 + 1;
+            s += 100 * (b - a * a) * (b - a * a) + (1 - a) * (1 - a);
+        }
+        break;
+    case RASTRIGIN: /* z in [-3.072, 7.168], optimum z = 0 at x = 0.3 */
+        s = 10.0 * (double)d;
+        for (i = 0; i < d; i++) {
+            double z = (x[i] - 0.3) * 10.24;
+            s += z * z - 10 * cos(2 * M_PI * z);
+        }
+        break;
+    default: /* LINEAR: optimum on the bound x = 0 */
+        for (i = 0; i < d; i++) s += x[i];
+        break;
+    }
+    return s;
+}
+
+/* What the scoring callback sees and checks. */
+typedef struct {
+    int fun;
+    const sm_param_space *s;
+    size_t evals;
+    size_t batches;
+    size_t max_k;
+    double first;          /* cost of the first point */
+    uint64_t hash;         /* FNV-1a of every point asked, in order */
+    int bad_point;         /* a value outside [0,1] or a discrete one off its bin centre */
+    const double *fixed;   /* if set, discrete values must equal these (gd) */
+    int not_fixed;
+    size_t bound_hits;     /* float values exactly 0 or 1 */
+    size_t float_values;
+    double *seen;          /* if set: the first `seen_cap` points, row-major */
+    size_t seen_cap;
+} obj_ctx;
+
+static void ctx_init(obj_ctx *c, int fun, const sm_param_space *s)
+{
+    memset(c, 0, sizeof *c);
+    c->fun = fun;
+    c->s = s;
+    c->hash = 1469598103934665603ULL;
+}
+
+static int score(void *p, const double *x, size_t k, size_t d, double *cost)
+{
+    obj_ctx *c = p;
+    size_t i, j, b;
+    c->batches++;
+    if (k > c->max_k) c->max_k = k;
+    for (i = 0; i < k; i++) {
+        const double *r = x + i * d;
+        const unsigned char *bytes = (const unsigned char *)r;
+        for (b = 0; b < d * sizeof *r; b++) {
+            c->hash ^= bytes[b];
+            c->hash *= 1099511628211ULL;
+        }
+        for (j = 0; j < d; j++) {
+            const sm_param *p = &c->s->p[j];
+            if (!(r[j] >= 0 && r[j] <= 1)) c->bad_point = 1;
+            if (sm_param_is_discrete(p)) {
+                if (r[j] != sm_param_encode1(p, sm_param_decode1(p, r[j]))) c->bad_point = 1;
+                if (c->fixed && r[j] != c->fixed[j]) c->not_fixed = 1;
+            } else {
+                c->float_values++;
+                if (r[j] == 0 || r[j] == 1) c->bound_hits++;
+            }
+        }
+        if (c->seen && c->evals < c->seen_cap) memcpy(c->seen + c->evals * d, r, d * sizeof *r);
+        cost[i] = objective(c->fun, r, d);
+        if (c->evals == 0) c->first = cost[i];
+        c->evals++;
+    }
+    return 0;
+}
+
+/* ---- spaces ------------------------------------------------------------------------------ */
+
+static sm_param real_params[DIM];
+static const sm_param_space real_space = {DIM, real_params};
+
+static const char *const shapes[] = {"sine", "saw", "square", NULL};
+static sm_param mixed_params[DIM];
+static const sm_param_space mixed_space = {DIM, mixed_params};
+
+static int setup_spaces(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < DIM; i++) {
+        sm_param p = {"x", "", SM_PARAM_REAL, 0, 1, 0.5, 0, NULL};
+        real_params[i] = p;
+        mixed_params[i] = p;
+    }
+    /* parameters 2 and 5 INT (5 and 7 values), 7 ENUM (3 values), 9 INT with 2 values */
+    mixed_params[2].kind = SM_PARAM_INT;
+    mixed_params[2].min = 0;
+    mixed_params[2].max = 4;
+    mixed_params[2].def = 2;
+    mixed_params[5].kind = SM_PARAM_INT;
+    mixed_params[5].min = -3;
+    mixed_params[5].max = 3;
+    mixed_params[5].def = 0;
+    mixed_params[7].kind = SM_PARAM_ENUM;
+    mixed_params[7].min = 0;
+    mixed_params[7].max = 2;
+    mixed_params[7].def = 0;
+    mixed_params[7].labels = shapes;
+    mixed_params[9].kind = SM_PARAM_INT;
+    mixed_params[9].min = 0;
+    mixed_params[9].max = 1;
+    mixed_params[9].def = 0;
+    return 0;
+}
+
+/* ---- a small pcakm model so that pcakm takes part in the contract tests ------------------ */
+
+#define PK_N 120
+#define PK_M 6
+static sm_pcakm_model *pk_model;
+static double pk_target[PK_M];
+
+static void toy_features(const double *x, double *f)
+{
+    f[0] = x[0] + x[1];
+    f[1] = x[2] - x[3];
+    f[2] = x[4] * x[5];
+    f[3] = sin(3 * x[6]) + x[7];
+    f[4] = x[8] * x[8];
+    f[5] = x[9] + 0.5 * x[0];
+}
+
+static int setup_model(void **state)
+{
+    static double pts[PK_N * DIM], feats[PK_N * PK_M];
+    double t[DIM];
+    sm_pcakm_params pp = sm_pcakm_params_default();
+    sm_error err = {0};
+    sm_rng r;
+    size_t i;
+    setup_spaces(state);
+    sm_rng_init(&r, 99, 0);
+    for (i = 0; i < PK_N * DIM; i++) pts[i] = sm_rng_uniform(&r);
+    for (i = 0; i < PK_N; i++) toy_features(pts + i * DIM, feats + i * PK_M);
+    pp.k = 6;
+    pk_model = sm_pcakm_model_build(pts, PK_N, DIM, feats, PK_M, &pp, 1, &err);
+    for (i = 0; i < DIM; i++) t[i] = 0.3;
+    toy_features(t, pk_target);
+    return pk_model ? 0 : -1;
+}
+
+static int teardown_model(void **state)
+{
+    (void)state;
+    sm_pcakm_model_free(pk_model);
+    pk_model = NULL;
+    return 0;
+}
+
+/* A configuration for optimizer T: aux set for pcakm. */
+static sm_opt_config config_for(const sm_optimizer_type *T, size_t budget,
+                                sm_pcakm_input *pin)
+{
+    sm_opt_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = budget;
+    cfg.source = "test.ini";
+    if (strcmp(T->name, "pcakm") == 0) {
+        pin->model = pk_model;
+        pin->target_features = pk_target;
+        cfg.aux = pin;
+    }
+    return cfg;
+}
+
+/* Runs T with sm_minimize; returns the best cost and fills ctx. */
+static double run(const sm_optimizer_type *T, const sm_param_space *s, sm_opt_config *cfg,
+                  uint64_t seed, size_t max_batch, obj_ctx *ctx, long *used)
+{
+    double best_x[DIM], best = NAN;
+    sm_error err = {0};
+    long n = sm_minimize(T, s, cfg, seed, max_batch, score, ctx, best_x, &best, &err);
+    if (n < 0) print_error("%s: %s\n", T->name, sm_error_text(&err));
+    assert_true(n >= 0);
+    if (used) *used = n;
+    assert_true(ctx->max_k <= max_batch);
+    assert_false(ctx->bad_point);
+    assert_close(best, objective(ctx->fun, best_x, s->n), 0);
+    return best;
+}
+
+/* ---- tests --------------------------------------------------------------------------------- */
+
+static void test_registry(void **state)
+{
+    const char *names[] = {"random", "hill", "gd", "ga", "cmaes", "pcakm"};
+    size_t i, j;
+    (void)state;
+    assert_int_equal(sm_optimizer_count(), 6);
+    for (i = 0; i < 6; i++) {
+        const sm_optimizer_type *T = sm_optimizer_find(names[i]);
+        assert_non_null(T);
+        assert_string_equal(T->name, names[i]);
+    }
+    assert_null(sm_optimizer_find("simplex"));
+    assert_null(sm_optimizer_find(NULL));
+    assert_null(sm_optimizer_at(6));
+    for (i = 0; i < sm_optimizer_count(); i++) {
+        const sm_optimizer_type *T = sm_optimizer_at(i);
+        assert_ptr_equal(sm_optimizer_find(T->name), T);
+        assert_true(T->description && *T->description);
+        assert_non_null(T->keys);
+        assert_non_null(T->key_help);
+        assert_true(T->alloc && T->ask && T->tell && T->converged && T->free);
+        /* one help line per key, "key: what it does (default)" */
+        for (j = 0; T->keys[j]; j++) {
+            size_t len = strlen(T->keys[j]);
+            assert_non_null(T->key_help[j]);
+            assert_true(strncmp(T->key_help[j], T->keys[j], len) == 0);
+            assert_true(T->key_help[j][len] == ':');
+        }
+        assert_null(T->key_help[j]);
+        T->free(NULL); /* harmless */
+    }
+}
+
+/* One optimizer on the three functions, seeds 1..SEEDS. */
+static void quality(const char *name, const size_t budget[3], const double tol[3])
+{
+    const sm_optimizer_type *T = sm_optimizer_find(name);
+    int f;
+    uint64_t seed;
+    for (f = SPHERE; f <= RASTRIGIN; f++)
+        for (seed = 1; seed <= SEEDS; seed++) {
+            obj_ctx ctx;
+            sm_pcakm_input pin;
+            sm_opt_config cfg = config_for(T, budget[f], &pin);
+            long used;
+            double best;
+            ctx_init(&ctx, f, &real_space);
+            best = run(T, &real_space, &cfg, seed, 64, &ctx, &used);
+            print_message("%-6s %-10s seed %d: best %.3g after %ld evaluations (tolerance %g)\n",
+                          name, f == SPHERE ? "sphere" : f == ROSENBROCK ? "rosenbrock" : "rastrigin",
+                          (int)seed, best, used, tol[f]);
+            assert_int_equal(used, budget[f]);
+            assert_true(best < tol[f]);
+        }
+}
+
+static void test_cmaes_quality(void **state)
+{
+    const size_t b[3] = {CMAES_SPHERE_BUDGET, CMAES_ROSENBROCK_BUDGET, CMAES_RASTRIGIN_BUDGET};
+    const double t[3] = {CMAES_SPHERE_TOL, CMAES_ROSENBROCK_TOL, CMAES_RASTRIGIN_TOL};
+    (void)state;
+    quality("cmaes", b, t);
+}
+
+static void test_hill_quality(void **state)
+{
+    const size_t b[3] = {HILL_SPHERE_BUDGET, HILL_ROSENBROCK_BUDGET, HILL_RASTRIGIN_BUDGET};
+    const double t[3] = {HILL_SPHERE_TOL, HILL_ROSENBROCK_TOL, HILL_RASTRIGIN_TOL};
+    (void)state;
+    quality("hill", b, t);
+}
+
+static void test_gd_quality(void **state)
+{
+    const size_t b[3] = {GD_SPHERE_BUDGET, GD_ROSENBROCK_BUDGET, GD_RASTRIGIN_BUDGET};
+    const double t[3] = {GD_SPHERE_TOL, GD_ROSENBROCK_TOL, GD_RASTRIGIN_TOL};
+    (void)state;
+    quality("gd", b, t);
+}
+
+static void test_ga_quality(void **state)
+{
+    const size_t b[3] = {GA_SPHERE_BUDGET, GA_ROSENBROCK_BUDGET, GA_RASTRIGIN_BUDGET};
+    const double t[3] = {GA_SPHERE_TOL, GA_ROSENBROCK_TOL, GA_RASTRIGIN_TOL};
+    (void)state;
+    quality("ga", b, t);
+}
+
+static void test_random_improves(void **state)
+{
+    const double factor[3] = {RANDOM_SPHERE_FACTOR, RANDOM_ROSENBROCK_FACTOR,
+                              RANDOM_RASTRIGIN_FACTOR};
+    const sm_optimizer_type *T = sm_optimizer_find("random");
+    int f;
+    uint64_t seed;
+    (void)state;
+    for (f = SPHERE; f <= RASTRIGIN; f++)
+        for (seed = 1; seed <= SEEDS; seed++) {
+            obj_ctx ctx;
+            sm_opt_config cfg;
+            long used;
+            double best;
+            memset(&cfg, 0, sizeof cfg);
+            cfg.budget = RANDOM_BUDGET;
+            ctx_init(&ctx, f, &real_space);
+            best = run(T, &real_space, &cfg, seed, 64, &ctx, &used);
+            print_message("random fun %d seed %d: first %.3g best %.3g (factor %.3g)\n", f,
+                          (int)seed, ctx.first, best, ctx.first / best);
+            assert_int_equal(used, RANDOM_BUDGET);
+            assert_true(best * factor[f] <= ctx.first);
+        }
+}
+
+/* The budget is used exactly and the trajectory is the same for max_batch 7 and 64 and for a
+ * driver that changes max_batch at random on every ask. */
+static void test_budget_and_batching(void **state)
+{
+    const size_t budget = 503; /* odd, and no multiple of any population or stencil size */
+    size_t i;
+    (void)state;
+    for (i = 0; i < sm_optimizer_count(); i++) {
+        const sm_optimizer_type *T = sm_optimizer_at(i);
+        obj_ctx c7, c64, cr;
+        sm_pcakm_input pin;
+        sm_opt_config cfg = config_for(T, budget, &pin);
+        long u7, u64;
+        double b7, b64, br = INFINITY, x[64 * DIM], cost[64];
+        sm_error err = {0};
+        void *st;
+        sm_rng r;
+        size_t used = 0, k;
+        ctx_init(&c7, SPHERE, &mixed_space);
+        ctx_init(&c64, SPHERE, &mixed_space);
+        ctx_init(&cr, SPHERE, &mixed_space);
+        b7 = run(T, &mixed_space, &cfg, 5, 7, &c7, &u7);
+        b64 = run(T, &mixed_space, &cfg, 5, 64, &c64, &u64);
+        /* our own loop, max_batch drawn from 1..13 on every ask */
+        st = T->alloc(&mixed_space, &cfg, 5, &err);
+        assert_non_null(st);
+        sm_rng_init(&r, 1234, 0);
+        while (used < budget) {
+            size_t want = 1 + (size_t)sm_rng_below(&r, 13);
+            if (want > budget - used) want = budget - used;
+            k = T->ask(st, x, want);
+            if (k == 0) break;
+            assert_true(k <= want);
+            score(&cr, x, k, DIM, cost);
+            for (size_t j = 0; j < k; j++) br = cost[j] < br ? cost[j] : br;
+            T->tell(st, x, cost, k);
+            used += k;
+            if (T->converged(st)) break;
+        }
+        T->free(st);
+        print_message("%-6s budget %zu: used %ld (batch 7, %zu asks), %ld (batch 64, %zu "
+                      "asks), %zu (random batches); best %.6g\n",
+                      T->name, budget, u7, c7.batches, u64, c64.batches, used, b7);
+        assert_int_equal(u7, budget);
+        assert_int_equal(u64, budget);
+        assert_int_equal(used, budget);
+        assert_true(c7.max_k <= 7);
+        assert_true(c7.hash == c64.hash);
+        assert_true(cr.hash == c64.hash);
+        assert_close(b7, b64, 0);
+        assert_close(br, b64, 0);
+    }
+}
+
+/* Budgets smaller than a generation, a stencil or the starts are used exactly too. */
+static void test_tiny_budgets(void **state)
+{
+    const size_t budgets[] = {1, 2, 3, 5, 13, 22};
+    size_t i, b;
+    (void)state;
+    for (i = 0; i < sm_optimizer_count(); i++)
+        for (b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+            const sm_optimizer_type *T = sm_optimizer_at(i);
+            obj_ctx c;
+            sm_pcakm_input pin;
+            sm_opt_config cfg = config_for(T, budgets[b], &pin);
+            long used;
+            ctx_init(&c, ROSENBROCK, &mixed_space);
+            run(T, &mixed_space, &cfg, 1, 4, &c, &used);
+            assert_int_equal(used, budgets[b]);
+            assert_int_equal(c.evals, budgets[b]);
+        }
+}
+
+/* Same seed: the same run. Another seed: another trajectory. hill and gd start at the centre
+ * (no x0 given) whatever the seed; theirs part at their first random restart, which the
+ * budget here reaches. */
+static void test_seeds(void **state)
+{
+    const size_t budget = 3000;
+    size_t i;
+    (void)state;
+    for (i = 0; i < sm_optimizer_count(); i++) {
+        const sm_optimizer_type *T = sm_optimizer_at(i);
+        obj_ctx a, b, c;
+        sm_pcakm_input pin;
+        sm_opt_config cfg = config_for(T, budget, &pin);
+        double ba, bb;
+        ctx_init(&a, SPHERE, &real_space);
+        ctx_init(&b, SPHERE, &real_space);
+        ctx_init(&c, SPHERE, &real_space);
+        ba = run(T, &real_space, &cfg, 11, 32, &a, NULL);
+        bb = run(T, &real_space, &cfg, 11, 32, &b, NULL);
+        run(T, &real_space, &cfg, 12, 32, &c, NULL);
+        assert_true(a.hash == b.hash);
+        assert_close(ba, bb, 0);
+        if (a.hash == c.hash) print_error("%s: seeds 11 and 12 gave the same run\n", T->name);
+        assert_true(a.hash != c.hash);
+    }
+}
+
+/* Discrete parameters only at bin centres; every optimizer but gd explores them; gd holds
+ * them at the start point's values. */
+static void test_discrete(void **state)
+{
+    size_t i, j;
+    (void)state;
+    for (i = 0; i < sm_optimizer_count(); i++) {
+        const sm_optimizer_type *T = sm_optimizer_at(i);
+        enum { CAP = 600 };
+        static double seen[CAP * DIM];
+        double x0[DIM], fixed[DIM];
+        obj_ctx c;
+        sm_pcakm_input pin;
+        sm_opt_config cfg = config_for(T, CAP, &pin);
+        int is_gd = strcmp(T->name, "gd") == 0;
+        for (j = 0; j < DIM; j++) x0[j] = 0.9 - 0.07 * (double)j; /* off-centre, off-bin */
+        for (j = 0; j < DIM; j++) {
+            const sm_param *p = &mixed_space.p[j];
+            fixed[j] = sm_param_is_discrete(p) ? sm_param_encode1(p, sm_param_decode1(p, x0[j]))
+                                               : x0[j];
+        }
+        if (is_gd) cfg.x0 = x0;
+        ctx_init(&c, RASTRIGIN, &mixed_space);
+        c.seen = seen;
+        c.seen_cap = CAP;
+        if (is_gd) c.fixed = fixed;
+        run(T, &mixed_space, &cfg, 3, 16, &c, NULL);
+        assert_false(c.bad_point);
+        assert_false(c.not_fixed);
+        for (j = 0; j < DIM; j++) {
+            size_t e, distinct = 0;
+            double vals[8];
+            if (!sm_param_is_discrete(&mixed_space.p[j])) continue;
+            for (e = 0; e < c.evals && e < CAP; e++) {
+                double v = seen[e * DIM + j];
+                size_t q;
+                int known = 0;
+                for (q = 0; q < distinct; q++)
+                    if (vals[q] == v) known = 1;
+                if (!known && distinct < 8) vals[distinct++] = v;
+            }
+            if (is_gd) assert_int_equal(distinct, 1);
+            else if (strcmp(T->name, "pcakm") != 0) assert_true(distinct >= 2);
+        }
+    }
+}
+
+/* Unknown keys name the file, line and key and list the accepted ones; bad values name the key. */
+static void test_settings_errors(void **state)
+{
+    size_t i, j;
+    (void)state;
+    for (i = 0; i < sm_optimizer_count(); i++) {
+        const sm_optimizer_type *T = sm_optimizer_at(i);
+        sm_opt_setting st = {"bogus_key", "1", 12};
+        sm_pcakm_input pin;
+        sm_opt_config cfg = config_for(T, 100, &pin);
+        sm_error err = {0};
+        cfg.settings = &st;
+        cfg.n_settings = 1;
+        assert_null(T->alloc(&real_space, &cfg, 1, &err));
+        assert_int_equal(err.code, SM_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "test.ini:12"));
+        assert_non_null(strstr(err.msg, "bogus_key"));
+        assert_non_null(strstr(err.msg, T->name));
+        for (j = 0; T->keys[j]; j++) assert_non_null(strstr(err.msg, T->keys[j]));
+        /* every accepted key is accepted */
+        for (j = 0; T->keys[j]; j++) {
+            sm_opt_setting ok = {T->keys[j], "x", 3};
+            sm_error e2 = {0};
+            cfg.settings = &ok;
+            assert_int_equal(sm_opt_check_keys(&cfg, T->keys, T->name, &e2), 0);
+        }
+    }
+    {
+        const sm_optimizer_type *ga = sm_optimizer_find("ga");
+        sm_opt_setting bad[] = {{"popsize", "fifty", 4}, {"crossover", "uniform", 5},
+                                {"popsize", "1", 6}, {"sigma", "2", 7}};
+        sm_opt_setting dup[] = {{"popsize", "10", 4}, {"popsize", "20", 9}};
+        sm_opt_config cfg;
+        sm_error err = {0};
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 100;
+        cfg.source = "exp.ini";
+        cfg.n_settings = 1;
+        for (j = 0; j < 4; j++) {
+            char where[32];
+            sm_error_clear(&err);
+            cfg.settings = &bad[j];
+            assert_null(ga->alloc(&real_space, &cfg, 1, &err));
+            snprintf(where, sizeof where, "exp.ini:%d", bad[j].line);
+            print_message("%s\n", err.msg);
+            assert_non_null(strstr(err.msg, where));
+            assert_non_null(strstr(err.msg, bad[j].key));
+            assert_non_null(strstr(err.msg, bad[j].value));
+        }
+        sm_error_clear(&err);
+        cfg.settings = dup;
+        cfg.n_settings = 2;
+        assert_null(ga->alloc(&real_space, &cfg, 1, &err));
+        assert_non_null(strstr(err.msg, "twice"));
+    }
+    {
+        /* the helpers themselves */
+        sm_opt_setting st[] = {{"a", "0.25", 1}, {"n", "12", 2}, {"s", "hello", 3},
+                               {"bad", "1e999", 4}, {"sp", " 7 ", 5}};
+        sm_opt_config cfg;
+        sm_error err = {0};
+        double v;
+        long l;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.settings = st;
+        cfg.n_settings = 5;
+        assert_int_equal(sm_opt_get_double(&cfg, "a", 1, 0, 1, &v, &err), 0);
+        assert_close(v, 0.25, 0);
+        assert_int_equal(sm_opt_get_double(&cfg, "absent", 0.5, 0, 1, &v, &err), 0);
+        assert_close(v, 0.5, 0);
+        assert_int_equal(sm_opt_get_long(&cfg, "n", 1, 0, 100, &l, &err), 0);
+        assert_int_equal(l, 12);
+        assert_int_equal(sm_opt_get_long(&cfg, "sp", 1, 0, 100, &l, &err), 0);
+        assert_int_equal(l, 7);
+        assert_int_equal(sm_opt_get_long(&cfg, "n", 1, 0, 10, &l, &err), SM_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "settings:2"));
+        assert_int_equal(sm_opt_get_double(&cfg, "bad", 1, 0, 1, &v, &err), SM_ERR_CONFIG);
+        assert_int_equal(sm_opt_get_long(&cfg, "a", 1, 0, 1, &l, &err), SM_ERR_CONFIG);
+        assert_string_equal(sm_opt_get_string(&cfg, "s", "x"), "hello");
+        assert_string_equal(sm_opt_get_string(&cfg, "t", "x"), "x");
+    }
+}
+
+static void test_driver_errors(void **state)
+{
+    const sm_optimizer_type *T = sm_optimizer_find("random");
+    sm_opt_config cfg;
+    sm_error err = {0};
+    double bx[DIM], bc;
+    obj_ctx c;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    ctx_init(&c, SPHERE, &real_space);
+    cfg.budget = 0;
+    assert_true(sm_minimize(T, &real_space, &cfg, 1, 8, score, &c, bx, &bc, &err) < 0);
+    cfg.budget = 10;
+    assert_true(sm_minimize(T, &real_space, &cfg, 1, 0, score, &c, bx, &bc, &err) < 0);
+    assert_true(sm_minimize(NULL, &real_space, &cfg, 1, 8, score, &c, bx, &bc, &err) < 0);
+    sm_error_clear(&err);
+    assert_true(sm_minimize(sm_optimizer_find("pcakm"), &real_space, &cfg, 1, 8, score, &c, bx,
+                            &bc, &err) < 0);
+    assert_non_null(strstr(err.msg, "pcakm needs a model"));
+    assert_int_equal(c.evals, 0);
+}
+
+/* GA float genes are never snapped to 0 or 1, even when the optimum lies on the bound. */
+static void test_ga_no_snapping(void **state)
+{
+    const sm_optimizer_type *T = sm_optimizer_find("ga");
+    sm_opt_config cfg;
+    obj_ctx c;
+    double best;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 4000;
+    ctx_init(&c, LINEAR, &real_space);
+    best = run(T, &real_space, &cfg, 2, 50, &c, NULL);
+    print_message("ga on sum(x): best %.3g, %zu of %zu float genes exactly 0 or 1\n", best,
+                  c.bound_hits, c.float_values);
+    assert_true(best < 0.1);           /* it gets near the bound x = 0 ... */
+    assert_int_equal(c.bound_hits, 0); /* ... without ever asking a gene at exactly 0 or 1 */
+    assert_int_equal(c.float_values, 4000 * DIM);
+}
+
+/* cmaes with ipop = 0 stops by itself on the sphere; with restarts it uses all its budget. */
+static void test_cmaes_convergence(void **state)
+{
+    const sm_optimizer_type *T = sm_optimizer_find("cmaes");
+    sm_opt_setting st = {"ipop", "0", 1};
+    sm_opt_config cfg;
+    obj_ctx c;
+    long used;
+    double best;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 100000;
+    cfg.settings = &st;
+    cfg.n_settings = 1;
+    ctx_init(&c, SPHERE, &real_space);
+    best = run(T, &real_space, &cfg, 1, 64, &c, &used);
+    print_message("cmaes ipop=0: converged after %ld evaluations at %.3g\n", used, best);
+    assert_true(used < 100000);
+    assert_true(best < 1e-10);
+}
+
+/* x0 is honoured: gd, hill and cmaes start there; random and ga ask it first. */
+static void test_x0(void **state)
+{
+    const char *names[] = {"random", "ga", "hill", "gd"};
+    double x0[DIM], seen[DIM];
+    size_t i, j;
+    (void)state;
+    for (j = 0; j < DIM; j++) x0[j] = 0.3 + 0.01 * (double)j;
+    for (i = 0; i < 4; i++) {
+        const sm_optimizer_type *T = sm_optimizer_find(names[i]);
+        sm_opt_config cfg;
+        obj_ctx c;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 30;
+        cfg.x0 = x0;
+        ctx_init(&c, SPHERE, &real_space);
+        c.seen = seen;
+        c.seen_cap = 1;
+        run(T, &real_space, &cfg, 1, 8, &c, NULL);
+        for (j = 0; j < DIM; j++) assert_close(seen[j], x0[j], 0);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_budget_and_batching),
+        cmocka_unit_test(test_tiny_budgets),
+        cmocka_unit_test(test_seeds),
+        cmocka_unit_test(test_discrete),
+        cmocka_unit_test(test_settings_errors),
+        cmocka_unit_test(test_driver_errors),
+        cmocka_unit_test(test_x0),
+        cmocka_unit_test(test_ga_no_snapping),
+        cmocka_unit_test(test_cmaes_convergence),
+        cmocka_unit_test(test_random_improves),
+        cmocka_unit_test(test_hill_quality),
+        cmocka_unit_test(test_gd_quality),
+        cmocka_unit_test(test_ga_quality),
+        cmocka_unit_test(test_cmaes_quality),
+    };
+    return cmocka_run_group_tests(tests, setup_model, teardown_model);
+}
