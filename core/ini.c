@@ -142,8 +142,10 @@ sm_ini *sm_ini_parse_string(const char *text, const char *name, sm_error *err)
     memset(&rs, 0, sizeof rs);
     rs.pos = text;
     rs.ini = ini;
-    rc = ini_parse_stream(reader, &rs, handler, &rs);
-    if (rs.nomem || scan_sections(ini, text) != 0) {
+    /* sections first, in file order and with their own lines (libinih reports only keys) */
+    if (scan_sections(ini, text) != 0) rs.nomem = 1;
+    rc = rs.nomem ? 0 : ini_parse_stream(reader, &rs, handler, &rs);
+    if (rs.nomem) {
         sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", ini->path);
         sm_ini_free(ini);
         return NULL;
