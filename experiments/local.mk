@@ -10,7 +10,9 @@ soundmatch_SOURCES = experiments/cli.c experiments/cli.h experiments/cli_audio.c
 	experiments/cli_patch.c experiments/cli_match.c
 soundmatch_LDADD = libsoundmatch.la $(SM_DEP_LIBS)
 
-EXTRA_DIST += experiments/README.md
+EXTRA_DIST += experiments/README.md experiments/quickstart.ini experiments/fm_2op.ini \
+	experiments/fm_ops_1to6.ini experiments/dx7_factory.ini experiments/drums_hydrogen.ini \
+	experiments/neuron_learn.ini
 check_PROGRAMS += tests/test_experiments tests/test_report tests/test_cli
 TESTS += tests/test_experiments tests/test_report tests/test_cli
 tests_test_experiments_LDADD = $(SM_ALL_LDADD)

@@ -9,8 +9,12 @@
  * step (Kingma and Ba 2015: moment estimates m and v with bias correction), and x is
  * projected back onto [0,1] (projected Adam).
  *
- * Discrete parameters (INT, ENUM) stay fixed during descent at the start point's value,
- * snapped to its bin centre. The start point is cfg->x0 if given, else the centre of the
+ * Enumerations and small integer parameters (fewer than SM_GD_ORDINAL_MIN values) stay fixed
+ * during descent at the start point's value, snapped to its bin centre. Integer parameters
+ * with many ordered values (a DX7 level 0-99, a coarse ratio 0-31) are ordinal: gd descends on
+ * them like continuous ones, with a difference step of at least one bin, and every point it
+ * asks is snapped to bin centres. Without this, a synth whose parameters are all integers
+ * (fm6) would leave gd nothing to descend on. The start point is cfg->x0 if given, else the centre of the
  * space (0.5 everywhere): a deterministic start, so pcakm and users who pass x0 decide where
  * the descent begins.
  *
@@ -31,10 +35,14 @@
 #include "core/rng.h"
 #include "search/batch.h"
 
+/* Integer parameters with at least this many values are descended as ordinal. */
+#define SM_GD_ORDINAL_MIN 16
+
 typedef struct {
     const sm_param_space *s;
     size_t d, dc;            /* parameters, continuous parameters */
     size_t *cidx;            /* dc indices of the continuous parameters */
+    double *hstep;           /* dc difference steps: h, or one bin for ordinal integers */
     sm_rng rng;
     size_t budget, planned;
     double lr0, h, beta1, beta2, eps, perturb0, decay;
@@ -69,6 +77,7 @@ static void gd_free(void *p)
     gd_state *st = p;
     if (!st) return;
     free(st->cidx);
+    free(st->hstep);
     free(st->x);
     free(st->m);
     free(st->v);
@@ -106,14 +115,23 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
     st->budget = cfg->budget;
     sm_rng_init(&st->rng, seed, 3);
     st->cidx = malloc(d * sizeof *st->cidx);
+    st->hstep = malloc(d * sizeof *st->hstep);
     st->x = malloc(d * sizeof *st->x);
     st->best_x = malloc(d * sizeof *st->best_x);
     st->m = calloc(d, sizeof *st->m);
     st->v = calloc(d, sizeof *st->v);
-    if (!st->cidx || !st->x || !st->best_x || !st->m || !st->v) goto nomem;
+    if (!st->cidx || !st->hstep || !st->x || !st->best_x || !st->m || !st->v) goto nomem;
     for (i = 0; i < d; i++) {
         st->x[i] = cfg->x0 ? sm_clamp01(cfg->x0[i]) : 0.5;
-        if (!sm_param_is_discrete(&s->p[i])) st->cidx[st->dc++] = i;
+        if (!sm_param_is_discrete(&s->p[i])) {
+            st->hstep[st->dc] = st->h;
+            st->cidx[st->dc++] = i;
+        } else if (s->p[i].kind == SM_PARAM_INT &&
+                   s->p[i].max - s->p[i].min + 1 >= SM_GD_ORDINAL_MIN) {
+            double bin = 1.0 / (s->p[i].max - s->p[i].min + 1);
+            st->hstep[st->dc] = st->h > bin ? st->h : bin;
+            st->cidx[st->dc++] = i;
+        }
     }
     sm_snap_discrete(s, st->x);
     memcpy(st->best_x, st->x, d * sizeof *st->x);
@@ -137,12 +155,14 @@ static size_t write_batch(gd_state *st, size_t max)
         size_t i = st->cidx[j];
         double *r = sm_pending_row(&st->q, n++);
         memcpy(r, st->x, st->d * sizeof *r);
-        r[i] = sm_clamp01(st->x[i] + st->h);
+        r[i] = sm_clamp01(st->x[i] + st->hstep[j]);
         if (n == max) break;
         r = sm_pending_row(&st->q, n++);
         memcpy(r, st->x, st->d * sizeof *r);
-        r[i] = sm_clamp01(st->x[i] - st->h);
+        r[i] = sm_clamp01(st->x[i] - st->hstep[j]);
     }
+    /* discrete parameters are asked only at bin centres */
+    for (j = 0; j < n; j++) sm_snap_discrete(st->s, sm_pending_row(&st->q, j));
     return n;
 }
 

@@ -353,6 +353,44 @@ static void test_hill_quality(void **state)
     quality("hill", b, t);
 }
 
+/* Sum of squared distances, in steps, of 6 integer parameters (0..99) from 30. */
+static int int_bowl(void *ctx, const double *x, size_t k, size_t d, double *cost)
+{
+    const sm_param_space *s = ctx;
+    size_t i, j;
+    for (i = 0; i < k; i++) {
+        double c = 0;
+        for (j = 0; j < d; j++) {
+            double v = sm_param_decode1(&s->p[j], x[i * d + j]);
+            assert_close(sm_param_encode1(&s->p[j], v), x[i * d + j], 1e-12); /* bin centre */
+            c += (v - 30) * (v - 30);
+        }
+        cost[i] = c;
+    }
+    return 0;
+}
+
+/* gd descends on ordinal integer parameters (as every fm6 parameter is): from the centre (50)
+ * of a 0..99 bowl it reaches the optimum 30 exactly within 600 evaluations. */
+static void test_gd_ordinal_integers(void **state)
+{
+    static const sm_param P[6] = {
+        {"a", "", SM_PARAM_INT, 0, 99, 50, 0, NULL}, {"b", "", SM_PARAM_INT, 0, 99, 50, 0, NULL},
+        {"c", "", SM_PARAM_INT, 0, 99, 50, 0, NULL}, {"d", "", SM_PARAM_INT, 0, 99, 50, 0, NULL},
+        {"e", "", SM_PARAM_INT, 0, 99, 50, 0, NULL}, {"f", "", SM_PARAM_INT, 0, 99, 50, 0, NULL}};
+    sm_param_space S = {6, P};
+    sm_opt_config cfg;
+    sm_error err = {0};
+    double bx[6], best = 0;
+    long used;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 600;
+    used = sm_minimize(&sm_optimizer_gd, &S, &cfg, 1, 16, int_bowl, &S, bx, &best, &err);
+    assert_int_equal(used, 600);
+    assert_close(best, 0, 0);
+}
+
 static void test_gd_quality(void **state)
 {
     const size_t b[3] = {GD_SPHERE_BUDGET, GD_ROSENBROCK_BUDGET, GD_RASTRIGIN_BUDGET};
@@ -726,6 +764,7 @@ int main(void)
         cmocka_unit_test(test_random_improves),
         cmocka_unit_test(test_hill_quality),
         cmocka_unit_test(test_gd_quality),
+        cmocka_unit_test(test_gd_ordinal_integers),
         cmocka_unit_test(test_ga_quality),
         cmocka_unit_test(test_cmaes_quality),
     };
