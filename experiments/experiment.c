@@ -582,7 +582,8 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     e->dir = pathcopy ? strdup(dirname(pathcopy)) : NULL;
     free(pathcopy);
     e->fingerprint = fnv1a(text);
-    if (!e->path || !e->dir) {
+    e->text = strdup(text);
+    if (!e->path || !e->dir || !e->text) {
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto fail;
     }
@@ -877,6 +878,7 @@ void sm_experiment_free(sm_experiment *e)
     sm_param_view_free(e->view);
     free(e->seeds);
     free(e->path);
+    free(e->text);
     free(e->dir);
     free(e->name);
     free(e->description);

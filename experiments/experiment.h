@@ -46,6 +46,7 @@ typedef struct {
     char *name;
     char *description;
     uint64_t fingerprint;       /* hash of the file's text, to refuse resuming another experiment */
+    char *text;                 /* the file's text, copied into the output folder */
     /* [target] */
     sm_exp_target *targets;
     size_t n_targets;

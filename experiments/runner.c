@@ -575,13 +575,9 @@ static int check_fingerprint(const sm_experiment *e, const char *dir, int fresh,
     if (!rc && (!f || fresh)) rc = sm_write_file(p, buf, strlen(buf), err);
     free(p);
     if (!rc) {
-        unsigned char *text;
-        size_t n;
         char *copy = fmt_path("%s/experiment.ini", dir);
         if (!copy) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        rc = sm_read_file(e->path, 1 << 24, &text, &n, err);
-        if (!rc) rc = sm_write_file(copy, text, n, err);
-        if (!rc) free(text);
+        rc = sm_write_file(copy, e->text, strlen(e->text), err);
         free(copy);
     }
     return rc;

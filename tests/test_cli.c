@@ -290,6 +290,34 @@ static void test_bad_experiment_files(void **state)
     expect_err("missing.ini");
 }
 
+static void test_match_writes_patch_audio_trace(void **state)
+{
+    char p[8192];
+    struct stat st;
+    (void)state;
+    write_sf("a440.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 22050, 11025, 0);
+    assert_int_equal(run("match a440.wav --note 69 --length 0.4 --sr 22050 --free 'op1_coarse, op1_fine' "
+                         "--budget 60 --threads 1 -q -o m"), 0);
+    snprintf(p, sizeof p, "%s/m/best.syx", dir);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, 163); /* a DX7 single-voice dump */
+    assert_true(exists("m/best.wav"));
+    assert_true(exists("m/trace.csv"));
+    assert_true(exists("m/index.html"));
+    assert_int_equal(run("info m/best.syx"), 0);
+    expect_out("SOUNDMATCH");
+    assert_int_equal(run("match a440.wav --budget 0 -o m2"), 2);
+    assert_int_equal(run("match nothere.wav -o m3"), 1);
+    expect_err("nothere.wav");
+}
+
+/* cairo's fontconfig cache (the report) lives until exit: not a leak of ours. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libfontconfig.so\n";
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +326,7 @@ int main(void)
         cmocka_unit_test(test_silence_and_flac),
         cmocka_unit_test(test_patch_commands),
         cmocka_unit_test(test_bad_experiment_files),
+        cmocka_unit_test(test_match_writes_patch_audio_trace),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
