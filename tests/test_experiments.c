@@ -239,6 +239,65 @@ static void test_end_to_end_threads_and_resume(void **state)
     free(d1); free(d2); free(d3);
 }
 
+/* Runs a one-target experiment of `synth` with two free parameters and returns the run's
+ * result.txt (final cost and parameter error). */
+static void recover(const char *synth, const char *free_list, const char *extra, double max_cost,
+                    double max_param_error)
+{
+    const char *tmp = sm_test_tmpdir();
+    char *text = NULL, path[4096], *res;
+    sm_run_options o;
+    sm_error err = {0};
+    sm_experiment *e;
+    double cost = -1, perr = -1;
+    const char *p;
+    assert_true(asprintf(&text,
+                         "[target]\nsynthetic = 1\nsynthetic_seed = 3\nsample_rate = 22050\n"
+                         "[synth]\nname = %s\nnote = 57\nlength_s = 0.4\ngate_s = 0.3\nfree = %s\n%s"
+                         "[cost]\nn_fft = 1024\nhop = 256\nn_mels = 64\n"
+                         "[optimizer cmaes]\n[run]\nbudget = 400\nthreads = 2\n",
+                         synth, free_list, extra) > 0);
+    if (snprintf(path, sizeof path, "%s/e.ini", tmp) >= (int)sizeof path) fail();
+    assert_int_equal(sm_write_file(path, text, strlen(text), &err), 0);
+    e = sm_experiment_parse(text, path, &err);
+    if (!e) fail_msg("%s", err.msg);
+    memset(&o, 0, sizeof o);
+    o.out_dir = tmp;
+    o.no_report = 1;
+    if (sm_experiment_run(e, &o, &err) != 0) fail_msg("%s", err.msg);
+    sm_experiment_free(e);
+    res = read_text(tmp, "runs/synth01/cmaes/seed1/result.txt");
+    p = strstr(res, "final_cost=");
+    assert_non_null(p);
+    cost = strtod(p + 11, NULL);
+    p = strstr(res, "param_error=");
+    assert_non_null(p);
+    perr = strtod(p + 12, NULL);
+    if (!(cost <= max_cost) || !(perr <= max_param_error))
+        fail_msg("%s: final cost %g (limit %g), parameter error %g (limit %g)", synth, cost,
+                 max_cost, perr, max_param_error);
+    free(res);
+    free(text);
+}
+
+/* A drum target made by the drum voice from known values of its oscillator's frequency and
+ * decay is recovered: parameter error within 0.02 of the normalized range. */
+static void test_recover_drum(void **state)
+{
+    (void)state;
+    recover("drum", "osc_freq_hz, osc_dcy_ms", "", 0.5, 0.02);
+}
+
+/* Likewise a 2-neuron network: its first oscillator's ratio and its filter cutoff. (An input
+ * weight w and -w give the same spectrum, so a spectral cost cannot tell them apart.) */
+static void test_recover_neuron(void **state)
+{
+    (void)state;
+    /* the network feeds back into itself, so a parameter error of 1.5% can still leave a cost
+     * of a few units: the cost bound is looser than the drum's */
+    recover("neuron", "osc1_ratio, filter_cutoff_hz", "", 5.0, 0.02);
+}
+
 /* The report draws text with cairo, whose fontconfig keeps a cache until exit: not ours to
  * free, so LeakSanitizer is told to ignore it. */
 const char *__lsan_default_suppressions(void);
@@ -254,6 +313,8 @@ int main(void)
         cmocka_unit_test(test_seed_lists),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_end_to_end_threads_and_resume),
+        cmocka_unit_test(test_recover_drum),
+        cmocka_unit_test(test_recover_neuron),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
