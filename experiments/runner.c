@@ -393,6 +393,26 @@ static int read_result(const char *path, run_record *r)
     return have == 63 ? 0 : SM_ERR_FORMAT;
 }
 
+/* Appends (evals, best) to a run's best-so-far trace, growing it as needed. */
+static int trace_push(run_record *rec, size_t *cap, size_t evals, double best)
+{
+    if (rec->n_trace == *cap) {
+        size_t ncap = *cap ? 2 * *cap : 64;
+        size_t *te = realloc(rec->trace_evals, ncap * sizeof *te);
+        double *tc;
+        if (!te) return SM_ERR_NOMEM;
+        rec->trace_evals = te;
+        tc = realloc(rec->trace_cost, ncap * sizeof *tc);
+        if (!tc) return SM_ERR_NOMEM;
+        rec->trace_cost = tc;
+        *cap = ncap;
+    }
+    rec->trace_evals[rec->n_trace] = evals;
+    rec->trace_cost[rec->n_trace] = best;
+    rec->n_trace++;
+    return 0;
+}
+
 typedef struct {
     const sm_experiment *e;
     const sm_run_options *opt;
@@ -446,22 +466,10 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
             if (cost[i] < best) {
                 best = cost[i];
                 memcpy(best_x, x + i * d, d * sizeof *best_x);
-                if (rec->n_trace == cap) {
-                    size_t *te;
-                    double *tc;
-                    cap = cap ? 2 * cap : 64;
-                    te = realloc(rec->trace_evals, cap * sizeof *te);
-                    if (te) rec->trace_evals = te;
-                    tc = realloc(rec->trace_cost, cap * sizeof *tc);
-                    if (tc) rec->trace_cost = tc;
-                    if (!te || !tc) {
-                        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-                        goto out;
-                    }
+                if (trace_push(rec, &cap, used, best) != 0) {
+                    rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+                    goto out;
                 }
-                rec->trace_evals[rec->n_trace] = used;
-                rec->trace_cost[rec->n_trace] = best;
-                rec->n_trace++;
             }
         }
         if (rc_->opt && rc_->opt->progress) {
@@ -480,21 +488,9 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         goto out;
     }
     /* the last point of the trace is the end of the run */
-    if (rec->trace_evals[rec->n_trace - 1] != used) {
-        if (rec->n_trace == cap) {
-            size_t *te = realloc(rec->trace_evals, (cap + 1) * sizeof *te);
-            double *tc;
-            if (te) rec->trace_evals = te;
-            tc = realloc(rec->trace_cost, (cap + 1) * sizeof *tc);
-            if (tc) rec->trace_cost = tc;
-            if (!te || !tc) {
-                rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-        }
-        rec->trace_evals[rec->n_trace] = used;
-        rec->trace_cost[rec->n_trace] = best;
-        rec->n_trace++;
+    if (rec->trace_evals[rec->n_trace - 1] != used && trace_push(rec, &cap, used, best) != 0) {
+        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto out;
     }
     s1 = sm_eval_get_stats(ev);
     rec->wall_s = now_s() - t0;
