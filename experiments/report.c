@@ -993,6 +993,79 @@ static void section_targets(report *R)
             multi ? " (in brackets: the median over seeds)" : "");
 }
 
+/* Results per class of target, where target names carry a class before their first '_'
+ * ("kick_GMRockKit_1"): for each class and optimizer, the median over the class's targets of
+ * the per-target median final cost. Shown only when there are at least two classes and some
+ * class holds more than one target. */
+static void section_classes(report *R)
+{
+    FILE *f = R->f;
+    size_t nt = R->n_tgt, t, o, c, n_cls = 0, biggest = 0;
+    const char **cls = calloc(nt ? nt : 1, sizeof *cls);
+    size_t *len = calloc(nt ? nt : 1, sizeof *len), *of = calloc(nt ? nt : 1, sizeof *of);
+    double *v = calloc(nt ? nt : 1, sizeof *v);
+    if (!cls || !len || !of || !v) goto out;
+    for (t = 0; t < nt; t++) {
+        const char *u = strchr(R->tgt[t], '_');
+        size_t l = u ? (size_t)(u - R->tgt[t]) : 0;
+        if (!l) goto out; /* a name without a class: no class table */
+        for (c = 0; c < n_cls; c++)
+            if (len[c] == l && strncmp(cls[c], R->tgt[t], l) == 0) break;
+        if (c == n_cls) {
+            cls[n_cls] = R->tgt[t];
+            len[n_cls++] = l;
+        }
+        of[t] = c;
+    }
+    for (c = 0; c < n_cls; c++) {
+        size_t k = 0;
+        for (t = 0; t < nt; t++) k += of[t] == c;
+        if (k > biggest) biggest = k;
+    }
+    if (n_cls < 2 || biggest < 2) goto out;
+    fputs("<h2 id=\"classes\">Results per class</h2>\n<table>\n<thead><tr><th>Class</th>"
+          "<th class=\"num\">Targets</th>", f);
+    for (o = 0; o < R->n_opt; o++) {
+        fputs("<th class=\"num\">", f);
+        put_opt(f, R, o);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (c = 0; c < n_cls; c++) {
+        size_t k = 0;
+        double row[64], bmin = INFINITY;
+        fputs("<tr><td>", f);
+        for (t = 0; t < len[c]; t++) {
+            char ch[2] = {cls[c][t], 0};
+            esc(f, ch);
+        }
+        for (t = 0; t < nt; t++) k += of[t] == c;
+        fprintf(f, "</td><td class=\"num\">%zu</td>", k);
+        for (o = 0; o < R->n_opt && o < 64; o++) {
+            size_t m = 0;
+            for (t = 0; t < nt; t++)
+                if (of[t] == c && isfinite(R->med[o * nt + t])) v[m++] = R->med[o * nt + t];
+            row[o] = m ? sm_median(v, m) : NAN;
+            if (row[o] < bmin) bmin = row[o];
+        }
+        for (o = 0; o < R->n_opt && o < 64; o++) {
+            fprintf(f, "<td class=\"num%s\">", row[o] == bmin && R->n_opt > 1 ? " best" : "");
+            put_num(f, row[o]);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n<p class=\"cap\">How close each class of target gets: the "
+          "median, over the class's targets, of each optimizer's median final cost over seeds "
+          "(the class is the part of the target's name before its first underscore); the lowest "
+          "in each row is in bold.</p>\n", f);
+out:
+    free(cls);
+    free(len);
+    free(of);
+    free(v);
+}
+
 /* ---- audio: spectrograms and players ---- */
 
 static unsigned char *put_le(unsigned char *p, uint32_t v, int bytes)
@@ -1323,6 +1396,7 @@ int sm_report_write(const char *dir, const sm_report_input *in, sm_error *err)
     if ((rc = section_convergence(&R, err)) != 0) goto fail;
     if ((rc = section_pairwise(&R, err)) != 0) goto fail;
     section_targets(&R);
+    section_classes(&R);
     if ((rc = section_media(&R, err)) != 0) goto fail;
     section_experiment_file(&R);
     fputs("<footer>Made by soundmatch. This page is self-contained: plots and audio are embedded "
