@@ -580,7 +580,23 @@ static void test_report_write(void **state)
         assert_non_null(
             strstr(html, "hill-climb</td><td class=\"num\">6</td><td class=\"num\">6 / 0 / 0"));
         assert_non_null(strstr(html, " better"));
+        assert_null(strstr(html, "Results per class")); /* names without a class */
         free(html);
+        /* target names with a class before '_': the median per class and optimizer.
+         * ga: kick 1, 2, 3 (median 2), snare 4, 5, 6 (5); hill-climb: 3.5 and 6.5 */
+        {
+            static const char *cnames[6] = {"kick_1", "kick_2", "kick_3",
+                                            "snare_1", "snare_2", "snare_3"};
+            for (i = 0; i < 12; i++) many[i].target = cnames[i % 6];
+            assert_int_equal(sm_report_write(rdir, &in, &err), 0);
+            html = read_text(index);
+            assert_non_null(strstr(html, "Results per class"));
+            assert_non_null(strstr(html, "<tr><td>kick</td><td class=\"num\">3</td>"
+                                         "<td class=\"num best\">2</td><td class=\"num\">3.5</td>"));
+            assert_non_null(strstr(html, "<tr><td>snare</td><td class=\"num\">3</td>"
+                                         "<td class=\"num best\">5</td><td class=\"num\">6.5</td>"));
+            free(html);
+        }
     }
     free(twav);
     free(mwav);
