@@ -2,6 +2,7 @@
 #include "core/fileio.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -182,4 +183,58 @@ char *sm_path_join(const char *dir, const char *name)
     memcpy(s + a + 1, name, b + 1);
     if (!a) memmove(s, s + 1, b + 1); /* empty dir: just the name */
     return s;
+}
+
+/* 1 if the last component of path is NAME.tmp.XXXXXX as sm_outfile_open names it (mkstemp
+ * replaces the six X by letters and digits). */
+static int is_outfile_tmp(const char *base)
+{
+    size_t len = strlen(base), i;
+    if (len < 12 || memcmp(base + len - 11, ".tmp.", 5) != 0) return 0;
+    for (i = len - 6; i < len; i++) {
+        char c = base[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')))
+            return 0;
+    }
+    return 1;
+}
+
+/* nftw has no context argument: the walk's state, for the one walk at a time that
+ * sm_remove_stale_tmp makes (it is not called from several threads). */
+static size_t stale_count;
+static int stale_errno;
+static char stale_failed[4096];
+
+static int remove_if_stale(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb;
+    if (type != FTW_F || !is_outfile_tmp(path + ftw->base)) return 0;
+    if (unlink(path) != 0) {
+        stale_errno = errno;
+        snprintf(stale_failed, sizeof stale_failed, "%s", path);
+        return 1;
+    }
+    stale_count++;
+    return 0;
+}
+
+int sm_remove_stale_tmp(const char *dir, size_t *n_removed, sm_error *err)
+{
+    struct stat st;
+    int rc;
+    if (n_removed) *n_removed = 0;
+    if (!dir || !*dir) return sm_error_set(err, SM_ERR_ARG, "no folder given");
+    if (stat(dir, &st) != 0 && errno == ENOENT) return 0;
+    stale_count = 0;
+    stale_errno = 0;
+    stale_failed[0] = '\0';
+    rc = nftw(dir, remove_if_stale, 16, FTW_PHYS);
+    if (n_removed) *n_removed = stale_count;
+    if (rc == 1)
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot remove this stale temporary file: %s",
+                            stale_failed, strerror(stale_errno));
+    if (rc != 0)
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot read this folder: %s", dir,
+                            strerror(errno));
+    return 0;
 }

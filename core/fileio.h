@@ -34,6 +34,12 @@ int sm_read_file(const char *path, size_t max_bytes, unsigned char **data, size_
 /* Creates a folder and its parents (like mkdir -p). Returns 0 or SM_ERR_IO. */
 int sm_mkdir_p(const char *path, sm_error *err);
 
+/* Removes, under folder dir and its subfolders, the temporary files that sm_outfile leaves when
+ * its process is killed mid-write (regular files named "NAME.tmp.XXXXXX", six letters or
+ * digits). No other process may be writing outputs under dir. *n_removed (may be NULL) gets
+ * the count. A missing dir is not an error. Returns 0 or SM_ERR_IO (naming the file). */
+int sm_remove_stale_tmp(const char *dir, size_t *n_removed, sm_error *err);
+
 /* Joins folder and name with one '/'; returns a new string the caller frees, or NULL. */
 char *sm_path_join(const char *dir, const char *name);
 

@@ -697,6 +697,9 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
     free(p);
     if (rc) goto out;
     if ((rc = check_fingerprint(e, dir, opt ? opt->fresh : 0, err)) != 0) goto out;
+    /* A run killed mid-write leaves the temporary file of that write: remove them before
+     * resuming (finished runs are known by their result.txt, never by a temporary file). */
+    if ((rc = sm_remove_stale_tmp(dir, NULL, err)) != 0) goto out;
     memset(&ctx, 0, sizeof ctx);
     ctx.e = e;
     ctx.opt = opt;

@@ -1,13 +1,19 @@
 /* tests/test_cli.c: the soundmatch program as a user meets it: help, version, exit codes
  * (0 success, 1 bad input, 2 bad usage), messages that name the file, and no partial output
  * for bad input: missing, empty, text-as-WAV, 0-sample, silent and stereo 96 kHz FLAC files,
- * garbled sysex, NaN parameters, malformed experiment files. */
+ * garbled sysex, NaN parameters, malformed experiment files; and `run` killed with SIGKILL
+ * in the middle of an experiment, then resumed. */
 #include "tests/test_util.h"
 #include "core/audio.h"
 #include "core/fileio.h"
 
+#include <fcntl.h>
+#include <ftw.h>
+#include <glob.h>
+#include <signal.h>
 #include <sndfile.h>
 #include <sys/wait.h>
+#include <time.h>
 
 /* Command lines and paths here are short temporary-folder paths; truncation cannot happen. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
@@ -311,6 +317,322 @@ static void test_match_writes_patch_audio_trace(void **state)
     expect_err("nothere.wav");
 }
 
+/* ---- `run` killed in the middle of an experiment, then resumed ---------------------- */
+
+/* 2 synthetic fm6 targets x 2 optimizers x 3 seeds = 12 runs of 300 evaluations, one after
+ * the other: about half a second in an optimized build (some 40 ms a run), 2-3 s under
+ * AddressSanitizer. The test runs it about twice. */
+static const char *const KILL_INI =
+    "[experiment]\n"
+    "name = killed\n"
+    "[target]\n"
+    "synthetic = 2\n"
+    "synthetic_seed = 11\n"
+    "sample_rate = 22050\n"
+    "[synth]\n"
+    "name = fm6\n"
+    "note = 57\n"
+    "length_s = 0.3\n"
+    "gate_s = 0.2\n"
+    "free = op2_output_level, op2_fine\n"
+    "freeze = algorithm=1, op2_coarse=1\n"
+    "[cost]\n"
+    "n_fft = 1024\n"
+    "hop = 256\n"
+    "n_mels = 64\n"
+    "[optimizer rnd]\n"
+    "type = random\n"
+    "[optimizer cmaes]\n"
+    "[run]\n"
+    "budget = 300\n"
+    "seeds = 1-3\n"
+    "threads = 2\n"
+    "batch = 16\n";
+static const char *const KILL_TARGETS[] = {"synth01", "synth02"};
+static const char *const KILL_OPTS[] = {"rnd", "cmaes"};
+#define KILL_SEEDS 3
+#define KILL_RUNS (2 * 2 * KILL_SEEDS)
+
+/* How many runs of the output folder `out` (under dir) have their checkpoint result.txt. */
+static size_t count_checkpoints(const char *out)
+{
+    char pat[8192];
+    glob_t g;
+    size_t n = 0;
+    snprintf(pat, sizeof pat, "%s/%s/runs/*/*/seed*/result.txt", dir, out);
+    if (glob(pat, 0, NULL, &g) == 0) n = g.gl_pathc;
+    globfree(&g);
+    return n;
+}
+
+/* The temporary files of sm_outfile (NAME.tmp.XXXXXX) anywhere under a folder, one path a
+ * line. nftw's callback has no context argument, hence the static list. */
+static char *tmp_list;
+static size_t tmp_list_len;
+
+static int note_tmp(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    size_t n = strlen(path);
+    char *grown;
+    (void)sb;
+    if (type != FTW_F || !strstr(path + ftw->base, ".tmp.")) return 0;
+    grown = realloc(tmp_list, tmp_list_len + n + 2);
+    if (!grown) return -1;
+    tmp_list = grown;
+    memcpy(tmp_list + tmp_list_len, path, n);
+    tmp_list_len += n;
+    tmp_list[tmp_list_len++] = '\n';
+    tmp_list[tmp_list_len] = '\0';
+    return 0;
+}
+
+static char *tmp_files(const char *out)
+{
+    char top[8192];
+    char *list;
+    snprintf(top, sizeof top, "%s/%s", dir, out);
+    tmp_list = strdup("");
+    tmp_list_len = 0;
+    assert_non_null(tmp_list);
+    assert_int_equal(nftw(top, note_tmp, 16, FTW_PHYS), 0);
+    list = tmp_list;
+    tmp_list = NULL;
+    return list;
+}
+
+/* A results.csv without its timing columns, wall_s and evals_per_s (found by their names in
+ * the header), which differ from one run to the next; *rows gets the number of data rows. */
+static char *drop_timing(const char *csv, size_t *rows)
+{
+    char *out = malloc(strlen(csv) + 2), *o = out;
+    int skip[64] = {0}, header = 1, n_skip = 0;
+    const char *line = csv;
+    assert_non_null(out);
+    *rows = 0;
+    while (*line) {
+        const char *end = strchr(line, '\n'), *f = line;
+        int col = 0, first = 1;
+        if (!end) end = line + strlen(line);
+        for (;;) {
+            const char *c = memchr(f, ',', (size_t)(end - f));
+            size_t len;
+            if (!c) c = end;
+            len = (size_t)(c - f);
+            if (header && col < 64 && ((len == 6 && !strncmp(f, "wall_s", 6)) ||
+                                       (len == 11 && !strncmp(f, "evals_per_s", 11)))) {
+                skip[col] = 1;
+                n_skip++;
+            }
+            if (col >= 64 || !skip[col]) {
+                if (!first) *o++ = ',';
+                memcpy(o, f, len);
+                o += len;
+                first = 0;
+            }
+            col++;
+            if (c == end) break;
+            f = c + 1;
+        }
+        *o++ = '\n';
+        if (!header) (*rows)++;
+        header = 0;
+        line = *end ? end + 1 : end;
+    }
+    *o = '\0';
+    if (n_skip != 2) fail_msg("results.csv header lacks wall_s or evals_per_s:\n%s", csv);
+    return out;
+}
+
+/* If the run (t, o, seed s) in the output folder `out` has its checkpoint result.txt, checks
+ * that it is whole: one key=value line for each of the nine keys the runner writes, numbers
+ * that parse, naming this run, with the final cost and evaluations of the uninterrupted run's
+ * row in `ref` (its results.csv); and that the outputs written before it (best.wav, best.syx,
+ * trace.csv) are there. Returns the checkpoint's text (caller frees), or NULL if it is absent. */
+static char *check_checkpoint(const char *out, const char *t, const char *o, int s, const char *ref)
+{
+    static const char *const keys[] = {"target", "optimizer", "seed", "final_cost", "evals",
+                                       "wall_s", "n_nonfinite", "param_error", "inaudible"};
+    const char *val[9] = {0};
+    char rel[1024], p[8192], row[512], *text, *copy, *line, *save = NULL;
+    double cost;
+    long evals;
+    size_t k, len;
+    snprintf(rel, sizeof rel, "%s/runs/%s/%s/seed%d", out, t, o, s);
+    snprintf(p, sizeof p, "%s/result.txt", rel);
+    if (!exists(p)) return NULL;
+    snprintf(p, sizeof p, "%s/%s/result.txt", dir, rel);
+    text = slurp(p);
+    copy = strdup(text);
+    assert_non_null(copy);
+    len = strlen(text);
+    if (len == 0 || text[len - 1] != '\n') fail_msg("%s/result.txt is cut off:\n%s", rel, text);
+    for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        char *eq = strchr(line, '=');
+        if (!eq || !eq[1]) fail_msg("%s/result.txt: line '%s' is not KEY=VALUE", rel, line);
+        *eq = '\0';
+        for (k = 0; k < 9 && strcmp(line, keys[k]) != 0; k++) continue;
+        if (k == 9 || val[k]) fail_msg("%s/result.txt: unexpected or repeated key '%s'", rel, line);
+        val[k] = eq + 1;
+    }
+    for (k = 0; k < 9; k++) {
+        char *end;
+        if (!val[k]) fail_msg("%s/result.txt lacks %s=:\n%s", rel, keys[k], text);
+        if (k < 2) continue;
+        if (k == 3 || k == 5 || k == 7) (void)strtod(val[k], &end);
+        else (void)strtol(val[k], &end, 10);
+        if (end == val[k] || *end)
+            fail_msg("%s/result.txt: %s=%s is not a number", rel, keys[k], val[k]);
+    }
+    assert_string_equal(val[0], t);
+    assert_string_equal(val[1], o);
+    assert_int_equal(strtol(val[2], NULL, 10), s);
+    cost = strtod(val[3], NULL);
+    evals = strtol(val[4], NULL, 10);
+    snprintf(row, sizeof row, "\n%s,%s,%d,%.9g,%ld,", t, o, s, cost, evals);
+    if (!strstr(ref, row))
+        fail_msg("%s/result.txt: cost %.9g after %ld evaluations, not the uninterrupted run's", rel,
+                 cost, evals);
+    {
+        static const char *const before[] = {"best.wav", "best.syx", "trace.csv"};
+        for (k = 0; k < 3; k++) {
+            snprintf(p, sizeof p, "%s/%s", rel, before[k]);
+            if (!exists(p)) fail_msg("%s has result.txt but no %s", rel, before[k]);
+        }
+    }
+    free(copy);
+    return text;
+}
+
+/* `soundmatch run EXPERIMENT.ini -o DIR` killed with SIGKILL partway through, then the same
+ * command again: the results are those of an uninterrupted run (timing aside). */
+static void test_run_killed_then_resumed(void **state)
+{
+    static const char planted[] = "kill_b/runs/synth02/cmaes/seed3/result.txt.tmp.Kil1ed";
+    char p[8192], *ref, *ref_s, *res, *res_s, *left_killed, *left_after, *before[KILL_RUNS] = {0};
+    char a_run[] = "run", a_ini[] = "kill.ini", a_o[] = "-o", a_dir[] = "kill_b";
+    char a0[] = "soundmatch", *const argv[] = {a0, a_run, a_ini, a_o, a_dir, NULL};
+    size_t rows, n_done = 0, k, n;
+    int status = 0, reaped = 0, polls, t, o, s;
+    sm_error err = {0};
+    pid_t pid;
+    (void)state;
+    write_text("kill.ini", KILL_INI);
+
+    /* A: uninterrupted, the reference; a clean run leaves no temporary file */
+    assert_int_equal(run("run kill.ini -o kill_a"), 0);
+    snprintf(p, sizeof p, "%s/kill_a/results.csv", dir);
+    ref = slurp(p);
+    ref_s = drop_timing(ref, &rows);
+    assert_int_equal(rows, KILL_RUNS);
+    left_after = tmp_files("kill_a");
+    if (*left_after) fail_msg("an uninterrupted run left temporary files:\n%s", left_after);
+    free(left_after);
+
+    /* B: the same command, killed once a quarter of the runs are checkpointed */
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open("/dev/null", O_RDWR);
+        if (fd < 0 || chdir(dir) != 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(127);
+        execv(prog, argv);
+        _exit(127);
+    }
+    for (polls = 0; polls < 6000; polls++) { /* every 10 ms, for at most 60 s */
+        const struct timespec ten_ms = {0, 10 * 1000 * 1000};
+        n_done = count_checkpoints("kill_b");
+        if (n_done >= KILL_RUNS / 4) break;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            reaped = 1;
+            break;
+        }
+        nanosleep(&ten_ms, NULL);
+    }
+    if (!reaped) {
+        assert_int_equal(kill(pid, SIGKILL), 0);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+    }
+    n_done = count_checkpoints("kill_b");
+    if (reaped)
+        fail_msg("soundmatch run ended by itself (%s %d) with %zu of %d runs done, before it could "
+                 "be killed%s", WIFEXITED(status) ? "exit code" : "signal",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), n_done, KILL_RUNS,
+                 WIFEXITED(status) && !WEXITSTATUS(status) ? ": the experiment is too short" : "");
+    if (polls == 6000) fail_msg("no run of the experiment finished within 60 s");
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGKILL);
+    if (n_done >= KILL_RUNS || exists("kill_b/results.csv"))
+        fail_msg("the kill came after the last run (%zu of %d runs done): the experiment is too "
+                 "short for this test", n_done, KILL_RUNS);
+    assert_true(n_done >= 1);
+    assert_false(exists("kill_b/index.html"));
+    print_message("killed soundmatch run with %zu of %d runs checkpointed\n", n_done, KILL_RUNS);
+
+    /* every checkpoint the killed process left is whole and right; the last run, not reached,
+     * has none */
+    n = 0;
+    for (t = 0; t < 2; t++)
+        for (o = 0; o < 2; o++)
+            for (s = 1; s <= KILL_SEEDS; s++) {
+                k = (size_t)((t * 2 + o) * KILL_SEEDS + s - 1);
+                before[k] = check_checkpoint("kill_b", KILL_TARGETS[t], KILL_OPTS[o], s, ref);
+                n += before[k] != NULL;
+            }
+    assert_int_equal(n, n_done);
+    assert_null(before[KILL_RUNS - 1]);
+    /* a kill may leave a temporary file of sm_outfile behind (the write it cut short); it is
+     * never taken for a result, and the resume removes it. Add one on purpose: a checkpoint
+     * cut off mid-write. */
+    left_killed = tmp_files("kill_b");
+    if (*left_killed) print_message("temporary files left by the killed process:\n%s", left_killed);
+    snprintf(p, sizeof p, "%s/kill_b/runs/synth02/cmaes/seed3", dir);
+    assert_int_equal(sm_mkdir_p(p, &err), 0);
+    write_text(planted, "target=synth02\noptimizer=cmaes\nseed=3\nfinal_cost=-1\nevals=4");
+
+    /* resume: the same command, not --fresh */
+    assert_int_equal(run("run kill.ini -o kill_b"), 0);
+    snprintf(p, sizeof p, "%s/kill_b/results.csv", dir);
+    res = slurp(p);
+    res_s = drop_timing(res, &rows);
+    assert_int_equal(rows, KILL_RUNS);
+    assert_string_equal(res_s, ref_s);
+    assert_true(exists("kill_b/index.html"));
+    assert_int_equal(count_checkpoints("kill_b"), KILL_RUNS);
+    for (t = 0; t < 2; t++)
+        for (o = 0; o < 2; o++)
+            for (s = 1; s <= KILL_SEEDS; s++) {
+                char *now, *ta, *tb;
+                k = (size_t)((t * 2 + o) * KILL_SEEDS + s - 1);
+                now = check_checkpoint("kill_b", KILL_TARGETS[t], KILL_OPTS[o], s, ref);
+                if (!now) fail_msg("run %s/%s/seed%d has no checkpoint after the resume",
+                                   KILL_TARGETS[t], KILL_OPTS[o], s);
+                /* a run finished before the kill is kept, not run again (same wall_s) */
+                if (before[k]) assert_string_equal(now, before[k]);
+                snprintf(p, sizeof p, "%s/kill_a/runs/%s/%s/seed%d/trace.csv", dir,
+                         KILL_TARGETS[t], KILL_OPTS[o], s);
+                ta = slurp(p);
+                snprintf(p, sizeof p, "%s/kill_b/runs/%s/%s/seed%d/trace.csv", dir,
+                         KILL_TARGETS[t], KILL_OPTS[o], s);
+                tb = slurp(p);
+                assert_true(*ta);
+                assert_string_equal(ta, tb);
+                free(ta);
+                free(tb);
+                free(now);
+                free(before[k]);
+            }
+    /* the resume removed what the kill left, the planted cut-off checkpoint included, and
+     * added no temporary file of its own */
+    left_after = tmp_files("kill_b");
+    if (*left_after) fail_msg("temporary files are left after the resume:\n%s", left_after);
+    free(left_after);
+    free(left_killed);
+    free(ref);
+    free(ref_s);
+    free(res);
+    free(res_s);
+}
+
 /* cairo's fontconfig cache (the report) lives until exit: not a leak of ours. */
 const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
@@ -327,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_patch_commands),
         cmocka_unit_test(test_bad_experiment_files),
         cmocka_unit_test(test_match_writes_patch_audio_trace),
+        cmocka_unit_test(test_run_killed_then_resumed),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -1,5 +1,5 @@
-/* tests/test_core_audio.c: audio reading (formats, mono mix-down, resampling, bad files) and
- * all-or-nothing writing. */
+/* tests/test_core_audio.c: audio reading (formats, mono mix-down, resampling, bad files),
+ * all-or-nothing writing, and the removal of what an interrupted write leaves. */
 #include "tests/test_util.h"
 #include "core/audio.h"
 #include "core/fileio.h"
@@ -143,6 +143,53 @@ static void test_write_is_all_or_nothing(void **state)
     free(p);
 }
 
+/* The temporary files a killed writer leaves (NAME.tmp.XXXXXX) are removed, in subfolders
+ * too; files that only look similar, and the folders, stay. */
+static void test_remove_stale_tmp(void **state)
+{
+    static const char *const stale[] = {"a/index.html.tmp.Ab3xZ9", "a/b/result.txt.tmp.000000"};
+    static const char *const kept[] = {"a/index.html", "a/b/x.tmp.abc", "a/b/y.tmp.abcdefg",
+                                       "a/b/z.tmp.ab_def", "a/.tmp.abcdef"};
+    sm_error err = {0};
+    char *top = tmp_file("stale"), *d;
+    struct stat st;
+    size_t i, n = 99;
+    (void)state;
+    d = sm_path_join(top, "a/b");
+    assert_int_equal(sm_mkdir_p(d, &err), 0);
+    free(d);
+    for (i = 0; i < 2; i++) {
+        d = sm_path_join(top, stale[i]);
+        assert_int_equal(sm_write_file(d, "x", 1, &err), 0);
+        free(d);
+    }
+    for (i = 0; i < 5; i++) {
+        d = sm_path_join(top, kept[i]);
+        assert_int_equal(sm_write_file(d, "x", 1, &err), 0);
+        free(d);
+    }
+    assert_int_equal(sm_remove_stale_tmp(top, &n, &err), 0);
+    assert_int_equal(n, 2);
+    for (i = 0; i < 2; i++) {
+        d = sm_path_join(top, stale[i]);
+        assert_int_not_equal(stat(d, &st), 0);
+        free(d);
+    }
+    for (i = 0; i < 5; i++) {
+        d = sm_path_join(top, kept[i]);
+        assert_int_equal(stat(d, &st), 0);
+        free(d);
+    }
+    /* again: nothing left to remove; a folder that does not exist is not an error */
+    assert_int_equal(sm_remove_stale_tmp(top, &n, &err), 0);
+    assert_int_equal(n, 0);
+    d = sm_path_join(top, "missing");
+    assert_int_equal(sm_remove_stale_tmp(d, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(d);
+    free(top);
+}
+
 static void test_silence_and_fit(void **state)
 {
     float z[100] = {0};
@@ -188,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_stereo_96k_flac_mixed_and_resampled),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_write_is_all_or_nothing),
+        cmocka_unit_test(test_remove_stale_tmp),
         cmocka_unit_test(test_silence_and_fit),
         cmocka_unit_test(test_shared_reference_files),
     };
