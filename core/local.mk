@@ -1,7 +1,7 @@
 # core/: shared mechanisms (errors, audio I/O, parameter spaces, random numbers, INI, evaluation).
 noinst_LTLIBRARIES += core/libsm_core.la
 core_libsm_core_la_SOURCES = core/error.c core/audio.c core/params.c core/rng.c \
-	core/ini.c core/eval.c core/fileio.c
+	core/ini.c core/eval.c core/fileio.c core/simd.h
 core_libsm_core_la_LIBADD = $(SNDFILE_LIBS) $(SAMPLERATE_LIBS) $(INIH_LIBS) $(OPENMP_CFLAGS) -lm
 nobase_pkginclude_HEADERS += core/error.h core/audio.h core/params.h core/rng.h \
 	core/ini.h core/eval.h core/fileio.h

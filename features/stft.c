@@ -6,9 +6,11 @@
  * which this build does not link, so every plan is made and destroyed under one pthread mutex
  * instead: the only global mutable state of features/. Plans use FFTW_ESTIMATE, which is
  * deterministic (no timing measurements) and takes microseconds to plan. */
+#include "core/simd.h"
 #include "features/stft.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,36 +82,45 @@ size_t sm_stft_n_frames(size_t n, int n_fft, int hop, int center)
     return 1 + (n - (size_t)n_fft) / (size_t)hop;
 }
 
+SM_SIMD_CLONES
 void sm_stft_frame(sm_stft *s, const float *x, size_t n, long long start)
 {
     const int N = s->n_fft;
-    const double *w = s->window;
-    double *in = s->in;
-    int i;
-    if (start >= 0 && start + N <= (long long)n) {
-        const float *p = x + start;
-        for (i = 0; i < N; i++) in[i] = w[i] * p[i];
-    } else {
-        for (i = 0; i < N; i++) {
-            long long j = start + i;
-            in[i] = (j >= 0 && j < (long long)n) ? w[i] * x[j] : 0.0;
-        }
-    }
+    const double *restrict w = s->window;
+    double *restrict in = s->in;
+    /* The samples of x that the frame covers are [lo, hi) of the frame; the rest is zero
+     * (the centring padding, or past the end). Each loop is branch-free and vectorises. */
+    long long lo = start < 0 ? -start : 0, hi = (long long)n - start, i;
+    if (hi > N) hi = N;
+    if (hi < lo) hi = lo;
+    if (lo > N) lo = hi = N;
+    for (i = 0; i < lo; i++) in[i] = 0.0;
+    for (i = lo; i < hi; i++) in[i] = w[i] * x[start + i];
+    for (i = hi; i < N; i++) in[i] = 0.0;
     fftw_execute(s->plan);
 }
 
-void sm_stft_power(const sm_stft *s, double *power)
+SM_SIMD_CLONES
+void sm_stft_power(const sm_stft *s, double *restrict power)
 {
-    const fftw_complex *X = s->out;
+    const double *restrict X = &s->out[0][0];   /* interleaved re, im */
+    const int nb = s->n_bins;
     int k;
-    for (k = 0; k < s->n_bins; k++) power[k] = X[k][0] * X[k][0] + X[k][1] * X[k][1];
+    for (k = 0; k < nb; k++) power[k] = X[2 * k] * X[2 * k] + X[2 * k + 1] * X[2 * k + 1];
 }
 
+SM_SIMD_CLONES
 int sm_all_finite(const float *x, size_t n)
 {
+    /* A float is NaN or infinite when its exponent bits are all ones. OR-ing a flag per
+     * sample, with no early exit, lets the loop vectorise. */
+    const uint32_t exp_mask = 0x7f800000u;
+    uint32_t bad = 0;
     size_t i;
-    /* isfinite on each sample; an accumulated flag keeps the loop branch-free. */
-    int ok = 1;
-    for (i = 0; i < n; i++) ok &= isfinite(x[i]) != 0;
-    return ok;
+    for (i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, x + i, sizeof u);
+        bad |= (u & exp_mask) == exp_mask;
+    }
+    return !bad;
 }

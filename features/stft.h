@@ -69,7 +69,8 @@ int sm_all_finite(const float *x, size_t n);
 /* ---- Internal entry points shared by mfcc.c, descriptors.c and cost.c ------------------ */
 
 /* Like sm_mfcc_compute, but analyses x as a signal of n_len samples: x holds the first n of
- * them (n <= n_len) and the rest are zero. n_len <= the plan's max_samples. */
+ * them (n <= n_len) and the rest are zero. n_len <= the plan's max_samples. Does not check x
+ * for NaN or Inf: the caller has (sm_mfcc_compute, sm_cost_eval, sm_cost_target_alloc). */
 int sm_mfcc_compute_len(sm_mfcc *m, const float *x, size_t n, size_t n_len, double *out,
                         size_t *n_frames);
 

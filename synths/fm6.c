@@ -418,79 +418,81 @@ static uint32_t lfo_delay_step(fm6_lfo *l)
 
 /* ---- Operator kernels (the hot path) ---------------------------------------------------- */
 
-/* sin(2 pi phase / 2^32) in Q24 by linear interpolation in the 4096-point table. */
-static inline int32_t sine_q24(const int32_t *restrict tab, uint32_t phase)
+/* sin(2 pi phase / 2^32) * gain in Q48 (Q24 times Q24), by linear interpolation in the
+ * 4096-point table. The table is read with sign-extending loads and the products are 64-bit,
+ * so that on a feedback path nothing stands between two samples but the lookup, two
+ * multiplies and two shifts. The operator's output is the product >> 24 (Q24). */
+static inline int64_t sine_gain_q48(const int32_t *restrict tab, uint32_t phase, int64_t gain)
 {
-    const int32_t *e = tab + ((phase >> (32 - SM_FM6_SIN_LG)) << 1);
-    return e[0] + ((e[1] * (int32_t)((phase >> 4) & 0xffff)) >> 16);
+    const size_t idx = phase >> (32 - SM_FM6_SIN_LG);
+    const int64_t e0 = tab[2 * idx], e1 = tab[2 * idx + 1];
+    const int64_t s = e0 + ((e1 * (int64_t)((phase >> 4) & 0xffff)) >> 16);
+    return s * gain;
 }
 
-/* One operator over one block: y = sin(phase + in) * gain, the gain moving by dgain before
- * every sample (msfa FmOpKernel::compute / compute_pure). in is a Q24 phase offset in cycles
- * (NULL: none). add: add to out instead of storing. Specialised by the constant arguments. */
+/* Feedback [msfa FmOpKernel::compute_fb; fb_shift in dx7note.cc]: the phase of the fed-back
+ * operator receives the mean of the last two outputs y (Q24 cycles) shifted right by
+ * fb_shift = 8 - feedback, i.e. (y[n-1] + y[n-2]) >> (fb_shift + 1) in Q24, so feedback 7
+ * deviates the phase by up to one cycle (2 pi) at full level. As a 32-bit phase that is
+ * (y[n-1] + y[n-2]) << (7 - fb_shift). We keep each output's share of it, f = y << (7 -
+ * fb_shift) taken straight from the Q48 product, so that the next phase is one addition away
+ * from the product (msfa's two shifts would also drop the bits below 2^-24 cycle; we keep
+ * them). f wraps modulo one cycle, as phases do. fb[2] carries the last two f across blocks. */
+static inline uint32_t feedback_share(int64_t prod, const int lshift)
+{
+    return (uint32_t)(prod >> (24 - lshift));
+}
+
+/* A self-feedback operator (feedback 1..7: lshift = feedback - 1). */
 static inline __attribute__((always_inline)) void
-op_kernel(const int32_t *restrict tab, uint32_t phase, uint32_t inc, int32_t gain,
-          int32_t dgain, const int32_t *restrict in, int32_t *restrict out, int add)
+feedback_op(const int32_t *restrict tab, uint32_t phase, uint32_t inc, int32_t gain,
+            int32_t dgain, uint32_t *fb, const int lshift, int32_t *restrict out, const int add)
 {
+    int64_t g = gain;
+    uint32_t f0 = fb[0], f1 = fb[1];
     int i;
     for (i = 0; i < SM_FM6_N; i++) {
-        uint32_t p = in ? phase + ((uint32_t)in[i] << 8) : phase;
-        int32_t y;
-        gain += dgain;
-        y = (int32_t)(((int64_t)sine_q24(tab, p) * gain) >> 24);
+        const uint32_t base = phase + f0;   /* known a sample ahead: off the feedback path */
+        int64_t prod;
+        g += dgain;
+        prod = sine_gain_q48(tab, base + f1, g);
+        f0 = f1;
+        f1 = feedback_share(prod, lshift);
         if (add)
-            out[i] += y;
+            out[i] += (int32_t)(prod >> 24);
         else
-            out[i] = y;
+            out[i] = (int32_t)(prod >> 24);
         phase += inc;
     }
+    fb[0] = f0;
+    fb[1] = f1;
 }
 
-static void op_pure_set(const int32_t *tab, uint32_t ph, uint32_t inc, int32_t g, int32_t dg,
-                        int32_t *out)
-{
-    op_kernel(tab, ph, inc, g, dg, NULL, out, 0);
-}
-static void op_pure_add(const int32_t *tab, uint32_t ph, uint32_t inc, int32_t g, int32_t dg,
-                        int32_t *out)
-{
-    op_kernel(tab, ph, inc, g, dg, NULL, out, 1);
-}
-static void op_mod_set(const int32_t *tab, uint32_t ph, uint32_t inc, int32_t g, int32_t dg,
-                       const int32_t *in, int32_t *out)
-{
-    op_kernel(tab, ph, inc, g, dg, in, out, 0);
-}
-static void op_mod_add(const int32_t *tab, uint32_t ph, uint32_t inc, int32_t g, int32_t dg,
-                       const int32_t *in, int32_t *out)
-{
-    op_kernel(tab, ph, inc, g, dg, in, out, 1);
-}
-
-/* A self-feedback operator: its phase receives the mean of its last two outputs shifted right
- * by fb_shift = 8 - feedback, i.e. (y[n-1] + y[n-2]) >> (fb_shift + 1) [msfa
- * FmOpKernel::compute_fb; fb_shift in dx7note.cc]. Feedback 7 thus deviates the phase by up
- * to one cycle (2 pi) at full level. fb[2] carries the two outputs across blocks. (>> on a
- * negative int32 is an arithmetic shift with GCC and Clang, as msfa assumes.) */
-static void op_feedback(const int32_t *restrict tab, uint32_t phase, uint32_t inc,
-                        int32_t gain, int32_t dgain, int32_t *fb, int fb_shift,
-                        int32_t *restrict out, int add)
-{
-    int32_t y0 = fb[0], y = fb[1];
-    int i;
-    for (i = 0; i < SM_FM6_N; i++) {
-        int32_t scaled = (y0 + y) >> (fb_shift + 1);
-        gain += dgain;
-        y0 = y;
-        y = (int32_t)(((int64_t)sine_q24(tab, phase + ((uint32_t)scaled << 8)) * gain) >> 24);
-        if (add)
-            out[i] += y;
-        else
-            out[i] = y;
-        phase += inc;
+/* A shift by a constant is a cycle shorter on the feedback path than one by a variable, so
+ * each feedback amount has its own copy of the loop. */
+#define SM_FM6_FB_CASES(CALL)                                                                  \
+    switch (7 - fb_shift) {                                                                    \
+    case 0: CALL(0); break;                                                                    \
+    case 1: CALL(1); break;                                                                    \
+    case 2: CALL(2); break;                                                                    \
+    case 3: CALL(3); break;                                                                    \
+    case 4: CALL(4); break;                                                                    \
+    case 5: CALL(5); break;                                                                    \
+    default: CALL(6); break;                                                                   \
     }
-    fb[0] = y0;
-    fb[1] = y;
+
+static void op_feedback(const int32_t *tab, uint32_t phase, uint32_t inc, int32_t gain,
+                        int32_t dgain, uint32_t *fb, int fb_shift, int32_t *out, int add)
+{
+#define SM_FB_ADD(sh) feedback_op(tab, phase, inc, gain, dgain, fb, sh, out, 1)
+#define SM_FB_SET(sh) feedback_op(tab, phase, inc, gain, dgain, fb, sh, out, 0)
+    if (add) {
+        SM_FM6_FB_CASES(SM_FB_ADD)
+    } else {
+        SM_FM6_FB_CASES(SM_FB_SET)
+    }
+#undef SM_FB_ADD
+#undef SM_FB_SET
 }
 
 /* A feedback loop through m = 2 or 3 operators (algorithm 6: 6 > 5, algorithm 4: 6 > 5 > 4):
@@ -499,27 +501,54 @@ static void op_feedback(const int32_t *restrict tab, uint32_t phase, uint32_t in
  * carrier) is added to sum. This is the DX7's structure (the feedback register is loaded from
  * the loop's last operator) as in Dexed's EngineMkI::compute_fb2/compute_fb3, with msfa's
  * feedback scaling rather than EngineMkI's extra, self-described untuned shifts. */
-static void op_feedback_loop(const int32_t *restrict tab, int m, uint32_t *phase,
-                             const uint32_t *inc, int32_t *gain, const int32_t *dgain,
-                             int32_t *const *outs, int32_t *fb, int fb_shift,
-                             int32_t *restrict sum)
+static inline __attribute__((always_inline)) void
+feedback_loop(const int32_t *restrict tab, const int m, const uint32_t *phase0,
+              const uint32_t *inc, const int32_t *gain0, const int32_t *dgain,
+              int32_t *const *outs, uint32_t *fb, const int lshift, int32_t *restrict sum)
 {
-    int32_t y0 = fb[0], y = fb[1];
+    uint32_t phase[3], f0 = fb[0], f1 = fb[1];
+    int64_t gain[3];
+    int32_t *out[3];
     int i, j;
+    /* local copies: with m constant the compiler keeps them in registers */
+    for (j = 0; j < m; j++) {
+        phase[j] = phase0[j];
+        gain[j] = gain0[j];
+        out[j] = outs[j];
+    }
     for (i = 0; i < SM_FM6_N; i++) {
-        int32_t v = (y0 + y) >> (fb_shift + 1);
+        uint32_t mod = f0 + f1;
+        int32_t v = 0;
+        int64_t prod = 0;
         for (j = 0; j < m; j++) {
             gain[j] += dgain[j];
-            v = (int32_t)(((int64_t)sine_q24(tab, phase[j] + ((uint32_t)v << 8)) * gain[j]) >> 24);
-            outs[j][i] = v;
+            prod = sine_gain_q48(tab, phase[j] + mod, gain[j]);
+            v = (int32_t)(prod >> 24);
+            out[j][i] = v;
+            mod = (uint32_t)v << 8;
             phase[j] += inc[j];
         }
-        y0 = y;
-        y = v;
+        f0 = f1;
+        f1 = feedback_share(prod, lshift);
         sum[i] += v;
     }
-    fb[0] = y0;
-    fb[1] = y;
+    fb[0] = f0;
+    fb[1] = f1;
+}
+
+static void op_feedback_loop(const int32_t *tab, int m, const uint32_t *phase,
+                             const uint32_t *inc, const int32_t *gain, const int32_t *dgain,
+                             int32_t *const *outs, uint32_t *fb, int fb_shift, int32_t *sum)
+{
+#define SM_FB_LOOP3(sh) feedback_loop(tab, 3, phase, inc, gain, dgain, outs, fb, sh, sum)
+#define SM_FB_LOOP2(sh) feedback_loop(tab, 2, phase, inc, gain, dgain, outs, fb, sh, sum)
+    if (m == 3) {
+        SM_FM6_FB_CASES(SM_FB_LOOP3)
+    } else {
+        SM_FM6_FB_CASES(SM_FB_LOOP2)
+    }
+#undef SM_FB_LOOP3
+#undef SM_FB_LOOP2
 }
 
 /* ---- Life cycle --------------------------------------------------------------------------- */
@@ -601,7 +630,8 @@ static int fm6_render(void *st, const double *native, const sm_note *note, float
     fm6_lfo lfo;
     double log2_hz[6], note_eff, scale;
     uint32_t phase[6], inc[6], ams[6];
-    int32_t gain[6], gain2[6], fb[2] = {0, 0};
+    int32_t gain[6], gain2[6];
+    uint32_t fb[2] = {0, 0};  /* the feedback shares of the last two outputs */
     int fixed[6], k, alg_no, fb_shift, self_fb = -1, loop_first = -1, loop_len = 0;
     int midinote, velocity, pmd, pms, amd, down = 1, ncar = 0;
     unsigned needed = 0, audible = 0, targets[6], loop_mask = 0;
@@ -823,18 +853,10 @@ static int fm6_render(void *st, const double *native, const sm_note *note, float
             add = (alg->carriers & bit) != 0;
             dst = add ? s->sum : s->opbuf[k];
             dgain = (gain2[k] - gain[k] + SM_FM6_N / 2) >> SM_FM6_LG_N;
-            if (in) {
-                if (add)
-                    op_mod_add(s->sintab, phase[k], inc[k], gain[k], dgain, in, dst);
-                else
-                    op_mod_set(s->sintab, phase[k], inc[k], gain[k], dgain, in, dst);
-            } else if (k == self_fb) {
+            if (!in && k == self_fb)
                 op_feedback(s->sintab, phase[k], inc[k], gain[k], dgain, fb, fb_shift, dst, add);
-            } else if (add) {
-                op_pure_add(s->sintab, phase[k], inc[k], gain[k], dgain, dst);
-            } else {
-                op_pure_set(s->sintab, phase[k], inc[k], gain[k], dgain, dst);
-            }
+            else
+                sm_fm6_op_block(phase[k], inc[k], gain[k], dgain, in, dst, add);
         }
         for (k = 0; k < 6; k++) {
             if (!(needed & (1u << k))) continue;

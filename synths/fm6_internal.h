@@ -64,4 +64,10 @@ void sm_fm6_build_exp2_double(double *tab);
  * factor at sensamp = i << 14 (see fm6.c, amp_mod_level). */
 void sm_fm6_build_am(double *tab);
 
+/* One operator without feedback over one block of SM_FM6_N samples (fm6_kernel.c): out[i] =
+ * (or +=, when add) sin(phase + i inc + (in[i] << 8)) * (gain + (i + 1) dgain), in Q24; in may
+ * be NULL (no modulation). in and out must not overlap. Never fails. */
+void sm_fm6_op_block(uint32_t phase, uint32_t inc, int32_t gain, int32_t dgain,
+                     const int32_t *in, int32_t *out, int add);
+
 #endif
