@@ -43,22 +43,36 @@ sm_eval *sm_eval_alloc(const sm_worker_type *type, const void *shared, int threa
     return ev;
 }
 
+/* The worst cost for a NaN or infinite score; counts it in *bad. */
+static double finite_cost(double c, uint64_t *bad)
+{
+    if (isfinite(c)) return c;
+    (*bad)++;
+    return SM_EVAL_WORST_COST;
+}
+
 int sm_eval_batch(sm_eval *ev, const double *x, size_t k, size_t d, double *cost)
 {
-    long i, n = (long)k;
+    long i, n;
     uint64_t bad = 0;
     if (!ev || (!x && k) || (!cost && k)) return SM_ERR_ARG;
     if (k == 0) return 0;
+    /* Work items: points 2i and 2i + 1 together when the worker scores pairs (the last one
+     * alone for an odd k), else point i. Which points pair depends only on their indices. */
+    n = ev->type->eval2 ? (long)((k + 1) / 2) : (long)k;
 #pragma omp parallel for num_threads(ev->threads) schedule(dynamic, 1) reduction(+ : bad) \
-    if (ev->threads > 1 && k > 1)
+    if (ev->threads > 1 && n > 1)
     for (i = 0; i < n; i++) {
-        int t = omp_get_thread_num();
-        double c = ev->type->eval(ev->workers[t], x + (size_t)i * d, d);
-        if (!isfinite(c)) {
-            c = SM_EVAL_WORST_COST;
-            bad++;
+        void *w = ev->workers[omp_get_thread_num()];
+        if (ev->type->eval2 && (size_t)(2 * i + 1) < k) {
+            double ca, cb;
+            ev->type->eval2(w, x + (size_t)(2 * i) * d, x + (size_t)(2 * i + 1) * d, d, &ca, &cb);
+            cost[2 * i] = finite_cost(ca, &bad);
+            cost[2 * i + 1] = finite_cost(cb, &bad);
+        } else {
+            const size_t j = ev->type->eval2 ? (size_t)(2 * i) : (size_t)i;
+            cost[j] = finite_cost(ev->type->eval(w, x + j * d, d), &bad);
         }
-        cost[i] = c;
     }
     ev->stats.n_evals += k;
     ev->stats.n_nonfinite += bad;

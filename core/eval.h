@@ -21,6 +21,11 @@ typedef struct sm_worker_type {
      * Must not allocate in the hot path and must not depend on other points. */
     double (*eval)(void *worker, const double *x, size_t d);
     void (*free)(void *worker);
+    /* Optional (NULL: eval twice): scores two points at once, each exactly as eval would
+     * (the evaluator pairs the points of a batch when it can; a pairing never changes a
+     * score). */
+    void (*eval2)(void *worker, const double *x_a, const double *x_b, size_t d,
+                  double *cost_a, double *cost_b);
 } sm_worker_type;
 
 typedef struct {

@@ -8,8 +8,8 @@
 typedef struct {
     const sm_objective *obj;
     void *synth_state;
-    float *buf;
-    double *native;
+    float *buf, *buf2;     /* buf2: the second note of a pair (synths with render2) */
+    double *native, *native2;
     sm_cost *cost;         /* NULL without a target */
     sm_mfcc *mfcc;         /* for summaries, made on first need */
     double *mfcc_out;
@@ -25,7 +25,9 @@ static void obj_free(void *wp)
     sm_mfcc_free(w->mfcc);
     free(w->mfcc_out);
     free(w->buf);
+    free(w->buf2);
     free(w->native);
+    free(w->native2);
     free(w);
 }
 
@@ -40,7 +42,11 @@ static void *obj_alloc(const void *shared, sm_error *err)
     w->obj = obj;
     w->buf = calloc(obj->n_samples ? obj->n_samples : 1, sizeof *w->buf);
     w->native = calloc(obj->synth->space->n, sizeof *w->native);
-    if (!w->buf || !w->native) {
+    if (obj->synth->render2) {
+        w->buf2 = calloc(obj->n_samples ? obj->n_samples : 1, sizeof *w->buf2);
+        w->native2 = calloc(obj->synth->space->n, sizeof *w->native2);
+    }
+    if (!w->buf || !w->native || (obj->synth->render2 && (!w->buf2 || !w->native2))) {
         obj_free(w);
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -112,4 +118,27 @@ int sm_objective_summary(void *wp, const double *x01, double *summary)
     return 0;
 }
 
-const sm_worker_type sm_objective_worker = {obj_alloc, obj_eval, obj_free};
+/* Two points: with the synth's render2 both notes are rendered together (each exactly as
+ * alone), then scored one after the other. */
+static void obj_eval2(void *wp, const double *xa, const double *xb, size_t d, double *ca,
+                      double *cb)
+{
+    obj_worker *w = wp;
+    const sm_objective *obj = w->obj;
+    if (!obj->synth->render2 || !w->cost) {
+        *ca = obj_eval(wp, xa, d);
+        *cb = obj_eval(wp, xb, d);
+        return;
+    }
+    sm_param_view_expand(obj->view, xa, w->native);
+    sm_param_view_expand(obj->view, xb, w->native2);
+    if (obj->synth->render2(w->synth_state, w->native, w->native2, &obj->note, w->buf, w->buf2,
+                            obj->n_samples) != 0) {
+        *ca = *cb = NAN;
+        return;
+    }
+    *ca = sm_cost_eval(w->cost, w->buf, obj->n_samples);
+    *cb = sm_cost_eval(w->cost, w->buf2, obj->n_samples);
+}
+
+const sm_worker_type sm_objective_worker = {obj_alloc, obj_eval, obj_free, obj_eval2};

@@ -281,14 +281,23 @@ const sm_mfcc_config *sm_mfcc_get_config(const sm_mfcc *m)
 
 /* sum a[k] b[k] over n terms in eight interleaved partial sums, which the compiler turns
  * into vector operations (the same sums in the same order at any vector width). */
-static inline double dot(const double *restrict a, const double *restrict b, int n)
+static inline __attribute__((always_inline)) double dot(const double *restrict a,
+                                                       const double *restrict b, int n)
 {
-    double p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    int k, j;
-    for (k = 0; k + 8 <= n; k += 8)
-        for (j = 0; j < 8; j++) p[j] += a[k + j] * b[k + j];
-    for (j = 0; k < n; k++, j++) p[j] += a[k] * b[k];
-    return ((p[0] + p[1]) + (p[2] + p[3])) + ((p[4] + p[5]) + (p[6] + p[7]));
+    double p0 = 0, p1 = 0, p2 = 0, p3 = 0, p4 = 0, p5 = 0, p6 = 0, p7 = 0, r = 0;
+    int k;
+    for (k = 0; k + 8 <= n; k += 8) {
+        p0 += a[k] * b[k];
+        p1 += a[k + 1] * b[k + 1];
+        p2 += a[k + 2] * b[k + 2];
+        p3 += a[k + 3] * b[k + 3];
+        p4 += a[k + 4] * b[k + 4];
+        p5 += a[k + 5] * b[k + 5];
+        p6 += a[k + 6] * b[k + 6];
+        p7 += a[k + 7] * b[k + 7];
+    }
+    for (; k < n; k++) r += a[k] * b[k];
+    return (((p0 + p1) + (p2 + p3)) + ((p4 + p5) + (p6 + p7))) + r;
 }
 
 /* The mel band powers of the current frame (m->power) into mel[n_mels], clamped below at

@@ -666,4 +666,5 @@ const sm_synth_type sm_synth_drum = {
     sm_mtpreset_patch_load,
     sm_mtpreset_patch_save,
     sm_mtpreset_patch_load_all,
+    NULL,
 };

@@ -27,7 +27,9 @@
 
 /* ---- State ------------------------------------------------------------------------------ */
 
-/* Per-thread state: the tables for one sample rate and the scratch of one block. */
+typedef struct fm6_voice fm6_voice;
+
+/* Per-thread state: the tables for one sample rate and the state of two notes. */
 typedef struct {
     double sample_rate;
     double env_inc_scale;      /* 44100 / rate: msfa's rates are per block at 44.1 kHz */
@@ -39,9 +41,7 @@ typedef struct {
     uint32_t exp2_q30[SM_FM6_EXP_SIZE + 1];
     double exp2_d[SM_FM6_EXP_SIZE + 1];
     double am[SM_FM6_EXP_SIZE + 1];
-    int32_t opbuf[6][SM_FM6_N];  /* each modulator's output over the block (Q24 cycles) */
-    int32_t inbuf[SM_FM6_N];     /* the summed input of an operator with several modulators */
-    int32_t sum[SM_FM6_N];       /* the carriers' sum */
+    fm6_voice *voice;            /* two notes' state (fm6_render uses the first) */
 } fm6_state;
 
 /* One operator envelope, msfa's Env: level and target are log2 amplitude in Q24. */
@@ -70,6 +70,30 @@ typedef struct {
     int wave;
     unsigned randstate;        /* sample-and-hold generator, seeded from the note */
 } fm6_lfo;
+
+/* One note being played: what the render keeps from one 64-sample block to the next, and the
+ * scratch of one block. */
+struct fm6_voice {
+    fm6_env env[6];
+    fm6_penv penv;
+    fm6_lfo lfo;
+    const sm_fm6_algorithm *alg;
+    double log2_hz[6];
+    float fscale;              /* Q24 carrier sum to output */
+    uint32_t phase[6], inc[6], ams[6];
+    int32_t gain[6], gain2[6];
+    uint32_t fb[2];            /* the feedback shares of the last two outputs */
+    int fixed[6], fb_shift, self_fb, loop_first, loop_len, pmd, pms, amd, down;
+    int32_t pitch_mod;         /* the pitch offset the phase increments were computed for */
+    int pitch_valid;           /* 0 until the first block has computed them */
+    unsigned needed, targets[6], loop_mask, live;
+    int64_t gate_samples;
+    int32_t opbuf[6][SM_FM6_N];  /* each modulator's output over the block (Q24 cycles) */
+    int32_t inbuf[SM_FM6_N];     /* the summed input of an operator with several modulators */
+    int32_t sum[SM_FM6_N];       /* the carriers' sum */
+    int32_t spare[SM_FM6_N];     /* where a feedback chain that is no carrier adds its output */
+};
+
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
@@ -562,7 +586,9 @@ static void *fm6_alloc(double sample_rate, sm_error *err)
         return NULL;
     }
     s = calloc(1, sizeof *s);
-    if (!s) {
+    if (s) s->voice = calloc(2, sizeof *s->voice);
+    if (!s || !s->voice) {
+        free(s);
         sm_error_set(err, SM_ERR_NOMEM, "fm6: out of memory");
         return NULL;
     }
@@ -581,7 +607,10 @@ static void *fm6_alloc(double sample_rate, sm_error *err)
 
 static void fm6_free(void *st)
 {
-    free(st);
+    fm6_state *s = st;
+    if (!s) return;
+    free(s->voice);
+    free(s);
 }
 
 /* ---- Render --------------------------------------------------------------------------------- */
@@ -621,29 +650,22 @@ static double op_log2_hz(double note, int mode, int coarse, int fine, int detune
     return lf;
 }
 
-static int fm6_render(void *st, const double *native, const sm_note *note, float *out,
-                      size_t n)
+/* Sets up voice v for one note. Returns 1 if anything can be heard, 0 for silence. */
+static int voice_start(const fm6_state *s, fm6_voice *v, const double *native,
+                       const sm_note *note)
 {
-    fm6_state *s = st;
-    fm6_env env[6];
-    fm6_penv penv;
-    fm6_lfo lfo;
-    double log2_hz[6], note_eff, scale;
-    uint32_t phase[6], inc[6], ams[6];
-    int32_t gain[6], gain2[6];
-    uint32_t fb[2] = {0, 0};  /* the feedback shares of the last two outputs */
-    int fixed[6], k, alg_no, fb_shift, self_fb = -1, loop_first = -1, loop_len = 0;
-    int midinote, velocity, pmd, pms, amd, down = 1, ncar = 0;
-    unsigned needed = 0, audible = 0, targets[6], loop_mask = 0;
+    double note_eff;
+    int k, alg_no, midinote, velocity, ncar = 0;
+    unsigned audible = 0;
     const sm_fm6_algorithm *alg;
-    int64_t gate_samples;
-    size_t b, nblocks;
 
-    if (!s || !native || !note || (!out && n)) return SM_ERR_ARG;
-    if (n == 0) return 0;
-    memset(out, 0, n * sizeof *out);
-    if (!isfinite(note->note) || !isfinite(note->velocity) || isnan(note->gate_s))
-        return SM_ERR_NONFINITE;
+    v->self_fb = v->loop_first = -1;
+    v->loop_len = 0;
+    v->down = 1;
+    v->pitch_valid = 0;
+    v->pitch_mod = 0;
+    v->needed = v->loop_mask = v->live = 0;
+    v->fb[0] = v->fb[1] = 0;
 
     /* Note, transposed: transpose 24 (C3) is no shift [Dexed keydown: pitch += data[144] - 24].
      * Tables take the rounded MIDI note; frequencies keep the fraction. */
@@ -653,17 +675,18 @@ static int fm6_render(void *st, const double *native, const sm_note *note, float
     midinote = clampi((int)floor(note_eff + 0.5), 0, 127);
     velocity = clampi((int)floor(note->velocity + 0.5), 0, 127);
     if (note->gate_s <= 0)
-        gate_samples = 0;
+        v->gate_samples = 0;
     else if (note->gate_s * s->sample_rate >= 9e18)
-        gate_samples = INT64_MAX;
+        v->gate_samples = INT64_MAX;
     else
-        gate_samples = (int64_t)llround(note->gate_s * s->sample_rate);
+        v->gate_samples = (int64_t)llround(note->gate_s * s->sample_rate);
 
     alg_no = native_int(native, SM_FM6_ALGORITHM);
-    alg = &sm_fm6_algorithms[alg_no - 1];
+    alg = v->alg = &sm_fm6_algorithms[alg_no - 1];
     {
         int feedback = native_int(native, SM_FM6_FEEDBACK);
-        fb_shift = feedback != 0 ? 8 - feedback : 16;  /* msfa dx7note.cc: FEEDBACK_BITDEPTH 8 */
+        /* msfa dx7note.cc: FEEDBACK_BITDEPTH 8 */
+        v->fb_shift = feedback != 0 ? 8 - feedback : 16;
     }
 
     /* Operators (k = op - 1). */
@@ -686,7 +709,7 @@ static int fm6_render(void *st, const double *native, const sm_note *note, float
         if (outlevel > 127) outlevel = 127;
         outlevel = outlevel * 32 + scale_velocity(velocity, o[SM_FM6_KEY_VEL_SENS]);
         if (outlevel < 0) outlevel = 0;
-        env_init(s, &env[k], rates, levels, outlevel,
+        env_init(s, &v->env[k], rates, levels, outlevel,
                  scale_rate(midinote, o[SM_FM6_KBD_RATE_SCALING]));
         {
             /* Audible at all? The loudest level the envelope can reach. */
@@ -694,44 +717,44 @@ static int fm6_render(void *st, const double *native, const sm_note *note, float
             if (a < 16) a = 16;
             if (gain_of_level(s, (int64_t)a << 16) >= SM_FM6_LEVEL_THRESH) audible |= 1u << k;
         }
-        fixed[k] = o[SM_FM6_OSC_MODE];
-        log2_hz[k] = op_log2_hz(note_eff, o[SM_FM6_OSC_MODE], o[SM_FM6_COARSE], o[SM_FM6_FINE],
-                                o[SM_FM6_DETUNE]);
-        ams[k] = sm_fm6_ampmodsens[o[SM_FM6_AMP_MOD_SENS]];
-        gain[k] = 0;  /* msfa: gains ramp up from 0 in the first block */
+        v->fixed[k] = o[SM_FM6_OSC_MODE];
+        v->log2_hz[k] = op_log2_hz(note_eff, o[SM_FM6_OSC_MODE], o[SM_FM6_COARSE],
+                                   o[SM_FM6_FINE], o[SM_FM6_DETUNE]);
+        v->ams[k] = sm_fm6_ampmodsens[o[SM_FM6_AMP_MOD_SENS]];
+        v->gain[k] = 0;  /* msfa: gains ramp up from 0 in the first block */
         /* Oscillator key sync starts every operator at phase 0 [msfa Dx7Note::oscSync];
          * without it the oscillators run freely: a phase from the note's seed. */
-        phase[k] = native_int(native, SM_FM6_OSC_KEY_SYNC)
-                       ? 0u
-                       : (uint32_t)(mix64(note->seed + 0x6f70u * (uint64_t)(k + 1)) >> 32);
+        v->phase[k] = native_int(native, SM_FM6_OSC_KEY_SYNC)
+                          ? 0u
+                          : (uint32_t)(mix64(note->seed + 0x6f70u * (uint64_t)(k + 1)) >> 32);
     }
 
     /* Which operators matter: audible carriers and, recursively, the audible operators that
      * modulate them (modulators always have higher numbers than their targets). */
     for (k = 0; k < 6; k++) {
         int j;
-        targets[k] = 0;
+        v->targets[k] = 0;
         for (j = 0; j < 6; j++)
-            if (alg->mods[j] & (1u << k)) targets[k] |= 1u << j;
+            if (alg->mods[j] & (1u << k)) v->targets[k] |= 1u << j;
     }
     for (k = 0; k < 6; k++) {
         unsigned bit = 1u << k;
-        if ((alg->carriers & bit) && (audible & bit)) needed |= bit;
-        else if ((audible & bit) && (targets[k] & needed)) needed |= bit;
+        if ((alg->carriers & bit) && (audible & bit)) v->needed |= bit;
+        else if ((audible & bit) && (v->targets[k] & v->needed)) v->needed |= bit;
         if (alg->carriers & bit) ncar++;
     }
-    if (fb_shift < 16) {
+    if (v->fb_shift < 16) {
         if (alg->fb_from == alg->fb_to) {
-            self_fb = alg->fb_to - 1;
+            v->self_fb = alg->fb_to - 1;
         } else {
             /* algorithms 4 and 6: the loop runs fb_to, fb_to - 1, ..., fb_from */
             int op;
-            for (op = alg->fb_to; op >= alg->fb_from; op--) loop_mask |= 1u << (op - 1);
-            if ((loop_mask & needed) == loop_mask) {
-                loop_first = alg->fb_to - 1;
-                loop_len = alg->fb_to - alg->fb_from + 1;
+            for (op = alg->fb_to; op >= alg->fb_from; op--) v->loop_mask |= 1u << (op - 1);
+            if ((v->loop_mask & v->needed) == v->loop_mask) {
+                v->loop_first = alg->fb_to - 1;
+                v->loop_len = alg->fb_to - alg->fb_from + 1;
             } else {
-                loop_mask = 0;  /* the loop is broken by a silent operator */
+                v->loop_mask = 0;  /* the loop is broken by a silent operator */
             }
         }
     }
@@ -742,139 +765,350 @@ static int fm6_render(void *st, const double *native, const sm_note *note, float
             prates[i] = native_int(native, SM_FM6_PITCH_EG_RATE1 + i);
             plevels[i] = native_int(native, SM_FM6_PITCH_EG_LEVEL1 + i);
         }
-        penv_init(s, &penv, prates, plevels);
+        penv_init(s, &v->penv, prates, plevels);
     }
-    lfo_init(s, &lfo, native_int(native, SM_FM6_LFO_SPEED), native_int(native, SM_FM6_LFO_DELAY),
-             native_int(native, SM_FM6_LFO_KEY_SYNC), native_int(native, SM_FM6_LFO_WAVE),
-             note->seed);
+    lfo_init(s, &v->lfo, native_int(native, SM_FM6_LFO_SPEED),
+             native_int(native, SM_FM6_LFO_DELAY), native_int(native, SM_FM6_LFO_KEY_SYNC),
+             native_int(native, SM_FM6_LFO_WAVE), note->seed);
     /* Depths 0..99 to 0..255 [msfa Dx7Note::init]. */
-    pmd = (native_int(native, SM_FM6_LFO_PITCH_MOD_DEPTH) * 165) >> 6;
-    amd = (native_int(native, SM_FM6_LFO_AMP_MOD_DEPTH) * 165) >> 6;
-    pms = sm_fm6_pitchmodsens[native_int(native, SM_FM6_PITCH_MOD_SENS)];
+    v->pmd = (native_int(native, SM_FM6_LFO_PITCH_MOD_DEPTH) * 165) >> 6;
+    v->amd = (native_int(native, SM_FM6_LFO_AMP_MOD_DEPTH) * 165) >> 6;
+    v->pms = sm_fm6_pitchmodsens[native_int(native, SM_FM6_PITCH_MOD_SENS)];
 
     /* Output: a full-level carrier peaks at gain 2.0 (2^25 in Q24); the carriers' sum is
      * divided by 2^25 * (carriers + 1), so one full carrier peaks at 0.5 and six at 6/7. */
-    scale = 1.0 / (33554432.0 * (ncar + 1));
-    if (!(needed & alg->carriers)) return 0;  /* nothing audible: silence */
+    v->fscale = (float)(1.0 / (33554432.0 * (ncar + 1)));
+    return (v->needed & alg->carriers) != 0;
+}
 
+/* The control part of the block starting at sample s0: key-up, LFO, pitch, envelopes, each
+ * operator's gain and frequency, and which operators are live; clears the carriers' sum. */
+static void voice_control(const fm6_state *s, fm6_voice *v, size_t s0)
+{
+    const sm_fm6_algorithm *alg = v->alg;
+    int32_t lfo_val, pitch_mod;
+    uint32_t lfo_delay, amod;
+    unsigned active = 0, live = 0;
+    int k;
+
+    /* Note-off at the first block boundary at or after gate_s. */
+    if (v->down && (int64_t)s0 >= v->gate_samples) {
+        v->down = 0;
+        for (k = 0; k < 6; k++) env_keyup(s, &v->env[k]);
+        penv_keyup(s, &v->penv);
+    }
+
+    /* Pitch: pitch envelope plus LFO * depth * delay * sensitivity, in Q24 octaves
+     * [msfa Dx7Note::compute, "PITCH"]; PMS 7 at depth 99 swings about +-1 octave. */
+    lfo_val = lfo_step(s, &v->lfo);
+    lfo_delay = lfo_delay_step(&v->lfo);
+    {
+        uint32_t pmd_q = (uint32_t)v->pmd * lfo_delay;
+        int32_t senslfo = v->pms * (lfo_val - (1 << 23));
+        int64_t pm = ((int64_t)pmd_q * senslfo);
+        int32_t pmod = (int32_t)(pm >= 0 ? pm >> 39 : -((-pm + ((int64_t)1 << 39) - 1) >> 39));
+        if (pmod < 0) pmod = -pmod;
+        pitch_mod = penv_step(s, &v->penv) + (senslfo < 0 ? -pmod : pmod);
+    }
+    /* Amplitude modulation amount (Q24) [msfa Dx7Note::compute, "AMP MOD"]. */
+    amod = (uint32_t)(((int64_t)v->amd * lfo_delay) >> 8);
+    amod = (uint32_t)(((int64_t)amod * ((1 << 24) - lfo_val)) >> 24);
+
+    for (k = 0; k < 6; k++) {
+        int64_t level;
+        if (!(v->needed & (1u << k))) continue;
+        level = env_step(s, &v->env[k]);
+        if (v->ams[k]) level = amp_mod_level(s, level, amod, v->ams[k]);
+        v->gain2[k] = gain_of_level(s, level);
+        if (v->gain[k] >= SM_FM6_LEVEL_THRESH || v->gain2[k] >= SM_FM6_LEVEL_THRESH)
+            active |= 1u << k;
+        /* Fixed-frequency operators ignore the pitch envelope and LFO (msfa). A frequency
+         * changes only with the pitch offset: without pitch modulation it is computed once. */
+        if (v->pitch_valid && (v->fixed[k] || pitch_mod == v->pitch_mod)) continue;
+        v->inc[k] = phase_inc(s, v->log2_hz[k] + (v->fixed[k] ? 0.0 : pitch_mod / 16777216.0));
+    }
+    v->pitch_mod = pitch_mod;
+    v->pitch_valid = 1;
+    /* Live this block: active carriers and the active operators feeding live ones. */
+    for (k = 0; k < 6; k++) {
+        unsigned bit = 1u << k;
+        if ((active & bit) && ((alg->carriers & bit) || (v->targets[k] & live))) live |= bit;
+    }
+    if (v->loop_mask && (live & (1u << (alg->fb_from - 1)))) live |= v->loop_mask;
+    v->live = live;
+    memset(v->sum, 0, sizeof v->sum);
+}
+
+/* The gain step of operator k across the block (msfa: rounded, >> LG_N). */
+static int32_t voice_dgain(const fm6_voice *v, int k)
+{
+    return (v->gain2[k] - v->gain[k] + SM_FM6_N / 2) >> SM_FM6_LG_N;
+}
+
+/* ---- Two notes at once ------------------------------------------------------------------ */
+
+/* A feedback path for one block: a self-feedback operator (m = 1) or a loop of m = 2 or 3
+ * operators, first operator first. Each output goes to out[j]; the last one is added to sum
+ * (the carriers' sum, or the voice's spare buffer for a modulator). */
+typedef struct {
+    uint32_t phase[3], inc[3];
+    int32_t gain[3], dgain[3];
+    int32_t *out[3], *sum;
+    uint32_t *fb;
+    int m, lshift;
+} fm6_chain;
+
+/* The feedback path of v for this block, if one is live: fills c and returns 1. */
+static int voice_chain(fm6_voice *v, fm6_chain *c)
+{
+    int j;
+    if (v->loop_mask) {
+        if (!(v->live & (1u << v->loop_first))) return 0;
+        c->m = v->loop_len;
+        for (j = 0; j < c->m; j++) {
+            const int kk = v->loop_first - j;
+            c->phase[j] = v->phase[kk];
+            c->inc[j] = v->inc[kk];
+            c->gain[j] = v->gain[kk];
+            c->dgain[j] = voice_dgain(v, kk);
+            c->out[j] = v->opbuf[kk];
+        }
+        c->sum = v->sum;
+    } else {
+        const int k = v->self_fb;
+        if (k < 0 || !(v->live & (1u << k)) || (v->alg->mods[k] & v->live)) return 0;
+        c->m = 1;
+        c->phase[0] = v->phase[k];
+        c->inc[0] = v->inc[k];
+        c->gain[0] = v->gain[k];
+        c->dgain[0] = voice_dgain(v, k);
+        c->out[0] = v->opbuf[k];
+        c->sum = (v->alg->carriers & (1u << k)) ? v->sum : v->spare;
+    }
+    c->fb = v->fb;
+    c->lshift = 7 - v->fb_shift;
+    return 1;
+}
+
+/* Operator j of chain c at sample i: its output from its phase and the modulation mod, which
+ * becomes the next operator's modulation. */
+static inline __attribute__((always_inline)) void
+chain_op(const int32_t *restrict tab, const fm6_chain *c, int j, int i, uint32_t *phase,
+         int64_t *gain, uint32_t *mod, int64_t *prod, int32_t *v)
+{
+    *gain += c->dgain[j];
+    *prod = sine_gain_q48(tab, *phase + *mod, *gain);
+    *v = (int32_t)(*prod >> 24);
+    c->out[j][i] = *v;
+    *mod = (uint32_t)*v << 8;
+    *phase += c->inc[j];
+}
+
+/* Two feedback paths of two different notes, sample by sample side by side. Each path alone
+ * is a chain of dependent table lookups and multiplies that keeps the processor waiting; two
+ * independent chains run in the same time as one. Every value is computed exactly as the
+ * one-note kernels above compute it, so a note sounds the same alone or paired. */
+static inline __attribute__((always_inline)) void
+chain_pair(const int32_t *restrict tab, const fm6_chain *a, const fm6_chain *b, const int ma,
+           const int mb)
+{
+    uint32_t pa[3], pb[3], fa0 = a->fb[0], fa1 = a->fb[1], fb0 = b->fb[0], fb1 = b->fb[1];
+    int64_t ga[3], gb[3];
+    const int la = a->lshift, lb = b->lshift;
+    int i, j;
+    for (j = 0; j < ma; j++) {
+        pa[j] = a->phase[j];
+        ga[j] = a->gain[j];
+    }
+    for (j = 0; j < mb; j++) {
+        pb[j] = b->phase[j];
+        gb[j] = b->gain[j];
+    }
+    for (i = 0; i < SM_FM6_N; i++) {
+        uint32_t moda = fa0 + fa1, modb = fb0 + fb1;
+        int64_t proda = 0, prodb = 0;
+        int32_t va = 0, vb = 0;
+        for (j = 0; j < ma || j < mb; j++) {
+            if (j < ma) chain_op(tab, a, j, i, &pa[j], &ga[j], &moda, &proda, &va);
+            if (j < mb) chain_op(tab, b, j, i, &pb[j], &gb[j], &modb, &prodb, &vb);
+        }
+        fa0 = fa1;
+        fa1 = (uint32_t)(proda >> (24 - la));
+        fb0 = fb1;
+        fb1 = (uint32_t)(prodb >> (24 - lb));
+        a->sum[i] += va;
+        b->sum[i] += vb;
+    }
+    a->fb[0] = fa0;
+    a->fb[1] = fa1;
+    b->fb[0] = fb0;
+    b->fb[1] = fb1;
+}
+
+static void chains_pair(const int32_t *tab, const fm6_chain *a, const fm6_chain *b)
+{
+    switch (a->m * 4 + b->m) {
+    case 5: chain_pair(tab, a, b, 1, 1); break;
+    case 6: chain_pair(tab, a, b, 1, 2); break;
+    case 7: chain_pair(tab, a, b, 1, 3); break;
+    case 9: chain_pair(tab, a, b, 2, 1); break;
+    case 10: chain_pair(tab, a, b, 2, 2); break;
+    case 11: chain_pair(tab, a, b, 2, 3); break;
+    case 13: chain_pair(tab, a, b, 3, 1); break;
+    case 14: chain_pair(tab, a, b, 3, 2); break;
+    default: chain_pair(tab, a, b, 3, 3); break;
+    }
+}
+
+/* ---- One block of one note ---------------------------------------------------------------- */
+
+/* Computes every live operator of the block, 6 down to 1, but the feedback path when
+ * chain_done (it was computed already, paired with another note's); then advances the
+ * phases and gains. */
+static void voice_ops(const fm6_state *s, fm6_voice *v, int chain_done)
+{
+    const sm_fm6_algorithm *alg = v->alg;
+    const unsigned live = v->live;
+    int k, i;
+    for (k = 5; k >= 0; k--) {
+        unsigned bit = 1u << k, m;
+        int32_t dgain, *dst;
+        const int32_t *in = NULL;
+        int add;
+        if (!(live & bit)) continue;
+        if (v->loop_mask & bit) {
+            fm6_chain c;
+            if (k == v->loop_first && !chain_done && voice_chain(v, &c)) {
+                op_feedback_loop(s->sintab, c.m, c.phase, c.inc, c.gain, c.dgain, c.out, v->fb,
+                                 v->fb_shift, v->sum);
+            }
+            continue;
+        }
+        m = alg->mods[k] & live;
+        if (m) {
+            int j, count = 0;
+            for (j = k + 1; j < 6; j++) {
+                if (!(m & (1u << j))) continue;
+                if (count == 0) {
+                    in = v->opbuf[j];
+                } else {
+                    int32_t *acc = v->inbuf;
+                    if (count == 1) {
+                        for (i = 0; i < SM_FM6_N; i++) acc[i] = in[i] + v->opbuf[j][i];
+                        in = acc;
+                    } else {
+                        for (i = 0; i < SM_FM6_N; i++) acc[i] += v->opbuf[j][i];
+                    }
+                }
+                count++;
+            }
+        }
+        add = (alg->carriers & bit) != 0;
+        dst = add ? v->sum : v->opbuf[k];
+        dgain = voice_dgain(v, k);
+        if (!in && k == v->self_fb) {
+            if (!chain_done)
+                op_feedback(s->sintab, v->phase[k], v->inc[k], v->gain[k], dgain, v->fb,
+                            v->fb_shift, dst, add);
+        } else {
+            sm_fm6_op_block(v->phase[k], v->inc[k], v->gain[k], dgain, in, dst, add);
+        }
+    }
+    for (k = 0; k < 6; k++) {
+        if (!(v->needed & (1u << k))) continue;
+        v->phase[k] += v->inc[k] << SM_FM6_LG_N;
+        v->gain[k] = v->gain2[k];
+    }
+}
+
+/* Writes the block's len samples at out and returns 1 once the note has ended: after key-up,
+ * every carrier has finished its release below the threshold, and the rest is silence. */
+static int voice_output(fm6_voice *v, float *out, size_t len)
+{
+    size_t i;
+    int k;
+    for (i = 0; i < len; i++) out[i] = (float)v->sum[i] * v->fscale;
+    if (v->down) return 0;
+    for (k = 0; k < 6; k++) {
+        unsigned bit = 1u << k;
+        if (!(v->needed & v->alg->carriers & bit)) continue;
+        if (v->env[k].ix < 4 || v->gain[k] >= SM_FM6_LEVEL_THRESH) return 0;
+    }
+    return 1;
+}
+
+/* ---- Render --------------------------------------------------------------------------------- */
+
+static int check_render_args(const fm6_state *s, const double *native, const sm_note *note,
+                             const float *out, size_t n)
+{
+    if (!s || !native || !note || (!out && n)) return SM_ERR_ARG;
+    return 0;
+}
+
+static int note_is_finite(const sm_note *note)
+{
+    return isfinite(note->note) && isfinite(note->velocity) && !isnan(note->gate_s);
+}
+
+static int fm6_render(void *st, const double *native, const sm_note *note, float *out,
+                      size_t n)
+{
+    fm6_state *s = st;
+    fm6_voice *v;
+    size_t b, nblocks;
+    int rc = check_render_args(s, native, note, out, n);
+    if (rc || n == 0) return rc;
+    memset(out, 0, n * sizeof *out);
+    if (!note_is_finite(note)) return SM_ERR_NONFINITE;
+    v = &s->voice[0];
+    if (!voice_start(s, v, native, note)) return 0;  /* nothing audible: silence */
     nblocks = (n + SM_FM6_N - 1) / SM_FM6_N;
     for (b = 0; b < nblocks; b++) {
-        size_t s0 = b * SM_FM6_N, len = n - s0 < SM_FM6_N ? n - s0 : SM_FM6_N, i;
-        int32_t lfo_val, pitch_mod;
-        uint32_t lfo_delay, amod;
-        unsigned active = 0, live = 0;
-        float fscale = (float)scale;
+        const size_t s0 = b * SM_FM6_N, len = n - s0 < SM_FM6_N ? n - s0 : SM_FM6_N;
+        voice_control(s, v, s0);
+        voice_ops(s, v, 0);
+        if (voice_output(v, out + s0, len)) break;
+    }
+    return 0;
+}
 
-        /* Note-off at the first block boundary at or after gate_s. */
-        if (down && (int64_t)s0 >= gate_samples) {
-            down = 0;
-            for (k = 0; k < 6; k++) env_keyup(s, &env[k]);
-            penv_keyup(s, &penv);
+/* Two notes of the same length, block by block side by side, their feedback paths paired
+ * (chain_pair); each comes out exactly as fm6_render makes it alone. */
+static int fm6_render2(void *st, const double *native_a, const double *native_b,
+                       const sm_note *note, float *out_a, float *out_b, size_t n)
+{
+    fm6_state *s = st;
+    fm6_voice *v[2];
+    float *out[2];
+    int playing[2], i, rc = check_render_args(s, native_a, note, out_a, n);
+    size_t b, nblocks;
+    if (!rc) rc = check_render_args(s, native_b, note, out_b, n);
+    if (rc || n == 0) return rc;
+    memset(out_a, 0, n * sizeof *out_a);
+    memset(out_b, 0, n * sizeof *out_b);
+    if (!note_is_finite(note)) return SM_ERR_NONFINITE;
+    v[0] = &s->voice[0];
+    v[1] = &s->voice[1];
+    out[0] = out_a;
+    out[1] = out_b;
+    playing[0] = voice_start(s, v[0], native_a, note);
+    playing[1] = voice_start(s, v[1], native_b, note);
+    nblocks = (n + SM_FM6_N - 1) / SM_FM6_N;
+    for (b = 0; b < nblocks && (playing[0] || playing[1]); b++) {
+        const size_t s0 = b * SM_FM6_N, len = n - s0 < SM_FM6_N ? n - s0 : SM_FM6_N;
+        fm6_chain c[2];
+        int paired = 0;
+        for (i = 0; i < 2; i++)
+            if (playing[i]) voice_control(s, v[i], s0);
+        if (playing[0] && playing[1] && voice_chain(v[0], &c[0]) && voice_chain(v[1], &c[1])) {
+            chains_pair(s->sintab, &c[0], &c[1]);
+            paired = 1;
         }
-
-        /* Pitch: pitch envelope plus LFO * depth * delay * sensitivity, in Q24 octaves
-         * [msfa Dx7Note::compute, "PITCH"]; PMS 7 at depth 99 swings about +-1 octave. */
-        lfo_val = lfo_step(s, &lfo);
-        lfo_delay = lfo_delay_step(&lfo);
-        {
-            uint32_t pmd_q = (uint32_t)pmd * lfo_delay;
-            int32_t senslfo = pms * (lfo_val - (1 << 23));
-            int64_t pm = ((int64_t)pmd_q * senslfo);
-            int32_t pmod = (int32_t)(pm >= 0 ? pm >> 39 : -((-pm + ((int64_t)1 << 39) - 1) >> 39));
-            if (pmod < 0) pmod = -pmod;
-            pitch_mod = penv_step(s, &penv) + (senslfo < 0 ? -pmod : pmod);
-        }
-        /* Amplitude modulation amount (Q24) [msfa Dx7Note::compute, "AMP MOD"]. */
-        amod = (uint32_t)(((int64_t)amd * lfo_delay) >> 8);
-        amod = (uint32_t)(((int64_t)amod * ((1 << 24) - lfo_val)) >> 24);
-
-        for (k = 0; k < 6; k++) {
-            int64_t level;
-            if (!(needed & (1u << k))) continue;
-            level = env_step(s, &env[k]);
-            if (ams[k]) level = amp_mod_level(s, level, amod, ams[k]);
-            gain2[k] = gain_of_level(s, level);
-            if (gain[k] >= SM_FM6_LEVEL_THRESH || gain2[k] >= SM_FM6_LEVEL_THRESH)
-                active |= 1u << k;
-            /* Fixed-frequency operators ignore the pitch envelope and LFO (msfa). */
-            inc[k] = phase_inc(s, log2_hz[k] + (fixed[k] ? 0.0 : pitch_mod / 16777216.0));
-        }
-        /* Live this block: active carriers and the active operators feeding live ones. */
-        for (k = 0; k < 6; k++) {
-            unsigned bit = 1u << k;
-            if ((active & bit) && ((alg->carriers & bit) || (targets[k] & live))) live |= bit;
-        }
-        if (loop_mask && (live & (1u << (alg->fb_from - 1)))) live |= loop_mask;
-
-        memset(s->sum, 0, sizeof s->sum);
-        for (k = 5; k >= 0; k--) {
-            unsigned bit = 1u << k, m;
-            int32_t dgain, *dst;
-            const int32_t *in = NULL;
-            int add;
-            if (!(live & bit)) continue;
-            if (loop_mask & bit) {
-                if (k == loop_first) {
-                    uint32_t lph[3], linc[3];
-                    int32_t lg[3], ldg[3], *louts[3];
-                    int j;
-                    for (j = 0; j < loop_len; j++) {
-                        int kk = loop_first - j;
-                        lph[j] = phase[kk];
-                        linc[j] = inc[kk];
-                        lg[j] = gain[kk];
-                        ldg[j] = (gain2[kk] - gain[kk] + SM_FM6_N / 2) >> SM_FM6_LG_N;
-                        louts[j] = s->opbuf[kk];
-                    }
-                    op_feedback_loop(s->sintab, loop_len, lph, linc, lg, ldg, louts, fb,
-                                     fb_shift, s->sum);
-                }
-                continue;
-            }
-            m = alg->mods[k] & live;
-            if (m) {
-                int j, count = 0;
-                for (j = k + 1; j < 6; j++) {
-                    if (!(m & (1u << j))) continue;
-                    if (count == 0) {
-                        in = s->opbuf[j];
-                    } else {
-                        int32_t *acc = s->inbuf;
-                        if (count == 1) {
-                            for (i = 0; i < SM_FM6_N; i++) acc[i] = in[i] + s->opbuf[j][i];
-                            in = acc;
-                        } else {
-                            for (i = 0; i < SM_FM6_N; i++) acc[i] += s->opbuf[j][i];
-                        }
-                    }
-                    count++;
-                }
-            }
-            add = (alg->carriers & bit) != 0;
-            dst = add ? s->sum : s->opbuf[k];
-            dgain = (gain2[k] - gain[k] + SM_FM6_N / 2) >> SM_FM6_LG_N;
-            if (!in && k == self_fb)
-                op_feedback(s->sintab, phase[k], inc[k], gain[k], dgain, fb, fb_shift, dst, add);
-            else
-                sm_fm6_op_block(phase[k], inc[k], gain[k], dgain, in, dst, add);
-        }
-        for (k = 0; k < 6; k++) {
-            if (!(needed & (1u << k))) continue;
-            phase[k] += inc[k] << SM_FM6_LG_N;
-            gain[k] = gain2[k];
-        }
-        for (i = 0; i < len; i++) out[s0 + i] = (float)s->sum[i] * fscale;
-
-        /* After key-up, once every carrier has finished its release below the threshold,
-         * the rest is silence (already zeroed). */
-        if (!down) {
-            int done = 1;
-            for (k = 0; k < 6 && done; k++) {
-                unsigned bit = 1u << k;
-                if (!(needed & alg->carriers & bit)) continue;
-                if (env[k].ix < 4 || gain[k] >= SM_FM6_LEVEL_THRESH) done = 0;
-            }
-            if (done) break;
+        for (i = 0; i < 2; i++) {
+            if (!playing[i]) continue;
+            voice_ops(s, v[i], paired);
+            if (voice_output(v[i], out[i] + s0, len)) playing[i] = 0;
         }
     }
     return 0;
@@ -964,4 +1198,5 @@ const sm_synth_type sm_synth_fm6 = {
     fm6_patch_load,
     fm6_patch_save,
     fm6_patch_load_all,
+    fm6_render2,
 };

@@ -820,4 +820,5 @@ const sm_synth_type sm_synth_neuron = {
     .patch_load = NULL,
     .patch_save = NULL,
     .patch_load_all = NULL,
+    .render2 = NULL,
 };

@@ -46,6 +46,12 @@ typedef struct sm_synth_type {
      * n x space->n values (the caller frees it). Optional; used to build datasets of
      * human-made patches. Returns 0 or an sm_err with err set. */
     int (*patch_load_all)(const char *path, double **native, size_t *n, sm_error *err);
+
+    /* Optional (NULL: render each note alone): renders two notes of the same note and length
+     * at once, faster than one after the other, each exactly as render would make it alone.
+     * Same contract as render, for both; on an error both outputs are zero. */
+    int (*render2)(void *st, const double *native_a, const double *native_b, const sm_note *note,
+                   float *out_a, float *out_b, size_t n);
 } sm_synth_type;
 
 /* The backend called name, or NULL. */

@@ -1,5 +1,6 @@
-/* tests/test_core_eval.c: the parallel evaluator gives the same scores at any thread count,
- * replaces non-finite scores with the worst cost and counts them. */
+/* tests/test_core_eval.c: the parallel evaluator gives the same scores at any thread count
+ * and with or without a worker's paired path, replaces non-finite scores with the worst cost
+ * and counts them. */
 #include "tests/test_util.h"
 #include "core/eval.h"
 
@@ -7,6 +8,7 @@
 
 typedef struct {
     int id;
+    int pairs;         /* calls of w_eval2 */
     double *scratch;
 } worker;
 
@@ -40,7 +42,18 @@ static void w_free(void *wp)
     free(w);
 }
 
-static const sm_worker_type WT = {w_alloc, w_eval, w_free};
+static const sm_worker_type WT = {w_alloc, w_eval, w_free, NULL};
+
+/* Two points at once, as a worker with a faster paired path scores them. */
+static void w_eval2(void *wp, const double *xa, const double *xb, size_t d, double *ca,
+                    double *cb)
+{
+    ((worker *)wp)->pairs++;
+    *ca = w_eval(wp, xa, d);
+    *cb = w_eval(wp, xb, d);
+}
+
+static const sm_worker_type WT2 = {w_alloc, w_eval, w_free, w_eval2};
 
 static void test_thread_independent(void **state)
 {
@@ -80,6 +93,43 @@ static void test_thread_independent(void **state)
     free(x);
 }
 
+/* With a paired path, the points are scored in pairs (the last of an odd batch alone) and
+ * every score, and the count of non-finite ones, is what the one-point path gives, at 1 and
+ * at 2 threads. */
+static void test_pairs(void **state)
+{
+    enum { K = 101, D = 3 };
+    double *x = malloc(K * D * sizeof *x), c1[K], c2[K], c3[K];
+    int shared = 1, t;
+    sm_error err = {0};
+    sm_eval *e1 = sm_eval_alloc(&WT, &shared, 1, &err), *p1 = sm_eval_alloc(&WT2, &shared, 1, &err);
+    sm_eval *p2 = sm_eval_alloc(&WT2, &shared, 2, &err);
+    size_t i;
+    int pairs = 0;
+    (void)state;
+    assert_non_null(e1);
+    assert_non_null(p1);
+    assert_non_null(p2);
+    for (i = 0; i < K * D; i++) x[i] = fmod(0.7548777 * (double)(i + 3), 1.0);
+    assert_int_equal(sm_eval_batch(e1, x, K, D, c1), 0);
+    assert_int_equal(sm_eval_batch(p1, x, K, D, c2), 0);
+    assert_int_equal(sm_eval_batch(p2, x, K, D, c3), 0);
+    for (i = 0; i < K; i++) {
+        assert_true(c1[i] == c2[i]);
+        assert_true(c1[i] == c3[i]);
+    }
+    assert_int_equal(((worker *)sm_eval_worker(p1, 0))->pairs, K / 2);
+    for (t = 0; t < 2; t++) pairs += ((worker *)sm_eval_worker(p2, t))->pairs;
+    assert_int_equal(pairs, K / 2);
+    assert_true(sm_eval_get_stats(e1).n_nonfinite > 0);
+    assert_int_equal(sm_eval_get_stats(p2).n_nonfinite, sm_eval_get_stats(e1).n_nonfinite);
+    assert_int_equal(sm_eval_get_stats(p2).n_evals, K);
+    sm_eval_free(e1);
+    sm_eval_free(p1);
+    sm_eval_free(p2);
+    free(x);
+}
+
 static void *bad_alloc(const void *shared, sm_error *err)
 {
     (void)shared;
@@ -89,7 +139,7 @@ static void *bad_alloc(const void *shared, sm_error *err)
 
 static void test_alloc_failure(void **state)
 {
-    sm_worker_type bad = {bad_alloc, w_eval, w_free};
+    sm_worker_type bad = {bad_alloc, w_eval, w_free, NULL};
     sm_error err = {0};
     (void)state;
     assert_null(sm_eval_alloc(&bad, NULL, 2, &err));
@@ -101,6 +151,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thread_independent),
+        cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,13 +2,15 @@
  * space and init voice, oscillator frequencies in ratio and fixed mode (FFT peaks), envelope
  * times against the DX7 rate table, FM sidebands, silence, the carriers of all 32 algorithms,
  * the feedback loops of algorithms 4 and 6, pitch envelope, transpose, velocity and keyboard
- * scaling, the LFO, determinism, robustness to bad values, every voice of every DX7 bank in
+ * scaling, the LFO, determinism, two notes at once (render2) equal to each alone,
+ * robustness to bad values, every voice of every DX7 bank in
  * the shared data folder, and .syx patch files. */
 #include "tests/test_util.h"
 
 #include <fftw3.h>
 #include <glob.h>
 
+#include "core/rng.h"
 #include "synths/dx7_sysex.h"
 #include "synths/fm6.h"
 
@@ -803,6 +805,85 @@ static int all_finite_within(const float *x, size_t n, double bound)
     return 1;
 }
 
+/* Renders the pair (a, b) with render2 and each alone with render; the outputs must be the
+ * same to the bit. */
+static void expect_pair_equals_alone(void *st, const double *a, const double *b,
+                                     const sm_note *note, size_t n, float *buf)
+{
+    float *pa = buf, *pb = buf + n, *sa = buf + 2 * n, *sb = buf + 3 * n;
+    assert_int_equal(sm_synth_fm6.render2(st, a, b, note, pa, pb, n), 0);
+    assert_int_equal(sm_synth_fm6.render(st, a, note, sa, n), 0);
+    assert_int_equal(sm_synth_fm6.render(st, b, note, sb, n), 0);
+    assert_memory_equal(pa, sa, n * sizeof *pa);
+    assert_memory_equal(pb, sb, n * sizeof *pb);
+}
+
+/* render2 (two notes at once, feedback paths side by side) gives exactly what render gives for
+ * each note alone: over 300 random pairs of patches (every algorithm and feedback amount, the
+ * loops of algorithms 4 and 6 against self-feedback and against each other), a silent patch
+ * beside a sounding one, notes that end at different times, and rom1a's voices in pairs. */
+static void test_render2_equals_render(void **state)
+{
+    const double sr = 22050;
+    const size_t n = (size_t)(0.4 * sr);
+    const sm_param_space *sp = &sm_fm6_space;
+    double a[SM_FM6_NPARAMS], b[SM_FM6_NPARAMS];
+    float *buf = malloc(4 * n * sizeof *buf);
+    sm_note note = mknote(57, 100, 0.2, 5);
+    sm_error err = {0};
+    void *st = sm_synth_fm6.alloc(sr, &err);
+    sm_rng r;
+    int t, loops = 0, i;
+    size_t j;
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(buf);
+    assert_non_null(sm_synth_fm6.render2);
+    sm_rng_init(&r, 2024, 0);
+    for (t = 0; t < 300; t++) {
+        for (j = 0; j < sp->n; j++) {
+            a[j] = sp->p[j].min + (double)sm_rng_below(&r, (uint64_t)(sp->p[j].max - sp->p[j].min + 1));
+            b[j] = sp->p[j].min + (double)sm_rng_below(&r, (uint64_t)(sp->p[j].max - sp->p[j].min + 1));
+        }
+        /* fast envelopes, so that most notes sound within 0.4 s; every third pair has a loop */
+        for (i = 1; i <= 6; i++) {
+            a[SM_FM6_OP(i, SM_FM6_EG_RATE1)] = 70 + (t + i) % 30;
+            b[SM_FM6_OP(i, SM_FM6_EG_RATE1)] = 60 + (t * i) % 40;
+        }
+        if (t % 3 == 0) a[SM_FM6_ALGORITHM] = t % 2 ? 4 : 6;
+        if (t % 5 == 0) b[SM_FM6_ALGORITHM] = t % 2 ? 6 : 4;
+        if (t % 7 == 0) a[SM_FM6_FEEDBACK] = 7;
+        loops += a[SM_FM6_ALGORITHM] == 4 || a[SM_FM6_ALGORITHM] == 6;
+        expect_pair_equals_alone(st, a, b, &note, n, buf);
+    }
+    assert_true(loops >= 100);
+    /* a silent patch beside a sounding one, both ways; one note ending long before the other */
+    init_voice(a);
+    a[SM_FM6_OP(1, SM_FM6_OUTPUT_LEVEL)] = 0;
+    expect_pair_equals_alone(st, a, b, &note, n, buf);
+    expect_pair_equals_alone(st, b, a, &note, n, buf);
+    init_voice(a);
+    a[SM_FM6_FEEDBACK] = 7;
+    a[SM_FM6_OP(1, SM_FM6_EG_RATE4)] = 99;
+    expect_pair_equals_alone(st, a, b, &note, n, buf);
+    expect_pair_equals_alone(st, a, a, &note, n, buf);
+    if (sm_test_shared()) {
+        double *bank = NULL;
+        size_t nv = 0, v;
+        const char *path = sm_test_shared_path("dx7/rom1a.syx");
+        assert_int_equal(sm_synth_fm6.patch_load_all(path, &bank, &nv, &err), 0);
+        assert_int_equal(nv, 32);
+        for (v = 0; v < nv; v++)
+            expect_pair_equals_alone(st, bank + v * SM_FM6_NPARAMS,
+                                     bank + (nv - 1 - v) * SM_FM6_NPARAMS, &note, n, buf);
+        free(bank);
+    } else {
+        print_message("rom1a pairs skipped: the shared data folder is absent\n");
+    }
+    sm_synth_fm6.free(st);
+    free(buf);
+}
+
 static void test_bad_values(void **state)
 {
     const size_t n = 4096;
@@ -973,6 +1054,7 @@ int main(void)
         cmocka_unit_test(test_velocity_and_scaling),
         cmocka_unit_test(test_lfo),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_render2_equals_render),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_banks),
         cmocka_unit_test(test_patch_files),
