@@ -5,8 +5,10 @@
  * and for AVX2, and pick one when the program loads (an ifunc), so one binary runs on every
  * x86-64 machine and uses the wider vectors where they exist. AVX2 alone does not enable FMA,
  * so no multiply-add is fused: both builds do the same IEEE operations in the same order and
- * give bit-identical results, and a seeded run gives the same answer on any x86-64 machine.
- * Elsewhere (other CPUs, other compilers) it is empty and the baseline build is used. */
+ * give bit-identical results, so the choice adds no difference between machines. (FFTW picks
+ * its own codelets by CPU, so spectra can still differ in the last bits between machines; on
+ * one machine every run and every thread count gives the same answer.) Elsewhere (other CPUs,
+ * other compilers) it is empty and the baseline build is used. */
 #ifndef SM_CORE_SIMD_H
 #define SM_CORE_SIMD_H
 

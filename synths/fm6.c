@@ -11,10 +11,12 @@
  * as Dexed's EngineMkI does) and where Dexed has an obvious slip we say so beside the fix.
  * Every constant cites its source; the code is our own. synths/fm6.md documents the whole.
  *
- * Hot path: the operator kernels below run once per sample per audible operator. They use a
- * 4096-point interpolating sine table in Q24, 32-bit phase accumulators and one 64-bit
- * multiply per sample; no libm call, no division, no allocation. Everything slower (envelopes,
- * LFO, pitch, gains, frequencies) runs once per 64-sample block. */
+ * Hot path, per sample and audible operator, with no libm call, no division and no
+ * allocation: operators without feedback run 8 samples at a time in fm6_kernel.c; the feedback
+ * paths below run sample by sample on a 4096-point interpolating sine table in Q24, with
+ * 32-bit phases and 64-bit products, and render2 runs two notes' feedback paths side by side.
+ * Everything slower (envelopes, LFO, pitch, gains, frequencies) runs once per 64-sample block,
+ * in a note's fm6_voice. */
 #include "synths/fm6.h"
 #include "synths/fm6_internal.h"
 #include "synths/dx7_sysex.h"
@@ -782,7 +784,8 @@ static int voice_start(const fm6_state *s, fm6_voice *v, const double *native,
 }
 
 /* The control part of the block starting at sample s0: key-up, LFO, pitch, envelopes, each
- * operator's gain and frequency, and which operators are live; clears the carriers' sum. */
+ * operator's gain and frequency, and which operators are live; clears the carriers' sum and
+ * the spare sum. */
 static void voice_control(const fm6_state *s, fm6_voice *v, size_t s0)
 {
     const sm_fm6_algorithm *alg = v->alg;
@@ -837,6 +840,7 @@ static void voice_control(const fm6_state *s, fm6_voice *v, size_t s0)
     if (v->loop_mask && (live & (1u << (alg->fb_from - 1)))) live |= v->loop_mask;
     v->live = live;
     memset(v->sum, 0, sizeof v->sum);
+    memset(v->spare, 0, sizeof v->spare);
 }
 
 /* The gain step of operator k across the block (msfa: rounded, >> LG_N). */

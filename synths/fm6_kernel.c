@@ -22,7 +22,9 @@
 
 /* The 32-byte vectors only pass between always-inlined static functions of this file, so no
  * call crosses an ABI boundary with them; GCC's note about their ABI does not apply. */
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
+#endif
 
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef uint32_t v8u __attribute__((vector_size(32)));
