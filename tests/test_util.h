@@ -4,7 +4,8 @@
  *   double comparison; its assert_float_equal casts to float).
  * - sm_test_shared(): the folder ../shared/data (from $SM_SHARED_DATA, set by make check), or
  *   NULL; tests that need it call SM_TEST_NEED_SHARED() to skip with a clear message.
- * - sm_test_tmpdir(): a fresh temporary folder for files a test writes. */
+ * - sm_test_tmpdir(): a fresh temporary folder for files a test writes, removed with all it
+ *   holds when the test program exits (kept when SM_TEST_KEEP is set, to look at). */
 #ifndef SM_TEST_UTIL_H
 #define SM_TEST_UTIL_H
 
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <math.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -64,6 +66,29 @@ static inline const char *sm_test_shared_path(const char *rel)
         }                                                                                    \
     } while (0)
 
+/* The folders sm_test_tmpdir made, removed at exit. */
+#define SM_TEST_MAX_TMPDIRS 64
+static char sm_test_tmpdirs[SM_TEST_MAX_TMPDIRS][4096];
+static int sm_test_n_tmpdirs;
+
+static inline int sm_test_remove_entry(const char *path, const struct stat *sb, int type,
+                                       struct FTW *ftw)
+{
+    (void)sb;
+    (void)type;
+    (void)ftw;
+    return remove(path) != 0;
+}
+
+static inline void sm_test_remove_tmpdirs(void)
+{
+    int i;
+    const char *keep = getenv("SM_TEST_KEEP");
+    if (keep && *keep) return;
+    for (i = 0; i < sm_test_n_tmpdirs; i++)
+        nftw(sm_test_tmpdirs[i], sm_test_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 /* A fresh folder under $TMPDIR (or /tmp); returns a static path. */
 static inline const char *sm_test_tmpdir(void)
 {
@@ -72,6 +97,10 @@ static inline const char *sm_test_tmpdir(void)
     if (snprintf(buf, sizeof buf, "%s/smtest.XXXXXX", (t && *t) ? t : "/tmp") >= (int)sizeof buf)
         return NULL;
     if (!mkdtemp(buf)) return NULL;
+    if (sm_test_n_tmpdirs < SM_TEST_MAX_TMPDIRS) {
+        if (sm_test_n_tmpdirs == 0) atexit(sm_test_remove_tmpdirs);
+        memcpy(sm_test_tmpdirs[sm_test_n_tmpdirs++], buf, sizeof buf);
+    }
     return buf;
 }
 
