@@ -774,6 +774,60 @@ static int section_convergence(report *R, sm_error *err)
     return 0;
 }
 
+/* The matrix of pairwise verdicts among the optimizers of group g (grp[a] == g): row optimizer
+ * against column optimizer. */
+static void section_pairwise_matrix(const report *R, size_t g, const size_t *grp, const sm_rank_test *w,
+                                    const int *tested, const size_t *npair, const double *p)
+{
+    FILE *f = R->f;
+    const size_t no = R->n_opt;
+    size_t a, b;
+    fputs("<table>\n<thead><tr><th>Row vs column</th>", f);
+    for (b = 0; b < no; b++) {
+        if (grp[b] != g) continue;
+        fputs("<th>", f);
+        put_opt(f, R, b);
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead>\n<tbody>\n", f);
+    for (a = 0; a < no; a++) {
+        if (grp[a] != g) continue;
+        fputs("<tr><th>", f);
+        put_opt(f, R, a);
+        fputs("</th>", f);
+        for (b = 0; b < no; b++) {
+            size_t lo = a < b ? a : b, hi = a < b ? b : a, kk;
+            int row_first = a < b, better;
+            if (grp[b] != g) continue;
+            if (a == b) {
+                fputs("<td class=\"ns\">&mdash;</td>", f);
+                continue;
+            }
+            /* index of pair (lo, hi) */
+            kk = lo * no - lo * (lo + 1) / 2 + (hi - lo - 1);
+            if (!tested[kk]) {
+                fprintf(f, "<td class=\"ns\">n too small (%zu)</td>", npair[kk]);
+                continue;
+            }
+            /* W+ counts lo - hi > 0, i.e. lo has higher costs: hi is better */
+            better = w[kk].statistic < w[kk].statistic_other ? row_first : !row_first;
+            if (w[kk].statistic == w[kk].statistic_other) better = -1;
+            if (!(p[kk] < ALPHA) || better < 0) {
+                fputs("<td class=\"ns\">no clear difference<br><span class=\"sub\">p = ", f);
+                put_p(f, p[kk]);
+                fputs("</span></td>", f);
+            } else {
+                fprintf(f, "<td class=\"%s\">%s<br><span class=\"sub\">p = ",
+                        better ? "win" : "lose", better ? "better" : "worse");
+                put_p(f, p[kk]);
+                fputs("</span></td>", f);
+            }
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n", f);
+}
+
 static int section_pairwise(report *R, sm_error *err)
 {
     FILE *f = R->f;
@@ -786,8 +840,10 @@ static int section_pairwise(report *R, sm_error *err)
     double *x = malloc((nt ? nt : 1) * sizeof *x), *y = malloc((nt ? nt : 1) * sizeof *y);
     double *ux = malloc(R->in->n_runs * sizeof *ux), *uy = malloc(R->in->n_runs * sizeof *uy);
     double *mwu = malloc((np ? np : 1) * sizeof *mwu);
+    size_t *grp = malloc((no ? no : 1) * sizeof *grp), n_groups = 0, g;
     int rc = 0;
-    if (!w || !tested || !npair || !awin || !bwin || !p || !adj || !x || !y || !ux || !uy || !mwu) {
+    if (!w || !tested || !npair || !awin || !bwin || !p || !adj || !x || !y || !ux || !uy || !mwu ||
+        !grp) {
         rc = sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
         goto out;
     }
@@ -840,48 +896,46 @@ static int section_pairwise(report *R, sm_error *err)
         rc = sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
         goto out;
     }
-    /* the matrix: row optimizer against column optimizer */
-    fputs("<table>\n<thead><tr><th>Row vs column</th>", f);
-    for (b = 0; b < no; b++) {
-        fputs("<th>", f);
-        put_opt(f, R, b);
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead>\n<tbody>\n", f);
-    for (a = 0; a < no; a++) {
-        fputs("<tr><th>", f);
-        put_opt(f, R, a);
-        fputs("</th>", f);
-        for (b = 0; b < no; b++) {
-            size_t lo = a < b ? a : b, hi = a < b ? b : a, kk;
-            int row_first = a < b, better;
-            if (a == b) {
-                fputs("<td class=\"ns\">&mdash;</td>", f);
-                continue;
-            }
-            /* index of pair (lo, hi) */
-            kk = lo * no - lo * (lo + 1) / 2 + (hi - lo - 1);
-            if (!tested[kk]) {
-                fprintf(f, "<td class=\"ns\">n too small (%zu)</td>", npair[kk]);
-                continue;
-            }
-            /* W+ counts lo - hi > 0, i.e. lo has higher costs: hi is better */
-            better = w[kk].statistic < w[kk].statistic_other ? row_first : !row_first;
-            if (w[kk].statistic == w[kk].statistic_other) better = -1;
-            if (!(p[kk] < ALPHA) || better < 0) {
-                fputs("<td class=\"ns\">no clear difference<br><span class=\"sub\">p = ", f);
-                put_p(f, p[kk]);
-                fputs("</span></td>", f);
-            } else {
-                fprintf(f, "<td class=\"%s\">%s<br><span class=\"sub\">p = ",
-                        better ? "win" : "lose", better ? "better" : "worse");
-                put_p(f, p[kk]);
-                fputs("</span></td>", f);
-            }
+    /* Optimizers that share targets form groups (one for an ordinary experiment; one per
+     * variant when variants search different target sets): only pairs within a group are
+     * compared, each group in its own matrix. grp[a] is the group's first optimizer. */
+    for (a = 0; a < no; a++) grp[a] = a;
+    for (a = 0, k = 0; a < no; a++)
+        for (b = a + 1; b < no; b++, k++) {
+            size_t ra = a, rb = b;
+            if (npair[k] == 0) continue;
+            while (grp[ra] != ra) ra = grp[ra];
+            while (grp[rb] != rb) rb = grp[rb];
+            if (ra < rb) grp[rb] = ra;
+            else if (rb < ra) grp[ra] = rb;
         }
-        fputs("</tr>\n", f);
+    for (a = 0; a < no; a++) {
+        while (grp[grp[a]] != grp[a]) grp[a] = grp[grp[a]];
+        n_groups += grp[a] == a;
     }
-    fprintf(f, "</tbody>\n</table>\n<p class=\"cap\">"
+    for (g = 0; g < no; g++) {
+        size_t members = 0;
+        if (grp[g] != g) continue;
+        for (a = 0; a < no; a++) members += grp[a] == g;
+        if (members < 2) continue;
+        if (n_groups > 1) {
+            int first = 1;
+            fputs("<h3>Optimizers on the same targets: ", f);
+            for (a = 0; a < no; a++)
+                if (grp[a] == g) {
+                    if (!first) fputs(", ", f);
+                    esc(f, R->opt[a]);
+                    first = 0;
+                }
+            fputs("</h3>\n", f);
+        }
+        section_pairwise_matrix(R, g, grp, w, tested, npair, p);
+    }
+    if (n_groups > 1)
+        fputs("<p class=\"cap\">Optimizers that ran on different targets (different variants "
+              "of the experiment) share no target to pair by, so each matrix compares only those "
+              "that ran on the same targets.</p>\n", f);
+    fprintf(f, "<p class=\"cap\">"
                "Wilcoxon signed-rank test, two-sided, pairing the optimizers "
                "by target on the median final cost over seeds. A cell says whether the row's "
                "optimizer has lower costs than the column's at p &lt; %.2f (uncorrected; see "
@@ -898,6 +952,7 @@ static int section_pairwise(report *R, sm_error *err)
           "unpaired</span></th></tr></thead>\n<tbody>\n", f);
     for (a = 0, k = 0; a < no; a++)
         for (b = a + 1; b < no; b++, k++) {
+            if (grp[a] != grp[b]) continue;
             fputs("<tr><td>", f);
             put_opt(f, R, a);
             fputs("</td><td>", f);
@@ -936,6 +991,7 @@ static int section_pairwise(report *R, sm_error *err)
           "Holm p: adjusted for the number of pairs tested. The Mann-Whitney U test compares all "
           "final costs of A and B as independent samples, ignoring targets and seeds.</p>\n", f);
 out:
+    free(grp);
     free(w);
     free(tested);
     free(npair);

@@ -597,6 +597,40 @@ static void test_report_write(void **state)
                                          "<td class=\"num best\">5</td><td class=\"num\">6.5</td>"));
             free(html);
         }
+        /* two variants on different targets: ga and hill-climb on t1..t6 as "@ v1", on
+         * u1..u6 as "@ v2". Each variant gets its own matrix, and no pair across variants
+         * (which share no target) is tested or listed. */
+        {
+            static const char *vnames[12] = {"t1", "t2", "t3", "t4", "t5", "t6",
+                                             "u1", "u2", "u3", "u4", "u5", "u6"};
+            static const char *vopt[4] = {"ga @ v1", "hill @ v1", "ga @ v2", "hill @ v2"};
+            sm_run_result vr[24];
+            for (i = 0; i < 24; i++) {
+                vr[i] = F.runs[i % 12];
+                vr[i].target = vnames[(i / 12) * 6 + i % 6];
+                vr[i].optimizer = vopt[(i / 12) * 2 + (i % 12) / 6];
+                vr[i].final_cost = (double)(i % 6) + ((i % 12) < 6 ? 1.0 : 2.5);
+            }
+            in.runs = vr;
+            in.n_runs = 24;
+            assert_int_equal(sm_report_write(rdir, &in, &err), 0);
+            html = read_text(index);
+            {
+                const char *h1 = strstr(html, "Optimizers on the same targets: ga @ v1, hill @ v1");
+                const char *h2 = strstr(html, "Optimizers on the same targets: ga @ v2, hill @ v2");
+                assert_non_null(h1);
+                assert_non_null(h2);
+                assert_true(h1 < h2);
+            }
+            assert_null(strstr(html, "n too small (0)"));
+            /* the details: the two within-variant pairs, each with 6 paired targets */
+            assert_non_null(strstr(html, "hill @ v1</td><td class=\"num\">6</td>"));
+            assert_non_null(strstr(html, "hill @ v2</td><td class=\"num\">6</td>"));
+            assert_null(strstr(html, "ga @ v2</td><td class=\"num\">0</td>"));
+            assert_null(strstr(html, "hill @ v2</td><td class=\"num\">0</td>"));
+            free(html);
+            in.n_runs = 12;
+        }
     }
     free(twav);
     free(mwav);
