@@ -176,12 +176,31 @@ static void free_target(prepared_target *pt)
 
 /* ---- pcakm's model ------------------------------------------------------------------- */
 
-/* Builds (or loads from the cache) the PCA + k-means model over rendered random patches of
- * the experiment's free space. The cache file's name is a hash of everything that shapes
- * the dataset, so a changed experiment never reuses a stale model. */
-static sm_pcakm_model *pcakm_model(const sm_experiment *e, const sm_param_view *view,
-                                   const sm_exp_optimizer *o, int threads, sm_error *err)
+/* 1 if the patch `native` (full space) is, on the free parameters of `view`, the patch of one
+ * of variant v's targets made from known values: such a patch must not be in pcakm's dataset,
+ * or pcakm would start from the answer (voices31380.bin holds 20 of rom1a's 32 voices byte
+ * for byte, and dx7_factory's targets are rom1a's voices). */
+static int is_target_patch(const sm_experiment *e, size_t v, const sm_param_view *view,
+                           const double *native, double *a, double *b)
 {
+    size_t t, j, d = view->space.n;
+    sm_param_view_project(view, native, a);
+    for (t = 0; t < e->n_targets; t++) {
+        if (e->targets[t].variant != v || !e->targets[t].truth) continue;
+        sm_param_view_project(view, e->targets[t].truth, b);
+        for (j = 0; j < d && a[j] == b[j]; j++) continue;
+        if (j == d) return 1;
+    }
+    return 0;
+}
+
+/* Builds (or loads from the cache) the PCA + k-means model over rendered random patches of
+ * the experiment's free space, for variant v. The cache file's name is a hash of everything
+ * that shapes the dataset, so a changed experiment never reuses a stale model. */
+static sm_pcakm_model *pcakm_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
+                                   int threads, sm_error *err)
+{
+    const sm_param_view *view = e->variants[v].view;
     size_t d = view->space.n, n = o->dataset_size, m = 2 * (size_t)e->cost.mfcc.n_mfcc, i;
     size_t ns = (size_t)llround(e->note.length_s * e->sample_rate);
     uint64_t h = 1469598103934665603ULL;
@@ -213,8 +232,19 @@ static sm_pcakm_model *pcakm_model(const sm_experiment *e, const sm_param_view *
     MIX(e->cost.mfcc.htk);
     MIX(n);
     MIX(o->clusters);
-    if (o->dataset)
+    if (o->dataset) {
         for (i = 0; o->dataset[i]; i++) MIX(o->dataset[i]);
+        /* the targets whose patches are left out of the dataset */
+        for (i = 0; i < e->n_targets; i++) {
+            size_t j;
+            if (e->targets[i].variant != v || !e->targets[i].truth) continue;
+            for (j = 0; j < e->synth->space->n; j++) {
+                uint64_t bits;
+                memcpy(&bits, &e->targets[i].truth[j], sizeof bits);
+                MIX(bits);
+            }
+        }
+    }
 #undef MIX
     pp.k = (size_t)o->clusters;
     if (sm_mkdir_p(e->cache_dir, err) != 0) return NULL;
@@ -259,11 +289,30 @@ static sm_pcakm_model *pcakm_model(const sm_experiment *e, const sm_param_view *
         }
         for (i = 0; i < count; i++) idx[i] = i;
         sm_rng_shuffle(&r, idx, count);
-        if (n > count) n = count;
-        for (i = 0; i < n; i++)
-            sm_param_view_project(view, all + idx[i] * e->synth->space->n, points + i * d);
+        {
+            /* the first n in the shuffled order that are no target's own patch */
+            size_t taken = 0;
+            double *tb = malloc((d ? d : 1) * sizeof *tb);
+            if (!tb) {
+                free(all);
+                free(idx);
+                sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+                goto out;
+            }
+            for (i = 0; i < count && taken < n; i++)
+                if (!is_target_patch(e, v, view, all + idx[i] * e->synth->space->n,
+                                     points + taken * d, tb))
+                    taken++;
+            n = taken;
+            free(tb);
+        }
         free(all);
         free(idx);
+        if (n == 0) {
+            sm_error_set(err, SM_ERR_EMPTY, "pcakm: every patch of %s is a target's own patch",
+                         o->dataset);
+            goto out;
+        }
     } else {
         for (i = 0; i < n * d; i++) points[i] = sm_rng_uniform(&r);
     }
@@ -710,7 +759,7 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
         if (strcmp(e->opt[oi].type->name, "pcakm") != 0) continue;
         for (v = 0; v < e->n_variants; v++) {
             models[oi * e->n_variants + v] =
-                pcakm_model(e, e->variants[v].view, &e->opt[oi], threads, err);
+                pcakm_model(e, v, &e->opt[oi], threads, err);
             if (!models[oi * e->n_variants + v]) {
                 rc = err && err->code ? err->code : SM_ERR_NOMEM;
                 goto out;

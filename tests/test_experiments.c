@@ -4,6 +4,9 @@
 #include "core/fileio.h"
 #include "experiments/experiment.h"
 #include "experiments/runner.h"
+#include "search/pcakm.h"
+
+#include <glob.h>
 
 /* A small experiment: fm6 voice with two free parameters of the modulator, targets rendered by
  * fm6 itself from random values (so the truth is known). */
@@ -298,6 +301,50 @@ static void test_recover_neuron(void **state)
     recover("neuron", "osc1_ratio, filter_cutoff_hz", "", 5.0, 0.02);
 }
 
+/* pcakm's dataset never holds a target's own patch: with rom1a's voices 1-3 as targets and all
+ * of rom1a (32 voices) as the dataset, with every parameter free, the model is built from the
+ * other 29. */
+static void test_pcakm_dataset_leaves_out_targets(void **state)
+{
+    const char *tmp = sm_test_tmpdir();
+    char *text = NULL, path[4096], pat[4200];
+    const char *bank;
+    sm_run_options o;
+    sm_error err = {0};
+    sm_experiment *e;
+    sm_pcakm_model *model;
+    glob_t g;
+    (void)state;
+    SM_TEST_NEED_SHARED();
+    bank = sm_test_shared_path("dx7/rom1a.syx");
+    assert_non_null(bank);
+    assert_true(asprintf(&text,
+                         "[target]\npatches = %s:1-3\nsample_rate = 22050\n"
+                         "[synth]\nname = fm6\nnote = 60\nlength_s = 0.2\ngate_s = 0.1\n"
+                         "[cost]\nn_fft = 1024\nhop = 256\nn_mels = 40\n"
+                         "[optimizer pcakm]\ndataset = %s\ndataset_size = 32\nclusters = 4\n"
+                         "[run]\nbudget = 60\nthreads = 2\n[report]\ncache_dir = %s/cache\n",
+                         bank, bank, tmp) > 0);
+    if (snprintf(path, sizeof path, "%s/p.ini", tmp) >= (int)sizeof path) fail();
+    assert_int_equal(sm_write_file(path, text, strlen(text), &err), 0);
+    e = sm_experiment_parse(text, path, &err);
+    if (!e) fail_msg("%s", err.msg);
+    memset(&o, 0, sizeof o);
+    o.out_dir = tmp;
+    o.no_report = 1;
+    if (sm_experiment_run(e, &o, &err) != 0) fail_msg("%s", err.msg);
+    sm_experiment_free(e);
+    if (snprintf(pat, sizeof pat, "%s/cache/pcakm-fm6-*.model", tmp) >= (int)sizeof pat) fail();
+    assert_int_equal(glob(pat, 0, NULL, &g), 0);
+    assert_int_equal(g.gl_pathc, 1);
+    model = sm_pcakm_model_load(g.gl_pathv[0], &err);
+    if (!model) fail_msg("%s", err.msg);
+    assert_int_equal(sm_pcakm_model_n(model), 29);
+    sm_pcakm_model_free(model);
+    globfree(&g);
+    free(text);
+}
+
 /* The report draws text with cairo, whose fontconfig keeps a cache until exit: not ours to
  * free, so LeakSanitizer is told to ignore it. */
 const char *__lsan_default_suppressions(void);
@@ -315,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_end_to_end_threads_and_resume),
         cmocka_unit_test(test_recover_drum),
         cmocka_unit_test(test_recover_neuron),
+        cmocka_unit_test(test_pcakm_dataset_leaves_out_targets),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
