@@ -242,16 +242,31 @@ static void test_end_to_end_threads_and_resume(void **state)
     free(d1); free(d2); free(d3);
 }
 
+/* Writes the experiment `text` to dir/e.ini and runs it into dir, without a report. */
+static void run_text(const char *dir, const char *text)
+{
+    char path[4096];
+    sm_run_options o;
+    sm_error err = {0};
+    sm_experiment *e;
+    if (snprintf(path, sizeof path, "%s/e.ini", dir) >= (int)sizeof path) fail();
+    assert_int_equal(sm_write_file(path, text, strlen(text), &err), 0);
+    e = sm_experiment_parse(text, path, &err);
+    if (!e) fail_msg("%s", err.msg);
+    memset(&o, 0, sizeof o);
+    o.out_dir = dir;
+    o.no_report = 1;
+    if (sm_experiment_run(e, &o, &err) != 0) fail_msg("%s", err.msg);
+    sm_experiment_free(e);
+}
+
 /* Runs a one-target experiment of `synth` with two free parameters and returns the run's
  * result.txt (final cost and parameter error). */
 static void recover(const char *synth, const char *free_list, const char *extra, double max_cost,
                     double max_param_error)
 {
     const char *tmp = sm_test_tmpdir();
-    char *text = NULL, path[4096], *res;
-    sm_run_options o;
-    sm_error err = {0};
-    sm_experiment *e;
+    char *text = NULL, *res;
     double cost = -1, perr = -1;
     const char *p;
     assert_true(asprintf(&text,
@@ -260,15 +275,7 @@ static void recover(const char *synth, const char *free_list, const char *extra,
                          "[cost]\nn_fft = 1024\nhop = 256\nn_mels = 64\n"
                          "[optimizer cmaes]\n[run]\nbudget = 400\nthreads = 2\n",
                          synth, free_list, extra) > 0);
-    if (snprintf(path, sizeof path, "%s/e.ini", tmp) >= (int)sizeof path) fail();
-    assert_int_equal(sm_write_file(path, text, strlen(text), &err), 0);
-    e = sm_experiment_parse(text, path, &err);
-    if (!e) fail_msg("%s", err.msg);
-    memset(&o, 0, sizeof o);
-    o.out_dir = tmp;
-    o.no_report = 1;
-    if (sm_experiment_run(e, &o, &err) != 0) fail_msg("%s", err.msg);
-    sm_experiment_free(e);
+    run_text(tmp, text);
     res = read_text(tmp, "runs/synth01/cmaes/seed1/result.txt");
     p = strstr(res, "final_cost=");
     assert_non_null(p);
@@ -307,11 +314,9 @@ static void test_recover_neuron(void **state)
 static void test_pcakm_dataset_leaves_out_targets(void **state)
 {
     const char *tmp = sm_test_tmpdir();
-    char *text = NULL, path[4096], pat[4200];
+    char *text = NULL, pat[4200];
     const char *bank;
-    sm_run_options o;
     sm_error err = {0};
-    sm_experiment *e;
     sm_pcakm_model *model;
     glob_t g;
     (void)state;
@@ -325,15 +330,7 @@ static void test_pcakm_dataset_leaves_out_targets(void **state)
                          "[optimizer pcakm]\ndataset = %s\ndataset_size = 32\nclusters = 4\n"
                          "[run]\nbudget = 60\nthreads = 2\n[report]\ncache_dir = %s/cache\n",
                          bank, bank, tmp) > 0);
-    if (snprintf(path, sizeof path, "%s/p.ini", tmp) >= (int)sizeof path) fail();
-    assert_int_equal(sm_write_file(path, text, strlen(text), &err), 0);
-    e = sm_experiment_parse(text, path, &err);
-    if (!e) fail_msg("%s", err.msg);
-    memset(&o, 0, sizeof o);
-    o.out_dir = tmp;
-    o.no_report = 1;
-    if (sm_experiment_run(e, &o, &err) != 0) fail_msg("%s", err.msg);
-    sm_experiment_free(e);
+    run_text(tmp, text);
     if (snprintf(pat, sizeof pat, "%s/cache/pcakm-fm6-*.model", tmp) >= (int)sizeof pat) fail();
     assert_int_equal(glob(pat, 0, NULL, &g), 0);
     assert_int_equal(g.gl_pathc, 1);
