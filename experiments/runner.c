@@ -178,8 +178,8 @@ static void free_target(prepared_target *pt)
 
 /* 1 if the patch `native` (full space) is, on the free parameters of `view`, the patch of one
  * of variant v's targets made from known values: such a patch must not be in pcakm's dataset,
- * or pcakm would start from the answer (voices31380.bin holds 20 of rom1a's 32 voices byte
- * for byte, and dx7_factory's targets are rom1a's voices). */
+ * or pcakm would start from the answer (voices31380.bin holds a copy of each of rom1a's 32
+ * voices, dx7_factory's targets, 12 of them under other names). */
 static int is_target_patch(const sm_experiment *e, size_t v, const sm_param_view *view,
                            const double *native, double *a, double *b)
 {
