@@ -74,15 +74,43 @@ int sm_audio_probe(const char *path, sm_audio_info *info, sm_error *err)
     return 0;
 }
 
+/* 1 if libsndfile's log of the header says the data chunk claims more bytes than the file
+ * holds ("data : 88200 (should be 20000)" for WAV, "SSND : ..." for AIFF): libsndfile then
+ * quietly reads what is there, and its frame count is already the shorter one. */
+static int header_claims_more(SNDFILE *sf)
+{
+    char log[8192];
+    const char *line = log;
+    log[0] = '\0';
+    sf_command(sf, SFC_GET_LOG_INFO, log, sizeof log);
+    log[sizeof log - 1] = '\0';
+    while (*line) {
+        const char *nl = strchr(line, '\n'), *l = line;
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        while (*l == ' ') l++;
+        if ((strncmp(l, "data", 4) == 0 || strncmp(l, "SSND", 4) == 0) &&
+            memmem(line, len, "(should be", 10))
+            return 1;
+        if (!nl) break;
+        line = nl + 1;
+    }
+    return 0;
+}
+
+/* Samples in each chunk read from the file: memory grows with the data actually read,
+ * never with what the header claims. */
+#define SM_AUDIO_CHUNK_SAMPLES 65536
+
 int sm_audio_read(const char *path, double target_rate, sm_audio *out, sm_audio_info *info,
                   sm_error *err)
 {
     SF_INFO si;
     SNDFILE *sf;
     float *inter = NULL, *mono = NULL;
-    size_t frames, got, i;
-    int rc, ch;
+    size_t got = 0, cap = 0, max_frames, chunk, header_frames;
+    int rc, ch, truncated;
     memset(out, 0, sizeof *out);
+    if (info) memset(info, 0, sizeof *info);
     sf = open_read(path, &si, err, &rc);
     if (!sf) return rc;
     if (info) describe(sf, &si, path, info);
@@ -95,40 +123,76 @@ int sm_audio_read(const char *path, double target_rate, sm_audio *out, sm_audio_
         return sm_error_set(err, SM_ERR_ARG, "%s: invalid target sample rate", path);
     }
     ch = si.channels;
-    frames = (size_t)si.frames;
-    if (frames > ((size_t)1 << 31) / (size_t)ch) {
-        sf_close(sf);
-        return sm_error_set(err, SM_ERR_RANGE, "%s: too long (%zu frames)", path, frames);
-    }
-    inter = malloc(frames * (size_t)ch * sizeof *inter);
-    mono = malloc(frames * sizeof *mono);
-    if (!inter || !mono) {
-        free(inter);
-        free(mono);
+    header_frames = (size_t)si.frames;
+    max_frames = (size_t)SM_AUDIO_MAX_SECONDS * (size_t)si.samplerate;
+    chunk = SM_AUDIO_CHUNK_SAMPLES / (size_t)ch ? SM_AUDIO_CHUNK_SAMPLES / (size_t)ch : 1;
+    inter = malloc(chunk * (size_t)ch * sizeof *inter);
+    if (!inter) {
         sf_close(sf);
         return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
     }
-    got = (size_t)sf_readf_float(sf, inter, (sf_count_t)frames);
-    sf_close(sf);
-    if (got == 0) {
-        free(inter);
-        free(mono);
-        return sm_error_set(err, SM_ERR_FORMAT, "%s: no samples could be read", path);
-    }
-    for (i = 0; i < got; i++) {
-        double s = 0;
-        int c;
-        for (c = 0; c < ch; c++) s += inter[i * (size_t)ch + (size_t)c];
-        s /= ch;
-        if (!isfinite(s)) {
+    for (;;) {
+        size_t k, i;
+        sf_count_t n = sf_readf_float(sf, inter, (sf_count_t)chunk);
+        if (n <= 0) break;
+        k = (size_t)n;
+        if (got + k > max_frames) {
             free(inter);
             free(mono);
-            return sm_error_set(err, SM_ERR_NONFINITE,
-                                "%s: sample %zu is NaN or infinite", path, i);
+            sf_close(sf);
+            return sm_error_set(err, SM_ERR_RANGE,
+                                "%s: longer than %d minutes (%zu samples at %d Hz); a target may "
+                                "last at most that long", path, SM_AUDIO_MAX_SECONDS / 60,
+                                max_frames, si.samplerate);
         }
-        mono[i] = (float)s;
+        if (got + k > cap) {
+            size_t ncap = cap ? 2 * cap : (header_frames < chunk ? header_frames : chunk);
+            float *nm;
+            if (ncap < got + k) ncap = got + k;
+            if (ncap > max_frames) ncap = max_frames;
+            nm = realloc(mono, ncap * sizeof *nm);
+            if (!nm) {
+                free(inter);
+                free(mono);
+                sf_close(sf);
+                return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
+            }
+            mono = nm;
+            cap = ncap;
+        }
+        for (i = 0; i < k; i++) {
+            double s = 0;
+            int c;
+            for (c = 0; c < ch; c++) s += inter[i * (size_t)ch + (size_t)c];
+            s /= ch;
+            if (!isfinite(s)) {
+                free(inter);
+                free(mono);
+                sf_close(sf);
+                return sm_error_set(err, SM_ERR_NONFINITE,
+                                    "%s: sample %zu is NaN or infinite", path, got + i);
+            }
+            mono[got + i] = (float)s;
+        }
+        got += k;
     }
     free(inter);
+    truncated = got < header_frames || header_claims_more(sf);
+    if (got == 0) {
+        const char *why = sf_error(sf) ? sf_strerror(sf) : "the data ends before the first sample";
+        free(mono);
+        sf_close(sf);
+        return sm_error_set(err, SM_ERR_FORMAT, "%s: no samples could be read (%s)", path, why);
+    }
+    sf_close(sf);
+    if (info) {
+        info->frames_read = got;
+        info->truncated = truncated;
+        if (truncated)
+            snprintf(info->warning, sizeof info->warning,
+                     "%s: the file is truncated: its header promises more audio than it holds; "
+                     "read %zu samples (%.3f s)", path, got, (double)got / si.samplerate);
+    }
     out->data = mono;
     out->n = got;
     out->sample_rate = si.samplerate;
@@ -216,13 +280,14 @@ int sm_audio_write_wav(const char *path, const float *x, size_t n, double sample
     }
     if (fmt != SM_WAV_FLOAT) sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
     if (n && sf_writef_float(sf, x, (sf_count_t)n) != (sf_count_t)n) {
+        sm_error_set(err, SM_ERR_IO, "%s: write failed: %s", path, sf_strerror(sf));
         sf_close(sf);
         sm_outfile_abort(&of);
-        return sm_error_set(err, SM_ERR_IO, "%s: write failed", path);
+        return SM_ERR_IO;
     }
     if (sf_close(sf) != 0) {
         sm_outfile_abort(&of);
-        return sm_error_set(err, SM_ERR_IO, "%s: write failed", path);
+        return sm_error_set(err, SM_ERR_IO, "%s: write failed: %s", path, sf_strerror(NULL));
     }
     return sm_outfile_commit(&of, err);
 }

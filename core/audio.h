@@ -20,14 +20,26 @@ typedef struct {
     char format[96];     /* e.g. "WAV (Microsoft), Signed 16 bit PCM" */
     int channels;
     double sample_rate;
-    size_t frames;
+    size_t frames;       /* as the header says */
+    /* Filled by sm_audio_read only: */
+    size_t frames_read;  /* frames actually read (before resampling) */
+    int truncated;       /* 1: the file holds less audio than its header says */
+    char warning[512];   /* a sentence naming the file when truncated, else "": print it */
 } sm_audio_info;
+
+/* The longest audio sm_audio_read accepts, in seconds at the file's own rate: far more than
+ * matching needs, and it bounds the memory a file can make the reader take. */
+#define SM_AUDIO_MAX_SECONDS 600
 
 typedef enum { SM_WAV_PCM16, SM_WAV_PCM24, SM_WAV_FLOAT } sm_wav_format;
 
 /* Reads path into out (mono; resampled to target_rate unless it is 0). info may be NULL.
  * A file with zero frames is SM_ERR_EMPTY; an unreadable or non-audio file is SM_ERR_FORMAT
- * (SM_ERR_IO if it cannot be opened); samples that are NaN or infinite give SM_ERR_NONFINITE.
+ * (SM_ERR_IO if it cannot be opened); samples that are NaN or infinite give SM_ERR_NONFINITE;
+ * audio longer than SM_AUDIO_MAX_SECONDS is SM_ERR_RANGE. The header's length is not trusted:
+ * the file is read in chunks and memory grows only with the samples really there. A file
+ * that holds less than its header says is read as far as it goes and sets info->truncated
+ * and info->warning (the library does not print; the caller should show the warning).
  * On failure out is zeroed. */
 int sm_audio_read(const char *path, double target_rate, sm_audio *out, sm_audio_info *info,
                   sm_error *err);

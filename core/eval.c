@@ -43,10 +43,11 @@ sm_eval *sm_eval_alloc(const sm_worker_type *type, const void *shared, int threa
     return ev;
 }
 
-/* The worst cost for a NaN or infinite score; counts it in *bad. */
+/* The worst cost for a NaN or infinite score (counted in *bad), and for a finite score above
+ * it (not counted). */
 static double finite_cost(double c, uint64_t *bad)
 {
-    if (isfinite(c)) return c;
+    if (isfinite(c)) return c < SM_EVAL_WORST_COST ? c : SM_EVAL_WORST_COST;
     (*bad)++;
     return SM_EVAL_WORST_COST;
 }

@@ -12,7 +12,13 @@
 #include <stdint.h>
 #include "core/error.h"
 
-#define SM_EVAL_WORST_COST 1e6
+/* The one worst cost, for a point whose score is NaN or infinite (a broken render): the
+ * evaluator and sm_minimize both give such a point this cost, and cap any larger finite
+ * cost to it, so it ranks at or below every real cost. Real costs are far below it (cost
+ * weights go up to 1e6, each term is at most a few thousand). It stays finite, as optimizers
+ * expect, and leaves room for their arithmetic: a difference over a tiny step or a sum of
+ * two such costs does not overflow, as it would from DBL_MAX. */
+#define SM_EVAL_WORST_COST 1e30
 
 typedef struct sm_worker_type {
     /* Per-thread state made from the shared, read-only context. NULL on failure (err set). */

@@ -8,12 +8,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Refuses a destination that exists and is not a regular file (or a link to one): renaming
+ * over a device such as /dev/full, a FIFO or a folder would replace it, or fail obscurely. */
+static int check_replaceable(const char *path, sm_error *err)
+{
+    struct stat st;
+    const char *what;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) return 0;
+    what = S_ISDIR(st.st_mode)                            ? "a folder"
+           : S_ISFIFO(st.st_mode)                         ? "a FIFO (named pipe)"
+           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)   ? "a device"
+           : S_ISSOCK(st.st_mode)                         ? "a socket"
+                                                          : "not a regular file";
+    return sm_error_set(err, SM_ERR_IO,
+                        "%s: is %s; soundmatch writes only regular files and will not replace it",
+                        path, what);
+}
+
 int sm_outfile_open(sm_outfile *of, const char *path, sm_error *err)
 {
     size_t len;
     int fd;
     memset(of, 0, sizeof *of);
     if (!path || !*path) return sm_error_set(err, SM_ERR_ARG, "no output file name given");
+    if (check_replaceable(path, err) != 0) return SM_ERR_IO;
     len = strlen(path);
     of->final_path = strdup(path);
     of->tmp_path = malloc(len + 16);
@@ -57,6 +75,10 @@ int sm_outfile_commit(sm_outfile *of, sm_error *err)
     if (ferror(of->f) || fflush(of->f) != 0) { bad = 1; e = errno; }
     if (fclose(of->f) != 0 && !bad) { bad = 1; e = errno; }
     of->f = NULL;
+    if (!bad && check_replaceable(of->final_path, err) != 0) { /* it appeared meanwhile */
+        sm_outfile_abort(of);
+        return SM_ERR_IO;
+    }
     if (!bad && rename(of->tmp_path, of->final_path) != 0) { bad = 1; e = errno; }
     if (bad) {
         sm_error_set(err, SM_ERR_IO, "%s: write failed: %s", of->final_path,
@@ -87,8 +109,9 @@ int sm_write_file(const char *path, const void *data, size_t n, sm_error *err)
     int rc = sm_outfile_open(&of, path, err);
     if (rc) return rc;
     if (n && fwrite(data, 1, n, of.f) != n) {
+        int e = errno;
         sm_outfile_abort(&of);
-        return sm_error_set(err, SM_ERR_IO, "%s: write failed", path);
+        return sm_error_set(err, SM_ERR_IO, "%s: write failed: %s", path, strerror(e));
     }
     return sm_outfile_commit(&of, err);
 }

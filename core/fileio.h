@@ -14,16 +14,19 @@ typedef struct {
     char *final_path; /* owned */
 } sm_outfile;
 
-/* Opens a temporary file beside path. Returns 0, SM_ERR_IO (folder missing, not writable) or
+/* Opens a temporary file beside path. Returns 0, SM_ERR_IO (folder missing, not writable, or
+ * path exists and is not a regular file: a folder, device or FIFO is never replaced) or
  * SM_ERR_NOMEM; on failure *of is zeroed. */
 int sm_outfile_open(sm_outfile *of, const char *path, sm_error *err);
-/* Flushes, closes and renames over the final path. On any failure removes the temporary
+/* Flushes, closes and renames over the final path (refusing, as sm_outfile_open does, a final
+ * path that is now something other than a regular file). On any failure removes the temporary
  * file and returns SM_ERR_IO. Always releases of's resources. */
 int sm_outfile_commit(sm_outfile *of, sm_error *err);
 /* Closes and removes the temporary file. Harmless on a zeroed or already finished sm_outfile. */
 void sm_outfile_abort(sm_outfile *of);
 
-/* Writes n bytes to path all-or-nothing. Returns 0 or SM_ERR_IO. */
+/* Writes n bytes to path all-or-nothing (through sm_outfile). Returns 0, SM_ERR_IO or
+ * SM_ERR_NOMEM. */
 int sm_write_file(const char *path, const void *data, size_t n, sm_error *err);
 
 /* Reads a whole file into a new buffer (NUL-terminated for convenience; *n excludes the NUL).

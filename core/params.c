@@ -20,6 +20,11 @@ int sm_param_is_discrete(const sm_param *p)
     return p->kind == SM_PARAM_INT || p->kind == SM_PARAM_ENUM;
 }
 
+int sm_param_is_structural(const sm_param *p)
+{
+    return p->kind == SM_PARAM_ENUM || p->structural != 0;
+}
+
 double sm_param_decode1(const sm_param *p, double x01)
 {
     double x;

@@ -22,6 +22,10 @@ typedef struct {
     double min, max, def;        /* native range and default */
     int log_scale;               /* map [0,1] geometrically (REAL only; needs min > 0) */
     const char *const *labels;   /* SM_PARAM_ENUM only: max-min+1 names */
+    int structural;              /* a discrete choice that changes what other parameters mean
+                                  * (an algorithm, a mode, a sync switch): local search keeps
+                                  * it at its start value. A trailing field, so positional
+                                  * initialisers that stop at labels leave it 0. */
 } sm_param;
 
 typedef struct {
@@ -41,6 +45,9 @@ void sm_params_defaults(const sm_param_space *s, double *native);
 int sm_params_find(const sm_param_space *s, const char *name);
 /* 1 if p takes only discrete values (INT or ENUM). */
 int sm_param_is_discrete(const sm_param *p);
+/* 1 if p is structural: every ENUM, and any parameter whose `structural` flag is set. Local
+ * search (halving's refinement) holds structural parameters at their start values. */
+int sm_param_is_structural(const sm_param *p);
 /* Checks native values: every one finite, in range, and whole for INT/ENUM. Returns 0,
  * SM_ERR_NONFINITE or SM_ERR_RANGE, naming the parameter. */
 int sm_params_check(const sm_param_space *s, const double *native, sm_error *err);

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "experiments/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,8 @@ static const char *const USAGE =
     "Commands:\n"
     "  run EXPERIMENT.ini     run an experiment: every target x optimizer x seed, then a report\n"
     "  match TARGET.wav       match one recording with one synth and optimizer\n"
+    "  compare TARGET MATCH.. the judging measures: log-mel distance and loudness difference\n"
+    "  baseline TARGET BANK.. the closest preset of patch banks, played at the target's note\n"
     "  render                 render a note of a synth patch to a WAV file\n"
     "  features FILE          print or write the MFCC matrix of an audio file\n"
     "  info FILE              describe an audio file, a DX7 .syx bank or a .mtpreset file\n"
@@ -32,6 +35,30 @@ int sm_cli_fail(const char *cmd, const sm_error *err)
 {
     fprintf(stderr, "soundmatch %s: %s\n", cmd, sm_error_text(err));
     return SM_EXIT_INPUT;
+}
+
+void sm_cli_warn(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "soundmatch %s: warning: %s\n", cmd, msg);
+}
+
+int sm_cli_close_stdout(const char *cmd, int rc)
+{
+    int bad = ferror(stdout) != 0, e = 0;
+    errno = 0;
+    if (fflush(stdout) != 0) {
+        bad = 1;
+        e = errno;
+    }
+    errno = 0;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (!bad) return rc;
+    fprintf(stderr, "soundmatch %s: writing standard output failed: %s\n", cmd,
+            e ? strerror(e) : "a write error");
+    return rc ? rc : SM_EXIT_INPUT;
 }
 
 int sm_cli_usage(const char *cmd, const char *fmt, ...)
@@ -85,7 +112,8 @@ int main(int argc, char **argv)
     } cmds[] = {{"features", sm_cmd_features}, {"info", sm_cmd_info},
                 {"render", sm_cmd_render},     {"sysex", sm_cmd_sysex},
                 {"match", sm_cmd_match},       {"run", sm_cmd_run},
-                {"list", sm_cmd_list}};
+                {"list", sm_cmd_list},         {"compare", sm_cmd_compare},
+                {"baseline", sm_cmd_baseline}};
     size_t i;
     if (argc < 2) {
         fputs(USAGE, stderr);
@@ -100,7 +128,8 @@ int main(int argc, char **argv)
         return SM_EXIT_OK;
     }
     for (i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], cmds[i].name) == 0)
+            return sm_cli_close_stdout(cmds[i].name, cmds[i].fn(argc - 1, argv + 1));
     fprintf(stderr, "soundmatch: unknown command '%s'\n\n%s", argv[1], USAGE);
     return SM_EXIT_USAGE;
 }

@@ -13,6 +13,12 @@ enum { SM_EXIT_OK = 0, SM_EXIT_INPUT = 1, SM_EXIT_USAGE = 2 };
 int sm_cli_fail(const char *cmd, const sm_error *err);
 /* Prints a usage error ("soundmatch CMD: MSG; see soundmatch CMD --help") and returns 2. */
 int sm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "soundmatch CMD: warning: MESSAGE" on stderr (e.g. sm_audio_info.warning). */
+void sm_cli_warn(const char *cmd, const char *msg);
+/* Flushes and closes standard output; if anything written to it was lost (a full disk, a
+ * closed pipe), prints "soundmatch CMD: writing standard output failed: REASON" and returns
+ * 1 (or rc if rc is already a failure). Otherwise returns rc. main() calls it once. */
+int sm_cli_close_stdout(const char *cmd, int rc);
 /* Parses a number option; on failure prints a usage error. Returns 0 or 2. */
 int sm_cli_number(const char *cmd, const char *opt, const char *text, double lo, double hi,
                   double *out);
@@ -28,6 +34,8 @@ int sm_cmd_sysex(int argc, char **argv);
 int sm_cmd_match(int argc, char **argv);
 int sm_cmd_run(int argc, char **argv);
 int sm_cmd_list(int argc, char **argv);
+int sm_cmd_compare(int argc, char **argv);
+int sm_cmd_baseline(int argc, char **argv);
 
 /* info for patch files (.syx, .mtpreset): returns -1 if path is not one. */
 int sm_cli_patch_info(const char *path);

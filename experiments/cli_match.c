@@ -65,6 +65,30 @@ static void end_progress(progress_state *ps)
     if (ps->tty && !ps->quiet && ps->last_run) fputs("\r\033[K", stderr);
 }
 
+/* Preparation (the preset index): a progress line on a terminal; warnings always. */
+static void show_prep(void *ctx, const char *what, size_t done, size_t total)
+{
+    progress_state *ps = ctx;
+    if (strncmp(what, "warning:", 8) == 0) {
+        if (ps->tty && !ps->quiet) fputs("\r\033[K", stderr);
+        fprintf(stderr, "soundmatch: %s\n", what);
+        return;
+    }
+    if (!ps->tty || ps->quiet) return;
+    fprintf(stderr, "\r\033[K%s: %zu/%zu", what, done, total);
+    if (done >= total) fputs("\r\033[K", stderr);
+    fflush(stderr);
+}
+
+/* Sentences about targets (trimmed, padded, no pitch found): printed unless -q. */
+static void show_warning(void *ctx, const char *msg)
+{
+    progress_state *ps = ctx;
+    if (ps->quiet) return;
+    if (ps->tty) fputs("\r\033[K", stderr);
+    fprintf(stderr, "soundmatch: %s\n", msg);
+}
+
 static const char *const RUN_HELP =
     "usage: soundmatch run EXPERIMENT.ini [OPTIONS]\n"
     "\n"
@@ -125,6 +149,9 @@ int sm_cmd_run(int argc, char **argv)
     ps.tty = sm_cli_tty();
     o.progress = show_progress;
     o.progress_ctx = &ps;
+    o.warn = show_warning;
+    o.warn_ctx = &ps;
+    o.prep_progress = show_prep;
     o.stop = &stop_flag;
     install_signals();
     rc = sm_experiment_run(e, &o, &err);
@@ -149,28 +176,93 @@ int sm_cmd_run(int argc, char **argv)
 static const char *const MATCH_HELP =
     "usage: soundmatch match TARGET.wav [OPTIONS] -o DIR\n"
     "\n"
-    "Match one recording: search the synth's parameters for the sound closest to TARGET\n"
-    "(any format libsndfile reads; mixed to mono and resampled as needed), then write into DIR:\n"
-    "  best.wav     the best match, rendered\n"
-    "  best.syx     the best patch as a DX7 single-voice dump (fm6; .mtpreset for drum)\n"
+    "Match one recording: find the synth patch that sounds closest to TARGET (any format\n"
+    "libsndfile reads; mixed to mono and resampled as needed), then write into DIR:\n"
+    "  best.wav     the match, rendered at the target's level\n"
+    "  best.syx     the patch as a DX7 single-voice dump (fm6; .mtpreset for drum)\n"
     "  trace.csv    the best cost after each improvement (evals,best_cost)\n"
+    "  results.csv  the match and the closest preset: cost, log-mel distance, loudness\n"
     "  index.html   a report with the spectrograms and players of target and match\n"
+    "\n"
+    "By default the target is analysed first: its pitch gives the note, what comes before\n"
+    "its onset is dropped, and it is matched until it has died away (at most 3 s). The\n"
+    "search starts from the human presets that sound closest (fm6: the 31,380 voices of\n"
+    "voices31380.bin, indexed once into the user's cache folder), and the patch's output\n"
+    "level is fitted to the target's at the end.\n"
     "\n"
     "Options:\n"
     "  --synth NAME       fm6 (default), drum or neuron\n"
-    "  --optimizer NAME   cmaes (default), ga, gd, hill, random or pcakm\n"
-    "  --budget N         evaluations (default 5000)\n"
+    "  --optimizer NAME   halving (default), ga, cmaes, hill, gd, random, pcakm or retrieve\n"
+    "  --budget N         evaluations (default 30000)\n"
     "  --seed N           random seed (default 1)\n"
     "  --threads N        evaluation threads (default: all cores)\n"
-    "  --note N           MIDI note of the target (default 60)\n"
-    "  --length S         seconds of the target to match (default 1.0)\n"
+    "  --note N|auto      MIDI note of the target (default auto: from its pitch)\n"
+    "  --length S|auto    seconds of the target to match (default auto)\n"
     "  --gate S           seconds the key is held (default 0.75 x length)\n"
     "  --sr HZ            sample rate to match at (default 44100)\n"
+    "  --prior FILE       presets to start from (fm6: a .syx bank or voices31380.bin; drum:\n"
+    "                     a .mtpreset); default: $SOUNDMATCH_PRESETS, else\n"
+    "                     ../shared/data/dx7/voices31380.bin (fm6) or\n"
+    "                     ../shared/data/microtonic/default.mtpreset (drum) if present\n"
+    "  --no-prior         start from random points\n"
+    "  --starts N         presets handed to the optimizer (default 32)\n"
+    "  --candidates N     presets the index shortlists and the cost scores (default 256)\n"
+    "  --cost NAME        match (default: gain-normalised MFCC plus level) or mfcc\n"
+    "  --phase zero|random  oscillators without key sync start at phase 0 as in Dexed\n"
+    "                     (default), or at random phases\n"
     "  --patch SPEC       start from this patch (FILE:N); frozen parameters keep its values\n"
     "  --free LIST        search only these parameters (globs: 'op1_*, op2_*'); default all\n"
     "  --freeze LIST      keep these fixed ('algorithm=5, feedback')\n"
     "  -o, --output DIR   output folder (required)\n"
-    "  -q, --quiet        no progress line\n";
+    "  -q, --quiet        no progress line and no notes\n";
+
+/* drum: the shared folder holds two preset files of 8 patches each; both are the prior
+ * ("A, B", as [prior] dataset takes lists). Takes and returns a new string. */
+static char *with_sibling(char *path, const char *synth)
+{
+    char *both = NULL, *slash;
+    if (!path || strcmp(synth, "drum") != 0 || !(slash = strrchr(path, '/'))) return path;
+    if (asprintf(&both, "%s, %.*s/supertonic_default.mtpreset", path, (int)(slash - path), path) < 0)
+        return path;
+    {
+        char *second = strchr(both, ',') + 2;
+        if (access(second, R_OK) != 0) {
+            free(both);
+            return path;
+        }
+    }
+    free(path);
+    return both;
+}
+
+/* The presets `match` starts from when --prior is not given: $SOUNDMATCH_PRESETS, else the
+ * shared data folder beside the current folder or beside the program's folder (the build
+ * tree, or one level deeper for an out-of-tree build). A new string, or NULL. */
+static char *default_prior(const char *synth)
+{
+    const char *rel = strcmp(synth, "fm6") == 0    ? "shared/data/dx7/voices31380.bin"
+                      : strcmp(synth, "drum") == 0 ? "shared/data/microtonic/default.mtpreset"
+                                                   : NULL;
+    const char *env = getenv("SOUNDMATCH_PRESETS");
+    char exe[4096], path[8192];
+    ssize_t k;
+    int up;
+    if (env && *env) return realpath(env, NULL);
+    if (!rel) return NULL;
+    snprintf(path, sizeof path, "../%s", rel);
+    if (access(path, R_OK) == 0) return with_sibling(realpath(path, NULL), synth);
+    k = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (k <= 0) return NULL;
+    exe[k] = '\0';
+    if (strrchr(exe, '/')) *strrchr(exe, '/') = '\0';
+    for (up = 1; up <= 3; up++) {
+        int i, len = snprintf(path, sizeof path, "%s", exe);
+        for (i = 0; i < up && len > 0; i++) len += snprintf(path + len, sizeof path - (size_t)len, "/..");
+        snprintf(path + len, sizeof path - (size_t)len, "/%s", rel);
+        if (access(path, R_OK) == 0) return with_sibling(realpath(path, NULL), synth);
+    }
+    return NULL;
+}
 
 /* Copies one file all-or-nothing. */
 static int copy_file(const char *from, const char *to, sm_error *err)
@@ -184,6 +276,32 @@ static int copy_file(const char *from, const char *to, sm_error *err)
     return rc;
 }
 
+/* Reads the match's and the closest preset's rows of DIR/results.csv and prints them: the
+ * cost, the log-mel distance and the loudness difference (../shared/MEASURES.md). */
+static void print_summary(const char *out, const char *optname)
+{
+    FILE *f;
+    char line[1024], path[4096];
+    snprintf(path, sizeof path, "%s/results.csv", out);
+    f = fopen(path, "r");
+    if (!f) return;
+    if (!fgets(line, sizeof line, f)) {
+        fclose(f);
+        return;
+    }
+    while (fgets(line, sizeof line, f)) {
+        char *field[16], *rest = line, *tok;
+        int k = 0;
+        line[strcspn(line, "\n")] = '\0';
+        while (k < 16 && (tok = strsep(&rest, ",")) != NULL) field[k++] = tok;
+        if (k < 16) continue;  /* rows have 16 fields (some may be empty) */
+        fprintf(stderr, "soundmatch match: %-8s cost %s, log-mel distance %s dB, loudness %s dB%s\n",
+                strcmp(field[1], optname) == 0 ? "match" : "preset", field[3], field[12],
+                field[13], strcmp(field[1], optname) == 0 ? "" : " (the closest human preset)");
+    }
+    fclose(f);
+}
+
 int sm_cmd_match(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -194,11 +312,17 @@ int sm_cmd_match(int argc, char **argv)
         {"sr", required_argument, 0, 'r'},      {"patch", required_argument, 0, 'P'},
         {"free", required_argument, 0, 'F'},    {"freeze", required_argument, 0, 'Z'},
         {"output", required_argument, 0, 'o'},  {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
-    const char *synth = "fm6", *optname = "cmaes", *patch = NULL, *free_list = NULL,
-               *freeze = NULL, *out = NULL;
-    double budget = 5000, seed = 1, threads = 0, note = 60, length = 1.0, gate = -1, sr = 44100;
-    char *text = NULL, *abs_target = NULL, *abs_patch = NULL;
+        {"prior", required_argument, 0, 'R'},   {"no-prior", no_argument, 0, 'N'},
+        {"starts", required_argument, 0, 'S'},  {"cost", required_argument, 0, 'C'},
+        {"phase", required_argument, 0, 'H'},   {"help", no_argument, 0, 'h'},
+        {"candidates", required_argument, 0, 'K'},
+        {0, 0, 0, 0}};
+    const char *synth = "fm6", *optname = "halving", *patch = NULL, *free_list = NULL,
+               *freeze = NULL, *out = NULL, *prior_arg = NULL, *cost = "match", *phase = "zero";
+    double budget = 30000, seed = 1, threads = 0, note = -1, length = -1, gate = -1, sr = 44100,
+           starts = 32, candidates = 256;
+    char *text = NULL, *abs_target = NULL, *abs_patch = NULL, *prior = NULL;
+    int no_prior = 0;
     sm_experiment *e;
     sm_run_options o;
     progress_state ps;
@@ -216,15 +340,35 @@ int sm_cmd_match(int argc, char **argv)
         case 'b': if ((rc = sm_cli_number("match", "--budget", optarg, 1, 1e8, &budget))) return rc; break;
         case 'e': if ((rc = sm_cli_number("match", "--seed", optarg, 0, 1e12, &seed))) return rc; break;
         case 't': if ((rc = sm_cli_number("match", "--threads", optarg, 1, 256, &threads))) return rc; break;
-        case 'n': if ((rc = sm_cli_number("match", "--note", optarg, 0, 127, &note))) return rc; break;
-        case 'l': if ((rc = sm_cli_number("match", "--length", optarg, 0.01, 60, &length))) return rc; break;
+        case 'n':
+            if (strcmp(optarg, "auto") == 0) note = -1;
+            else if ((rc = sm_cli_number("match", "--note", optarg, 0, 127, &note))) return rc;
+            break;
+        case 'l':
+            if (strcmp(optarg, "auto") == 0) length = -1;
+            else if ((rc = sm_cli_number("match", "--length", optarg, 0.01, 60, &length))) return rc;
+            break;
         case 'g': if ((rc = sm_cli_number("match", "--gate", optarg, 0, 60, &gate))) return rc; break;
         case 'r': if ((rc = sm_cli_number("match", "--sr", optarg, 8000, 192000, &sr))) return rc; break;
+        case 'S': if ((rc = sm_cli_number("match", "--starts", optarg, 1, 4096, &starts))) return rc; break;
+        case 'K': if ((rc = sm_cli_number("match", "--candidates", optarg, 1, 100000, &candidates))) return rc; break;
         case 'P': patch = optarg; break;
         case 'F': free_list = optarg; break;
         case 'Z': freeze = optarg; break;
         case 'o': out = optarg; break;
         case 'q': ps.quiet = 1; break;
+        case 'R': prior_arg = optarg; break;
+        case 'N': no_prior = 1; break;
+        case 'C':
+            if (strcmp(optarg, "match") != 0 && strcmp(optarg, "mfcc") != 0)
+                return sm_cli_usage("match", "--cost is match or mfcc, not '%s'", optarg);
+            cost = optarg;
+            break;
+        case 'H':
+            if (strcmp(optarg, "zero") != 0 && strcmp(optarg, "random") != 0)
+                return sm_cli_usage("match", "--phase is zero or random, not '%s'", optarg);
+            phase = optarg;
+            break;
         default: return sm_cli_usage("match", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
@@ -237,6 +381,23 @@ int sm_cmd_match(int argc, char **argv)
         sm_error_set(&err, SM_ERR_IO, "%s: cannot open the target", argv[optind]);
         return sm_cli_fail("match", &err);
     }
+    if (prior_arg && no_prior) return sm_cli_usage("match", "give --prior or --no-prior, not both");
+    if (prior_arg) {
+        prior = realpath(prior_arg, NULL);
+        if (!prior) {
+            sm_error_set(&err, SM_ERR_IO, "%s: cannot open the presets file", prior_arg);
+            return sm_cli_fail("match", &err);
+        }
+    } else if (!no_prior) {
+        prior = default_prior(synth);
+        if (!prior && !ps.quiet && sm_synth_find(synth)->patch_load_all)
+            fprintf(stderr, "soundmatch match: no presets found to start from (give --prior FILE, "
+                            "or set SOUNDMATCH_PRESETS); searching from random points\n");
+    }
+    if (!prior && strcmp(optname, "retrieve") == 0) {
+        free(prior);
+        return sm_cli_usage("match", "--optimizer retrieve needs presets: give --prior FILE");
+    }
     abs_target = realpath(argv[optind], NULL);
     if (patch) {
         /* FILE:N keeps its suffix; resolve the file part */
@@ -247,6 +408,7 @@ int sm_cmd_match(int argc, char **argv)
             sm_error_set(&err, SM_ERR_IO, "%s: cannot open the patch file", file ? file : patch);
             free(file);
             free(abs_target);
+            free(prior);
             return sm_cli_fail("match", &err);
         }
         if (asprintf(&abs_patch, "%s%s", rp, colon ? colon : "") < 0) abs_patch = NULL;
@@ -258,28 +420,44 @@ int sm_cmd_match(int argc, char **argv)
     if (!mem || !abs_target) {
         free(abs_target);
         free(abs_patch);
+        free(prior);
         return SM_EXIT_INPUT;
     }
     fprintf(mem, "[experiment]\nname = match\n[target]\nfiles = %s\nsample_rate = %g\n", abs_target, sr);
-    fprintf(mem, "[synth]\nname = %s\nnote = %g\nlength_s = %g\n", synth, note, length);
+    fprintf(mem, "[synth]\nname = %s\nphase = %s\n", synth, phase);
+    if (note >= 0) fprintf(mem, "note = %g\n", note);
+    else fprintf(mem, "note = auto\n");
+    if (length > 0) fprintf(mem, "length_s = %g\n", length);
+    else fprintf(mem, "length_s = auto\n");
     if (gate >= 0) fprintf(mem, "gate_s = %g\n", gate);
     if (abs_patch) fprintf(mem, "patch = %s\n", abs_patch);
     if (free_list) fprintf(mem, "free = %s\n", free_list);
     if (freeze) fprintf(mem, "freeze = %s\n", freeze);
-    fprintf(mem, "[optimizer %s]\n[run]\nbudget = %.0f\nseeds = %.0f\nthreads = %.0f\n", optname,
-            budget, seed, threads);
+    fprintf(mem, "[cost]\npreset = %s\n", cost);
+    if (prior)
+        fprintf(mem, "[prior]\ndataset = %s\nstarts = %.0f\ncandidates = %.0f\n", prior, starts,
+                candidates);
+    fprintf(mem, "[optimizer %s]\n", optname);
+    /* the closest preset, for comparison (it costs `starts` evaluations) */
+    if (prior && strcmp(optname, "retrieve") != 0) fprintf(mem, "[optimizer preset]\ntype = retrieve\n");
+    fprintf(mem, "[run]\nbudget = %.0f\nseeds = %.0f\nthreads = %.0f\n", budget, seed, threads);
     fclose(mem);
     free(abs_target);
     free(abs_patch);
+    free(prior);
     e = sm_experiment_parse(text, "match", &err);
     free(text);
     if (!e) return sm_cli_fail("match", &err);
     memset(&o, 0, sizeof o);
     o.out_dir = out;
     o.fresh = 1;
+    o.all_notes = 1;
     ps.tty = sm_cli_tty();
     o.progress = show_progress;
     o.progress_ctx = &ps;
+    o.warn = show_warning;
+    o.warn_ctx = &ps;
+    o.prep_progress = show_prep;
     o.stop = &stop_flag;
     install_signals();
     rc = sm_experiment_run(e, &o, &err);
@@ -306,20 +484,10 @@ int sm_cmd_match(int argc, char **argv)
                                         : sm_cli_fail("match", &err);
     }
     if (!ps.quiet) {
-        FILE *f;
-        char line[256], path[4096];
-        snprintf(path, sizeof path, "%s/results.csv", out);
-        f = fopen(path, "r");
-        if (f) {
-            if (fgets(line, sizeof line, f) && fgets(line, sizeof line, f)) {
-                char *p = line;
-                int field;
-                for (field = 0; field < 3 && p; field++) p = strchr(p + 1, ',');
-                if (p) fprintf(stderr, "soundmatch match: best cost %.*s; wrote %s/best.wav\n",
-                               (int)strcspn(p + 1, ","), p + 1, out);
-            }
-            fclose(f);
-        }
+        print_summary(out, optname);
+        fprintf(stderr, "soundmatch match: wrote %s/best.wav%s%s and %s/index.html\n", out,
+                e->synth->patch_ext ? " and best" : "", e->synth->patch_ext ? e->synth->patch_ext : "",
+                out);
     }
     sm_experiment_free(e);
     return SM_EXIT_OK;

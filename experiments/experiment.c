@@ -38,49 +38,76 @@ static uint64_t fnv1a(const char *s)
     return h;
 }
 
+/* Reads one seed (a whole number 0..SM_MAX_SEED, digits only) from *p; advances *p past it.
+ * Returns 0, SM_ERR_FORMAT (no digits) or SM_ERR_RANGE (above SM_MAX_SEED). */
+static int parse_seed(const char **p, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    if (!isdigit((unsigned char)*s)) return SM_ERR_FORMAT;
+    for (; isdigit((unsigned char)*s); s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (v > (SM_MAX_SEED - d) / 10) return SM_ERR_RANGE; /* before it could overflow */
+        v = v * 10 + d;
+    }
+    *out = v;
+    *p = s;
+    return 0;
+}
+
 int sm_parse_seed_list(const char *text, uint64_t **seeds, size_t *n)
 {
-    char *copy = strdup(text), *items[1024];
-    size_t k, m, cap = 0;
+    const char *p = text;
     uint64_t *out = NULL;
+    size_t count = 0;
+    int rc = SM_ERR_FORMAT;
     *seeds = NULL;
     *n = 0;
-    if (!copy) return SM_ERR_NOMEM;
-    m = split_list(copy, items, 1024);
-    for (k = 0; k < m; k++) {
-        char *end;
-        unsigned long long a = strtoull(items[k], &end, 10), b = a, v;
-        if (end == items[k] || items[k][0] == '-') goto bad;
-        if (*end == '-') {
-            char *e2;
-            b = strtoull(end + 1, &e2, 10);
-            if (e2 == end + 1 || *e2 || b < a || b - a > 10000) goto bad;
-        } else if (*end) {
-            goto bad;
+    if (!text) return SM_ERR_FORMAT;
+    /* First pass: check the syntax and the ranges and count the seeds, so that nothing is
+     * allocated for a list that names too many. */
+    for (;;) {
+        uint64_t a, b;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == ',') { p++; continue; } /* empty items are allowed, as before */
+        if (!*p) break;
+        if ((rc = parse_seed(&p, &a)) != 0) return rc;
+        b = a;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '-') {
+            p++;
+            while (isspace((unsigned char)*p)) p++;
+            if ((rc = parse_seed(&p, &b)) != 0) return rc;
+            if (b < a) return SM_ERR_FORMAT;
+            while (isspace((unsigned char)*p)) p++;
         }
-        for (v = a; v <= b; v++) {
-            if (*n == cap) {
-                uint64_t *t;
-                cap = cap ? 2 * cap : 16;
-                t = realloc(out, cap * sizeof *t);
-                if (!t) goto bad;
-                out = t;
-            }
-            out[(*n)++] = v;
-        }
+        if (*p && *p != ',') return SM_ERR_FORMAT;
+        if (b - a >= SM_MAX_SEEDS || count + (size_t)(b - a) + 1 > SM_MAX_SEEDS)
+            return SM_ERR_RANGE;
+        count += (size_t)(b - a) + 1;
     }
-    free(copy);
-    if (!*n) {
-        free(out);
-        return SM_ERR_FORMAT;
+    if (!count) return SM_ERR_FORMAT;
+    out = malloc(count * sizeof *out);
+    if (!out) return SM_ERR_NOMEM;
+    /* Second pass: the list is known to be valid. */
+    for (p = text; *p;) {
+        uint64_t a, b, v;
+        if (!isdigit((unsigned char)*p)) { p++; continue; }
+        parse_seed(&p, &a);
+        b = a;
+        while (isspace((unsigned char)*p)) p++;
+        if (*p == '-') {
+            p++;
+            while (isspace((unsigned char)*p)) p++;
+            parse_seed(&p, &b);
+        }
+        for (v = a;; v++) { /* not v <= b: that never ends if b is the largest uint64_t */
+            out[(*n)++] = v;
+            if (v == b) break;
+        }
     }
     *seeds = out;
     return 0;
-bad:
-    free(copy);
-    free(out);
-    *n = 0;
-    return SM_ERR_FORMAT;
 }
 
 static int fnmatch_name(const char *pattern, const char *name)
@@ -452,7 +479,8 @@ static int replicate_for_variants(sm_experiment *e, long synthetic, uint64_t see
         free(e->targets[i].path);
         free(e->targets[i].truth);
     }
-    memmove(e->targets, e->targets + n0, (e->n_targets - n0) * sizeof *e->targets);
+    /* with no target at all e->targets is NULL, and memmove on NULL is undefined even for 0 */
+    if (n0) memmove(e->targets, e->targets + n0, (e->n_targets - n0) * sizeof *e->targets);
     e->n_targets -= n0;
     return 0;
 }
@@ -543,7 +571,16 @@ static int parse_optimizers(sm_experiment *e, sm_ini *ini, sm_error *err)
         cfg.source = e->path;
         if (sm_opt_check_keys(&cfg, o->type->keys, o->name, err) != 0) return SM_ERR_CONFIG;
         if (strcmp(o->type->name, "pcakm") != 0 && e->view->space.n > 0) {
-            void *st = o->type->alloc(&e->view->space, &cfg, 1, err);
+            /* with a [prior], runs get start points: check with one (the base patch) */
+            double *start = e->prior_dataset ? malloc(e->view->space.n * sizeof *start) : NULL;
+            void *st;
+            if (start) {
+                sm_param_view_project(e->view, e->view->base, start);
+                cfg.starts = start;
+                cfg.n_starts = 1;
+            }
+            st = o->type->alloc(&e->view->space, &cfg, 1, err);
+            free(start);
             if (!st) return SM_ERR_CONFIG;
             o->type->free(st);
         }
@@ -568,7 +605,7 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     long lv;
     int line;
     static const char *const sections[] = {"experiment", "target", "synth", "cost", "run",
-                                           "report", NULL};
+                                           "report", "prior", NULL};
     size_t s;
     if (!ini) return NULL;
     e = calloc(1, sizeof *e);
@@ -594,7 +631,7 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         if (!known) {
             sm_error_set(err, SM_ERR_CONFIG,
                          "%s:%d: unknown section [%s] (expected [experiment], [target], [synth], "
-                         "[cost], [optimizer NAME], [variant NAME], [run], [report])",
+                         "[cost], [prior], [optimizer NAME], [variant NAME], [run], [report])",
                          path, ini->section_lines[s], sec);
             goto fail;
         }
@@ -640,13 +677,34 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         goto fail;
     }
     e->note = sm_note_default();
-    TRY(sm_ini_get_double(ini, "synth", "note", 60, 0, 127, &e->note.note, err));
+    v = sm_ini_get(ini, "synth", "note", NULL);
+    e->note_auto = v && strcasecmp(v, "auto") == 0;
+    if (!e->note_auto) TRY(sm_ini_get_double(ini, "synth", "note", 60, 0, 127, &e->note.note, err));
     TRY(sm_ini_get_double(ini, "synth", "velocity", 100, 1, 127, &e->note.velocity, err));
-    TRY(sm_ini_get_double(ini, "synth", "length_s", 1.0, 0.01, 60, &e->note.length_s, err));
+    v = sm_ini_get(ini, "synth", "length_s", NULL);
+    e->length_auto = v && strcasecmp(v, "auto") == 0;
+    e->note.length_s = 1.0;
+    if (!e->length_auto)
+        TRY(sm_ini_get_double(ini, "synth", "length_s", 1.0, 0.01, 60, &e->note.length_s, err));
+    TRY(sm_ini_get_double(ini, "synth", "max_length_s", 3.0, 0.05, 60, &e->max_length_s, err));
+    if (e->length_auto) e->note.length_s = e->max_length_s;
+    e->gate_given = sm_ini_get(ini, "synth", "gate_s", NULL) != NULL;
     TRY(sm_ini_get_double(ini, "synth", "gate_s", e->note.length_s * 0.75, 0, 60, &e->note.gate_s,
                           err));
+    TRY(sm_ini_get_bool(ini, "synth", "align_onset", e->length_auto, &e->align_onset, err));
+    if ((v = sm_ini_get(ini, "synth", "phase", &line))) {
+        if (strcasecmp(v, "zero") == 0) e->note.random_phase = 0;
+        else if (strcasecmp(v, "random") == 0) e->note.random_phase = 1;
+        else {
+            sm_error_set(err, SM_ERR_CONFIG,
+                         "%s:%d: [synth] phase = '%s': say zero (free-running oscillators start "
+                         "at phase 0, as in Dexed) or random", path, line, v);
+            goto fail;
+        }
+    }
     TRY(sm_ini_get_long(ini, "synth", "seed", 1, 0, 1L << 40, &lv, err));
     e->note.seed = (uint64_t)lv;
+    /* fit_level is read with [cost], whose gain normalisation sets its default */
     if ((v = sm_ini_get(ini, "synth", "patch", &line))) {
         double *native = malloc(e->synth->space->n * sizeof *native);
         char *spec = resolve(e->dir, v);
@@ -690,7 +748,6 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         sm_error_set(err, SM_ERR_CONFIG, "%s: [synth] leaves no parameter free to search", path);
         goto fail;
     }
-    TRY(sm_ini_check_unused(ini, "synth", err));
 
     /* [run] (before targets and optimizers, which use the budget) */
     TRY(sm_ini_get_long(ini, "run", "budget", 0, 1, 100000000, &lv, err));
@@ -701,10 +758,23 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     }
     e->budget = (size_t)lv;
     v = sm_ini_get(ini, "run", "seeds", &line);
-    if (sm_parse_seed_list(v ? v : "1", &e->seeds, &e->n_seeds) != 0) {
-        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [run] seeds: '%s' is not a list like 1,2,3 or 1-5",
-                     path, line, v ? v : "");
-        goto fail;
+    {
+        int src = sm_parse_seed_list(v ? v : "1", &e->seeds, &e->n_seeds);
+        if (src == SM_ERR_RANGE) {
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [run] seeds: '%.200s' is out of range (seeds "
+                         "are whole numbers from 0 to %llu, at most %d of them)", path, line,
+                         v ? v : "", SM_MAX_SEED, SM_MAX_SEEDS);
+            goto fail;
+        }
+        if (src == SM_ERR_NOMEM) {
+            sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", path);
+            goto fail;
+        }
+        if (src != 0) {
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [run] seeds: '%.200s' is not a list like "
+                         "1,2,3 or 1-5", path, line, v ? v : "");
+            goto fail;
+        }
     }
     TRY(sm_ini_get_long(ini, "run", "threads", 0, 0, 256, &lv, err));
     e->threads = (int)lv;
@@ -763,8 +833,37 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
 
     /* [cost] */
     e->cost = sm_cost_config_default(e->sample_rate);
-    TRY(sm_ini_get_double(ini, "cost", "mfcc", 1, 0, 1e6, &e->cost.w_mfcc, err));
-    TRY(sm_ini_get_double(ini, "cost", "mss", 0, 0, 1e6, &e->cost.w_mss, err));
+    if ((v = sm_ini_get(ini, "cost", "preset", &line))) {
+        if (strcmp(v, "match") == 0) e->cost = sm_cost_config_match(e->sample_rate);
+        else if (strcmp(v, "mfcc") != 0) {
+            sm_error_set(err, SM_ERR_CONFIG,
+                         "%s:%d: [cost] preset = '%s': say match (gain-normalised, for "
+                         "recordings) or mfcc (the MFCC distance alone)", path, line, v);
+            goto fail;
+        }
+    }
+    {
+        int ng;
+        TRY(sm_ini_get_bool(ini, "cost", "normalize_gain", e->cost.normalize_gain, &ng, err));
+        e->cost.normalize_gain = ng;
+    }
+    TRY(sm_ini_get_double(ini, "cost", "level", e->cost.w_level, 0, 1e6, &e->cost.w_level, err));
+    TRY(sm_ini_get_double(ini, "cost", "logmel", e->cost.w_logmel, 0, 1e6, &e->cost.w_logmel, err));
+    TRY(sm_ini_get_double(ini, "cost", "level_free_db", e->cost.level_free_db, 0, 100,
+                          &e->cost.level_free_db, err));
+    TRY(sm_ini_get_long(ini, "cost", "logmel_fft", e->cost.logmel.n_fft, 16, 65536, &lv, err));
+    e->cost.logmel.n_fft = (int)lv;
+    TRY(sm_ini_get_long(ini, "cost", "logmel_hop", e->cost.logmel.n_fft / 4, 1, 65536, &lv, err));
+    e->cost.logmel.hop = (int)lv;
+    TRY(sm_ini_get_long(ini, "cost", "logmel_mels", e->cost.logmel.n_mels, 1, 256, &lv, err));
+    e->cost.logmel.n_mels = (int)lv;
+    TRY(sm_ini_get_long(ini, "cost", "logmel2_fft", e->cost.logmel2.n_fft, 0, 65536, &lv, err));
+    e->cost.logmel2.n_fft = (int)lv;
+    e->cost.logmel2.hop = (int)lv / 4 > 0 ? (int)lv / 4 : 1;
+    TRY(sm_ini_get_long(ini, "cost", "logmel2_mels", e->cost.logmel2.n_mels, 1, 256, &lv, err));
+    e->cost.logmel2.n_mels = (int)lv;
+    TRY(sm_ini_get_double(ini, "cost", "mfcc", e->cost.w_mfcc, 0, 1e6, &e->cost.w_mfcc, err));
+    TRY(sm_ini_get_double(ini, "cost", "mss", e->cost.w_mss, 0, 1e6, &e->cost.w_mss, err));
     TRY(sm_ini_get_double(ini, "cost", "loudness", 0, 0, 1e6, &e->cost.w_loudness, err));
     TRY(sm_ini_get_double(ini, "cost", "centroid", 0, 0, 1e6, &e->cost.w_centroid, err));
     TRY(sm_ini_get_double(ini, "cost", "pitch", 0, 0, 1e6, &e->cost.w_pitch, err));
@@ -782,6 +881,59 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         e->cost.mfcc.htk = htk;
     }
     TRY(sm_ini_check_unused(ini, "cost", err));
+    TRY(sm_ini_get_bool(ini, "synth", "fit_level", e->cost.normalize_gain, &e->fit_level, err));
+    if (e->fit_level && !e->synth->adjust_gain) {
+        sm_ini_get(ini, "synth", "fit_level", &line);
+        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [synth] fit_level: synth %s has no output level "
+                     "to fit", path, line, e->synth->name);
+        goto fail;
+    }
+    TRY(sm_ini_check_unused(ini, "synth", err));
+
+    /* [prior] */
+    e->exclude_near = -1;
+    e->prior_starts = 32;
+    e->prior_candidates = 256;
+    if ((v = sm_ini_get(ini, "prior", "dataset", &line))) {
+        char *copy = strdup(v), *items[8];
+        size_t n = copy ? split_list(copy, items, 8) : 0, i;
+        e->prior_files = calloc(n ? n : 1, sizeof *e->prior_files);
+        if (!copy || !e->prior_files) {
+            free(copy);
+            sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        for (i = 0; i < n; i++) {
+            struct stat st;
+            char *f = resolve(e->dir, items[i]);
+            if (!f || stat(f, &st) != 0 || !S_ISREG(st.st_mode)) {
+                sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [prior] dataset: '%s' is not a file",
+                             path, line, f ? f : items[i]);
+                free(f);
+                free(copy);
+                goto fail;
+            }
+            e->prior_files[e->n_prior_files++] = f;
+        }
+        free(copy);
+        if (!e->n_prior_files) {
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [prior] dataset names no file", path, line);
+            goto fail;
+        }
+        e->prior_dataset = e->prior_files[0];
+        if (!e->synth->patch_load_all) {
+            sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [prior] dataset: synth %s reads no patch "
+                         "files", path, line, e->synth->name);
+            goto fail;
+        }
+    }
+    TRY(sm_ini_get_long(ini, "prior", "starts", 32, 1, 4096, &lv, err));
+    e->prior_starts = (size_t)lv;
+    TRY(sm_ini_get_long(ini, "prior", "candidates", 256, 1, 100000, &lv, err));
+    e->prior_candidates = (size_t)lv;
+    if (e->prior_candidates < e->prior_starts) e->prior_candidates = e->prior_starts;
+    TRY(sm_ini_get_long(ini, "prior", "exclude_near", -1, -1, 1000, &e->exclude_near, err));
+    TRY(sm_ini_check_unused(ini, "prior", err));
     if (sm_cost_config_check(&e->cost, err) != 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
@@ -884,5 +1036,7 @@ void sm_experiment_free(sm_experiment *e)
     free(e->description);
     free(e->report_dir);
     free(e->cache_dir);
+    for (i = 0; i < e->n_prior_files; i++) free(e->prior_files[i]);
+    free(e->prior_files);
     free(e);
 }

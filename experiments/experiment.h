@@ -57,6 +57,23 @@ typedef struct {
     sm_exp_variant *variants;   /* at least one */
     size_t n_variants;
     sm_note note;
+    int note_auto;              /* note = auto: each target's own pitch (features/ analysis) */
+    int length_auto;            /* length_s = auto: each target's own length, onset to end */
+    int gate_given;             /* gate_s was set (else 0.75 x each target's length) */
+    double max_length_s;        /* length_s = auto stops here (default 3 s) */
+    int align_onset;            /* align = onset: drop what comes before the target's onset
+                                   (default: on with length_s = auto) */
+    int fit_level;              /* fit_level: after the search, fit the patch's output level
+                                   to the target's (default: on with a gain-normalised cost) */
+    /* [prior]: human presets as start points */
+    char *prior_dataset;        /* the first patch file (voices31380.bin, a bank, .mtpreset),
+                                   or NULL for no prior */
+    char **prior_files;         /* every file of `dataset = A, B, ...` (at most 8) */
+    size_t n_prior_files;
+    size_t prior_starts;        /* start points given to each optimizer (default 32) */
+    size_t prior_candidates;    /* index shortlist re-scored with the cost (default 256) */
+    long exclude_near;          /* >= 0: leave out presets within that many differing
+                                   parameters of a target whose patch is known; -1: off */
     /* [cost] */
     sm_cost_config cost;
     /* [optimizer NAME] */
@@ -82,7 +99,15 @@ void sm_experiment_free(sm_experiment *e);
 /* Makes an sm_exp_optimizer for `type` with no settings (for `soundmatch match`). */
 int sm_experiment_add_optimizer(sm_experiment *e, const char *name, sm_error *err);
 
-/* Parses "1,2,5-7" into a new array. Returns 0 or SM_ERR_FORMAT. */
+/* The most seeds (runs of each optimizer on each target) a seed list may name, and the
+ * largest seed: 2^53 - 1, so that results.csv reads back exactly in tools that hold every
+ * number as a double (R, spreadsheets, JavaScript). */
+#define SM_MAX_SEEDS 10000
+#define SM_MAX_SEED 9007199254740991ULL
+
+/* Parses "1,2,5-7" (whole numbers 0..SM_MAX_SEED) into a new array. Returns 0, SM_ERR_FORMAT
+ * (not such a list, or a range that runs backwards), SM_ERR_RANGE (a number above
+ * SM_MAX_SEED, or more than SM_MAX_SEEDS seeds in all) or SM_ERR_NOMEM. */
 int sm_parse_seed_list(const char *text, uint64_t **seeds, size_t *n);
 
 /* Applies "glob[=value], ..." freezes and "glob, ..." frees to a view (see README). */

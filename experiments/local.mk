@@ -7,14 +7,14 @@ nobase_pkginclude_HEADERS += experiments/objective.h experiments/experiment.h ex
 
 bin_PROGRAMS += soundmatch
 soundmatch_SOURCES = experiments/cli.c experiments/cli.h experiments/cli_audio.c \
-	experiments/cli_patch.c experiments/cli_match.c
+	experiments/cli_patch.c experiments/cli_match.c experiments/cli_analyse.c
 # Linked against the convenience libraries: a real executable (no libtool wrapper script),
 # which starts faster; libsoundmatch is still built and installed for other programs.
 soundmatch_LDADD = $(SM_LIBS) $(SM_DEP_LIBS)
 
 EXTRA_DIST += experiments/README.md experiments/quickstart.ini experiments/fm_2op.ini \
 	experiments/fm_ops_1to6.ini experiments/dx7_factory.ini experiments/drums_hydrogen.ini \
-	experiments/neuron_learn.ini
+	experiments/neuron_learn.ini experiments/real_notes.ini experiments/real_drums.ini
 check_PROGRAMS += tests/test_experiments tests/test_report tests/test_cli
 TESTS += tests/test_experiments tests/test_report tests/test_cli
 tests_test_experiments_LDADD = $(SM_ALL_LDADD)

@@ -90,6 +90,17 @@ const float *sm_objective_render(void *wp, const double *x01)
     return w->buf;
 }
 
+double sm_objective_eval_native(void *wp, const double *native, const float **out)
+{
+    obj_worker *w = wp;
+    const sm_objective *obj = w->obj;
+    if (out) *out = NULL;
+    if (obj->synth->render(w->synth_state, native, &obj->note, w->buf, obj->n_samples) != 0)
+        return NAN;
+    if (out) *out = w->buf;
+    return w->cost ? sm_cost_eval(w->cost, w->buf, obj->n_samples) : NAN;
+}
+
 static double obj_eval(void *wp, const double *x, size_t d)
 {
     obj_worker *w = wp;

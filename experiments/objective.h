@@ -32,6 +32,10 @@ extern const sm_worker_type sm_objective_worker;
  * render failed. */
 const float *sm_objective_render(void *worker, const double *x01);
 
+/* Renders a full native vector (synth->space->n values, frozen parameters included) with a
+ * worker and returns its cost (NaN if the render failed or the objective has no target);
+ * *out (may be NULL) receives the worker's buffer, valid until the next call. */
+double sm_objective_eval_native(void *worker, const double *native, const float **out);
 /* MFCC summary (means then deviations, 2*n_mfcc values) of point x01's render. Needs
  * obj->mfcc or obj->target. Returns 0 or an sm_err code. */
 int sm_objective_summary(void *worker, const double *x01, double *summary);

@@ -1292,6 +1292,41 @@ static size_t best_run_of(const report *R, size_t t)
     return best;
 }
 
+/* Every run of target t with the measures no optimizer minimises: log-mel distance and
+ * loudness difference of its best.wav to the target (../shared/MEASURES.md), beside its
+ * cost. Nothing when the runs carry no measures. */
+static void measures_table(const report *R, size_t t)
+{
+    FILE *f = R->f;
+    size_t i;
+    int any = 0;
+    for (i = 0; i < R->in->n_runs; i++)
+        if (R->rt[i] == t && R->in->runs[i].has_measures) any = 1;
+    if (!any) return;
+    fputs("<table>\n<thead><tr><th>Optimizer</th><th class=\"num\">Seed</th>"
+          "<th class=\"num\">Cost</th><th class=\"num\">Log-mel distance (dB)</th>"
+          "<th class=\"num\">Loudness difference (dB)</th></tr></thead>\n<tbody>\n", f);
+    for (i = 0; i < R->in->n_runs; i++) {
+        const sm_run_result *r = &R->in->runs[i];
+        if (R->rt[i] != t || !r->has_measures) continue;
+        fputs("<tr><td>", f);
+        put_opt(f, R, R->ro[i]);
+        fprintf(f, "</td><td class=\"num\">%llu</td><td class=\"num\">", r->seed);
+        put_num(f, r->final_cost);
+        fputs("</td><td class=\"num\">", f);
+        if (isfinite(r->logmel_db)) fprintf(f, "%.2f", r->logmel_db);
+        else fputs("&ndash;", f);
+        fputs("</td><td class=\"num\">", f);
+        if (isfinite(r->loudness_db)) fprintf(f, "%+.1f", r->loudness_db);
+        else fputs("silent", f);
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody>\n</table>\n<p class=\"cap\">Judged by measures that no optimizer "
+          "minimises: the log-mel distance (64 mel bands, each sound at its own RMS; two "
+          "different DX7 voices are about 18 dB apart, one voice in two faithful engines "
+          "under 1 dB) and the loudness difference (within 3 dB is loud enough).</p>\n", f);
+}
+
 static int target_section(report *R, size_t t, sm_error *err)
 {
     FILE *f = R->f;
@@ -1325,6 +1360,12 @@ static int target_section(report *R, size_t t, sm_error *err)
         put_path_link(f, R, br->patch_path);
     }
     fputs("</p>\n", f);
+    if (br->target_notes && br->target_notes[0]) {
+        fputs("<p class=\"sub\">Target: ", f);
+        esc(f, br->target_notes);
+        fputs(".</p>\n", f);
+    }
+    measures_table(R, t);
     /* the target's own convergence plot */
     {
         sm_error perr = {0, ""};

@@ -42,6 +42,11 @@ typedef struct {
     /* Added after the contract: */
     double inaudible_cost;     /* this target's "cannot hear the difference" threshold; 0 or NaN:
                                   not known, use sm_report_input.inaudible_cost */
+    int has_measures;          /* 1: the two fields below hold the judging measures */
+    double logmel_db;          /* log-mel distance of best.wav to the target (../shared/MEASURES.md) */
+    double loudness_db;        /* 20 log10(RMS(match) / RMS(target)) */
+    const char *target_notes;  /* what was done to the target (note found, trimming, the gate
+                                  and closest preset chosen), or NULL */
 } sm_run_result;
 
 /* Everything the report shows. */

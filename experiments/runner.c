@@ -9,6 +9,7 @@
 #include "experiments/objective.h"
 #include "experiments/report.h"
 #include "search/pcakm.h"
+#include "datasets/presets.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -25,10 +26,22 @@
 typedef struct {
     float *audio;
     size_t n;
+    sm_note note;          /* the experiment's, with this target's note, length and gate */
     sm_cost_target *ct;
     double threshold;      /* cost of the truth detuned by fine +/-1 (NaN if not defined) */
     double *truth_x;       /* free coordinates of the truth, or NULL */
     char *wav_path;
+    double f0_hz;          /* pitch found (NaN: unpitched or not analysed) */
+    double onset_s;        /* seconds dropped before the onset */
+    double file_s;         /* the recording's length in seconds (NaN for rendered targets) */
+    float *orig;           /* the recording as read (at the experiment's rate), or NULL */
+    size_t n_orig;
+    size_t onset;          /* samples dropped before the onset */
+    char notes[512];       /* what was done to the target: note found, trimming, padding */
+    double *starts;        /* prior: start points (n_starts x free parameters), best first */
+    double *start_costs;
+    size_t n_starts;
+    char start_name[32];   /* the best start's patch name */
 } prepared_target;
 
 /* One run's outcome, kept for results.csv and the report. */
@@ -38,6 +51,9 @@ typedef struct {
     double final_cost, wall_s, param_error;
     size_t evals, n_nonfinite;
     int inaudible;
+    double logmel_db;      /* independent measures of best.wav against the target (NaN: none) */
+    double loudness_db;
+    double wav_gain_db;    /* gain in best.wav beyond what the patch's level reaches */
     size_t n_trace;
     size_t *trace_evals;
     double *trace_cost;
@@ -122,8 +138,120 @@ out:
     return k ? total / (double)k : NAN;
 }
 
+/* Appends a sentence to a target's notes and hands it to the caller's warn callback. */
+static void target_note(const sm_run_options *opt, const sm_exp_target *t, prepared_target *pt,
+                        int warn, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void target_note(const sm_run_options *opt, const sm_exp_target *t, prepared_target *pt,
+                        int warn, const char *fmt, ...)
+{
+    char msg[256];
+    size_t len = strlen(pt->notes);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(pt->notes + len, sizeof pt->notes - len, "%s%s", len ? "; " : "", msg);
+    if ((warn || (opt && opt->all_notes)) && opt && opt->warn) {
+        char line[512];
+        snprintf(line, sizeof line, "target %s: %s", t->name, msg);
+        opt->warn(opt->warn_ctx, line);
+    }
+}
+
+static const char *const note_names[12] = {"C", "C#", "D", "D#", "E", "F",
+                                           "F#", "G", "G#", "A", "A#", "B"};
+
+/* A recording as a target: read at the experiment's rate; with note = auto its pitch
+ * gives the note, with align_onset what comes before its onset is dropped, and with
+ * length_s = auto it is matched from the onset to where it has died away (at most
+ * max_length_s). Every change to the recording is said in pt->notes and, where it cuts
+ * sound or adds silence, through opt->warn. */
+static int read_target(const sm_experiment *e, const sm_exp_target *t, const sm_run_options *opt,
+                       prepared_target *pt, sm_error *err)
+{
+    const double sr = e->sample_rate;
+    double length_s = e->note.length_s;
+    sm_audio a;
+    sm_audio_info ai;
+    size_t n;
+    int rc = sm_audio_read(t->path, sr, &a, &ai, err);
+    if (rc) return rc;
+    if (ai.warning[0]) target_note(opt, t, pt, 1, "%s", ai.warning);
+    pt->file_s = (double)a.n / sr;
+    pt->orig = malloc(a.n * sizeof *pt->orig);
+    if (!pt->orig) {
+        sm_audio_free(&a);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    memcpy(pt->orig, a.data, a.n * sizeof *a.data);
+    pt->n_orig = a.n;
+    if (e->note_auto || e->length_auto || e->align_onset) {
+        sm_target_info info;
+        rc = sm_target_analyse(a.data, a.n, sr, &info, err);
+        if (rc) {
+            char msg[sizeof err->msg];
+            snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
+            sm_audio_free(&a);
+            return sm_error_set(err, rc, "target %s (%s): %s", t->name, t->path, msg);
+        }
+        if (e->note_auto) {
+            if (isfinite(info.note)) {
+                int k = (int)lround(info.note);
+                if (k < 0) k = 0;
+                if (k > 127) k = 127;
+                pt->note.note = k;
+                pt->f0_hz = info.f0_hz;
+                target_note(opt, t, pt, 0, "note %s%d (MIDI %d) from its pitch, %.1f Hz (%+.0f cents)",
+                            note_names[k % 12], k / 12 - 1, k, info.f0_hz,
+                            100.0 * (info.note - k));
+            } else {
+                target_note(opt, t, pt, 1, "no steady pitch found; matched at MIDI note %g",
+                            pt->note.note);
+            }
+        }
+        if (e->align_onset && info.onset > 0) {
+            memmove(a.data, a.data + info.onset, (a.n - info.onset) * sizeof *a.data);
+            a.n -= info.onset;
+            pt->onset = info.onset;
+            pt->onset_s = (double)info.onset / sr;
+            target_note(opt, t, pt, pt->onset_s >= 0.005, "%.3f s before the onset dropped",
+                        pt->onset_s);
+        }
+        if (e->length_auto) {
+            /* the whole recording from its onset: a judge of the match hears its tail too */
+            const size_t end = info.end > info.onset ? info.end - info.onset : a.n;
+            length_s = (double)a.n / sr;
+            if (length_s < 0.1) length_s = 0.1;
+            if (length_s > e->max_length_s) {
+                target_note(opt, t, pt, (double)end / sr > e->max_length_s,
+                            "%.2f s long from its onset (sounding for %.2f s); matched over its "
+                            "first %.2f s (max_length_s)", (double)a.n / sr, (double)end / sr,
+                            e->max_length_s);
+                length_s = e->max_length_s;
+            }
+        }
+    }
+    n = (size_t)llround(length_s * sr);
+    if (n < 1) n = 1;
+    if (a.n < n)
+        target_note(opt, t, pt, 1, "%.2f s long; padded with %.2f s of silence to length_s",
+                    (double)a.n / sr, (double)(n - a.n) / sr);
+    else if (!e->length_auto && a.n > n && sm_audio_peak(a.data + n, a.n - n) >= 1e-3)
+        target_note(opt, t, pt, 1, "%.2f s long; cut to length_s = %.2f s", (double)a.n / sr,
+                    (double)n / sr);
+    if (sm_audio_fit(&a, n) != 0) {
+        sm_audio_free(&a);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    pt->audio = a.data;
+    pt->n = n;
+    pt->note.length_s = (double)n / sr;
+    if (!e->gate_given) pt->note.gate_s = 0.75 * pt->note.length_s;
+    return 0;
+}
+
 static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
-                          prepared_target *pt, sm_error *err)
+                          const sm_run_options *opt, prepared_target *pt, sm_error *err)
 {
     const sm_exp_target *t = &e->targets[ti];
     const sm_param_view *view = e->variants[t->variant].view;
@@ -131,15 +259,12 @@ static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
     int rc;
     memset(pt, 0, sizeof *pt);
     pt->threshold = NAN;
+    pt->f0_hz = NAN;
+    pt->file_s = NAN;
+    pt->note = e->note;
     if (t->path) {
-        sm_audio a;
-        rc = sm_audio_read(t->path, e->sample_rate, &a, NULL, err);
-        if (rc) return rc;
-        if (sm_audio_fit(&a, n) != 0) {
-            sm_audio_free(&a);
-            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        }
-        pt->audio = a.data;
+        if ((rc = read_target(e, t, opt, pt, err)) != 0) return rc;
+        n = pt->n;
     } else {
         pt->audio = calloc(n, sizeof *pt->audio);
         if (!pt->audio) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
@@ -152,7 +277,7 @@ static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
                             "target %s%s%s is silent (peak below -100 dBFS) in its first %.2f s: "
                             "nothing to match",
                             t->name, t->path ? " from " : "", t->path ? t->path : "",
-                            e->note.length_s);
+                            pt->note.length_s);
     pt->ct = sm_cost_target_alloc(&e->cost, pt->audio, n, err);
     if (!pt->ct) return err && err->code ? err->code : SM_ERR_NOMEM;
     if (t->truth) {
@@ -163,11 +288,18 @@ static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
     }
     pt->wav_path = fmt_path("%s/targets/%s.wav", dir, t->name);
     if (!pt->wav_path) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    return sm_audio_write_wav(pt->wav_path, pt->audio, n, e->sample_rate, SM_WAV_FLOAT, err);
+    /* the recording as it is (the matches line up with it), or the rendered target */
+    return pt->orig ? sm_audio_write_wav(pt->wav_path, pt->orig, pt->n_orig, e->sample_rate,
+                                         SM_WAV_FLOAT, err)
+                    : sm_audio_write_wav(pt->wav_path, pt->audio, n, e->sample_rate,
+                                         SM_WAV_FLOAT, err);
 }
 
 static void free_target(prepared_target *pt)
 {
+    free(pt->starts);
+    free(pt->start_costs);
+    free(pt->orig);
     free(pt->audio);
     sm_cost_target_free(pt->ct);
     free(pt->truth_x);
@@ -418,9 +550,11 @@ static int write_result(const char *path, const sm_experiment *e, const run_reco
     int rc = sm_outfile_open(&of, path, err);
     if (rc) return rc;
     fprintf(of.f, "target=%s\noptimizer=%s\nseed=%" PRIu64 "\nfinal_cost=%.17g\nevals=%zu\n"
-                  "wall_s=%.6f\nn_nonfinite=%zu\nparam_error=%.17g\ninaudible=%d\n",
+                  "wall_s=%.6f\nn_nonfinite=%zu\nparam_error=%.17g\ninaudible=%d\n"
+                  "logmel_db=%.17g\nloudness_db=%.17g\nwav_gain_db=%.17g\n",
             e->targets[r->target].name, e->opt[r->opt].name, r->seed, r->final_cost, r->evals,
-            r->wall_s, r->n_nonfinite, r->param_error, r->inaudible);
+            r->wall_s, r->n_nonfinite, r->param_error, r->inaudible, r->logmel_db,
+            r->loudness_db, r->wav_gain_db);
     return sm_outfile_commit(&of, err);
 }
 
@@ -430,7 +564,12 @@ static int read_result(const char *path, run_record *r)
     char line[512];
     int have = 0;
     if (!f) return SM_ERR_IO;
+    r->logmel_db = r->loudness_db = NAN;
+    r->wav_gain_db = 0.0;
     while (fgets(line, sizeof line, f)) {
+        sscanf(line, "logmel_db=%lf", &r->logmel_db);
+        sscanf(line, "loudness_db=%lf", &r->loudness_db);
+        sscanf(line, "wav_gain_db=%lf", &r->wav_gain_db);
         have |= (sscanf(line, "final_cost=%lf", &r->final_cost) == 1) << 0;
         have |= (sscanf(line, "evals=%zu", &r->evals) == 1) << 1;
         have |= (sscanf(line, "wall_s=%lf", &r->wall_s) == 1) << 2;
@@ -468,6 +607,267 @@ typedef struct {
     sm_progress prog;
 } run_ctx;
 
+/* ---- the prior: human presets as start points ----------------------------------------- */
+
+/* The key-held time of a recording is unknown; it decides where every envelope's release
+ * starts. Gate fractions tried, of the matched length (0.75 is the default). */
+static const double gate_fractions[] = {0.4, 0.55, 0.67, 0.75, 0.85, 0.95};
+enum { N_GATES = sizeof gate_fractions / sizeof *gate_fractions, GATE_STARTS = 8 };
+
+/* Datasets above this many patches are shortlisted by the preset index (fm6 only) before
+ * they are scored; smaller ones are scored whole. */
+#define SM_PRIOR_INDEX_MIN 1000
+
+typedef struct {
+    sm_preset_index *idx;   /* large fm6 datasets */
+    double *native;         /* otherwise: n x synth->space->n values */
+    size_t n;
+} prior_data;
+
+static void prior_free(prior_data *pd)
+{
+    sm_preset_index_free(pd->idx);
+    free(pd->native);
+    memset(pd, 0, sizeof *pd);
+}
+
+static int prior_open(const sm_experiment *e, const sm_run_options *opt, int threads,
+                      prior_data *pd, sm_error *err)
+{
+    const size_t np = e->synth->space->n;
+    size_t f;
+    int rc;
+    memset(pd, 0, sizeof *pd);
+    for (f = 0; f < e->n_prior_files; f++) {
+        double *more = NULL, *grown;
+        size_t k = 0;
+        rc = e->synth->patch_load_all(e->prior_files[f], &more, &k, err);
+        if (rc) return rc;
+        grown = realloc(pd->native, (pd->n + k) * np * sizeof *grown);
+        if (!grown) {
+            free(more);
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        }
+        memcpy(grown + pd->n * np, more, k * np * sizeof *more);
+        free(more);
+        pd->native = grown;
+        pd->n += k;
+    }
+    if (pd->n > SM_PRIOR_INDEX_MIN && e->synth == &sm_synth_fm6 &&
+        e->n_prior_files <= SM_PRESET_MAX_FILES) {
+        sm_preset_index_config c = sm_preset_index_config_default();
+        for (f = 0; f < e->n_prior_files; f++) c.voice_files[f] = e->prior_files[f];
+        c.n_voice_files = e->n_prior_files;
+        c.sample_rate = e->sample_rate;
+        c.velocity = e->note.velocity;
+        c.random_phase = e->note.random_phase;
+        c.seed = e->note.seed;
+        c.threads = threads;
+        if (opt) {
+            c.progress = opt->prep_progress;
+            c.progress_ctx = opt->progress_ctx;
+        }
+        pd->idx = sm_preset_index_open(&c, err);
+        if (!pd->idx) return err && err->code ? err->code : SM_ERR_NOMEM;
+        free(pd->native);
+        pd->native = NULL;
+        pd->n = sm_preset_index_count(pd->idx);
+    }
+    return 0;
+}
+
+static const double *prior_native(const prior_data *pd, size_t id, size_t np)
+{
+    return pd->idx ? sm_preset_index_native(pd->idx, id) : pd->native + id * np;
+}
+
+/* Start points for one target: the dataset's presets (the index's `candidates` nearest ones
+ * for a large dataset), less those within exclude_near differing parameters of the target's
+ * known patch, less duplicates on the free parameters, scored by the cost at the target's
+ * note; the best `starts` of them, best first (ties by dataset order). */
+static int prior_starts(const sm_experiment *e, prior_data *pd, size_t ti,
+                        const sm_param_view *view, const sm_run_options *opt,
+                        prepared_target *pt, sm_objective *obj, sm_eval *ev, sm_error *err)
+{
+    const sm_exp_target *t = &e->targets[ti];
+    const size_t np = e->synth->space->n, d = view->space.n;
+    unsigned char *exclude = calloc(pd->n ? pd->n : 1, 1);
+    size_t *ids = malloc((pd->n ? pd->n : 1) * sizeof *ids), *order = NULL;
+    double *x = NULL, *cost = NULL;
+    size_t n_ids = 0, m = 0, i, j, n_excluded = 0;
+    int rc = 0;
+    if (!exclude || !ids) goto nomem;
+    if (t->truth && e->exclude_near >= 0) {
+        for (i = 0; i < pd->n; i++)
+            if (sm_preset_differing(prior_native(pd, i, np), t->truth, np) <=
+                (size_t)e->exclude_near) {
+                exclude[i] = 1;
+                n_excluded++;
+            }
+        target_note(opt, t, pt, 0, "%zu presets within %ld differing parameters of its patch left "
+                    "out of the prior", n_excluded, e->exclude_near);
+    }
+    if (pd->idx) {
+        rc = sm_preset_index_query(pd->idx, pt->audio, pt->n, pt->note.note, e->prior_candidates,
+                                   exclude, ids, NULL, &n_ids, err);
+        if (rc) goto out;
+    } else {
+        for (i = 0; i < pd->n; i++)
+            if (!exclude[i]) ids[n_ids++] = i;
+    }
+    x = malloc((n_ids ? n_ids : 1) * d * sizeof *x);
+    cost = malloc((n_ids ? n_ids : 1) * sizeof *cost);
+    order = malloc((n_ids ? n_ids : 1) * sizeof *order);
+    if (!x || !cost || !order) goto nomem;
+    for (i = 0; i < n_ids; i++) {
+        double *row = x + m * d;
+        sm_param_view_project(view, prior_native(pd, ids[i], np), row);
+        for (j = 0; j < m; j++)
+            if (memcmp(x + j * d, row, d * sizeof *row) == 0) break;
+        if (j == m) ids[m++] = ids[i];
+    }
+    if (m == 0) {
+        target_note(opt, t, pt, 1, "the prior dataset leaves no preset to start from");
+        goto out;
+    }
+    if (e->gate_given) {
+        if ((rc = sm_eval_batch(ev, x, m, d, cost)) != 0) {
+            rc = sm_error_set(err, rc, "scoring the prior's presets failed");
+            goto out;
+        }
+    } else {
+        /* The key-held time is unknown: score the presets under each gate length and keep
+         * the gate under which the best of them scores lowest. */
+        double best = INFINITY, best_gate = pt->note.gate_s, *c = malloc(m * sizeof *c);
+        size_t g;
+        if (!c) goto nomem;
+        for (g = 0; g < N_GATES; g++) {
+            double lo = INFINITY;
+            obj->note.gate_s = gate_fractions[g] * pt->note.length_s;
+            if ((rc = sm_eval_batch(ev, x, m, d, c)) != 0) {
+                free(c);
+                rc = sm_error_set(err, rc, "scoring the prior's presets failed");
+                goto out;
+            }
+            for (i = 0; i < m; i++)
+                if (c[i] < lo) lo = c[i];
+            if (lo < best) {
+                best = lo;
+                best_gate = obj->note.gate_s;
+                memcpy(cost, c, m * sizeof *c);
+            }
+        }
+        free(c);
+        obj->note.gate_s = pt->note.gate_s = best_gate;
+        target_note(opt, t, pt, 0, "key held %.2f s of %.2f s (the gate under which the presets "
+                    "sound closest, of %d tried)", best_gate, pt->note.length_s, (int)N_GATES);
+    }
+    for (i = 0; i < m; i++) order[i] = i;
+    for (i = 1; i < m; i++) {   /* insertion sort by cost, stable */
+        size_t v = order[i];
+        j = i;
+        while (j > 0 && cost[order[j - 1]] > cost[v]) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = v;
+    }
+    pt->n_starts = m < e->prior_starts ? m : e->prior_starts;
+    pt->starts = malloc(pt->n_starts * d * sizeof *pt->starts);
+    pt->start_costs = malloc(pt->n_starts * sizeof *pt->start_costs);
+    if (!pt->starts || !pt->start_costs) goto nomem;
+    for (i = 0; i < pt->n_starts; i++) {
+        memcpy(pt->starts + i * d, x + order[i] * d, d * sizeof *x);
+        pt->start_costs[i] = cost[order[i]];
+    }
+    if (pd->idx)
+        snprintf(pt->start_name, sizeof pt->start_name, "%s",
+                 sm_preset_index_name(pd->idx, ids[order[0]]));
+    else
+        snprintf(pt->start_name, sizeof pt->start_name, "preset %zu", ids[order[0]] + 1);
+    target_note(opt, t, pt, 0, "closest of %zu presets: %s, cost %.4g", m, pt->start_name,
+                pt->start_costs[0]);
+    goto out;
+nomem:
+    rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+out:
+    free(exclude);
+    free(ids);
+    free(order);
+    free(x);
+    free(cost);
+    return rc;
+}
+
+/* Level fit, after the search of a gain-normalised cost: moves the patch's output level
+ * (the synth's adjust_gain) towards the target's RMS, a measured step at a time, keeping a
+ * step only when it brings the level closer without raising the cost by more than 2% (a
+ * level control can change the timbre, e.g. a carrier inside a feedback loop). Returns the
+ * gain in dB still missing (|x| > 1 dB, at most 40 dB either way), which the caller applies
+ * to best.wav; 0 when the patch itself is within 1 dB. */
+static double fit_level(const sm_experiment *e, void *worker, const prepared_target *pt,
+                        double *native)
+{
+    const double rms_t = sm_audio_rms(pt->audio, pt->n);
+    double *trial = malloc(e->synth->space->n * sizeof *trial);
+    const float *y;
+    double cost = sm_objective_eval_native(worker, native, &y), rest;
+    double rms = y ? sm_audio_rms(y, pt->n) : 0.0;
+    int iter;
+    if (!trial || !y || !(rms_t > 0)) {
+        free(trial);
+        return 0.0;
+    }
+    for (iter = 0; iter < 8 && rms > 0; iter++) {
+        const double d = 20.0 * log10(rms_t / rms);
+        double c2, rms2;
+        if (fabs(d) < 0.4) break;
+        memcpy(trial, native, e->synth->space->n * sizeof *trial);
+        if (e->synth->adjust_gain(trial, d) == 0.0) break;
+        c2 = sm_objective_eval_native(worker, trial, &y);
+        rms2 = y ? sm_audio_rms(y, pt->n) : 0.0;
+        if (!y || !(rms2 > 0) || !(c2 <= cost * 1.02 + 1e-12) ||
+            fabs(20.0 * log10(rms_t / rms2)) >= fabs(d))
+            break;
+        memcpy(native, trial, e->synth->space->n * sizeof *native);
+        cost = c2;
+        rms = rms2;
+    }
+    free(trial);
+    if (!(rms > 0)) return 0.0;
+    rest = 20.0 * log10(rms_t / rms);
+    if (fabs(rest) <= 1.0) return 0.0;
+    return rest > 40.0 ? 40.0 : rest < -40.0 ? -40.0 : rest;
+}
+
+/* The measures no optimizer minimises (../shared/MEASURES.md): log-mel distance and
+ * loudness difference of the match as written to best.wav. NaN where undefined (a silent
+ * match has no log-mel distance; its loudness difference is -inf). */
+static void measure_match(const sm_experiment *e, const prepared_target *pt, const float *wav,
+                          size_t n_wav, run_record *rec)
+{
+    const float *t = pt->orig ? pt->orig : pt->audio;
+    const size_t nt = pt->orig ? pt->n_orig : pt->n;
+    double d = NAN;
+    if (sm_logmel_distance(t, nt, wav, n_wav, e->sample_rate, &d, NULL) != 0) d = NAN;
+    rec->logmel_db = d;
+    rec->loudness_db = sm_loudness_diff_db(t, nt, wav, n_wav);
+}
+
+/* A patch name from a target's name: upper case, letters, digits, space and -._ kept (the
+ * DX7's display has no lower case in its factory names), other characters as spaces. */
+static void patch_name(const char *target, char *name, size_t size)
+{
+    size_t i, k = 0;
+    for (i = 0; target[i] && k + 1 < size && k < 10; i++) {
+        unsigned char ch = (unsigned char)target[i];
+        if (ch >= 'a' && ch <= 'z') ch = (unsigned char)(ch - 'a' + 'A');
+        name[k++] = (char)(((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                            ch == '.' || ch == ' ') ? ch : ' ');
+    }
+    name[k] = '\0';
+}
+
 static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *view,
                   const prepared_target *pt, sm_eval *ev, const void *aux, const char *rundir,
                   run_record *rec, sm_error *err)
@@ -489,6 +889,9 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     cfg.n_settings = o->n_settings;
     cfg.source = e->path;
     cfg.aux = aux;
+    cfg.starts = pt->n_starts ? pt->starts : NULL;
+    cfg.n_starts = pt->n_starts;
+    cfg.start_costs = pt->n_starts ? pt->start_costs : NULL;
     if (!x || !cost || !best_x) {
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
@@ -552,33 +955,71 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         for (i = 0; i < d; i++) s += fabs(best_x[i] - pt->truth_x[i]);
         rec->param_error = s / (double)d;
     }
-    rec->inaudible = isfinite(pt->threshold) && best <= pt->threshold;
+    rec->inaudible = isfinite(pt->threshold) ? best <= pt->threshold : -1;
 
     /* outputs: best.wav, the patch, trace.csv, and last the checkpoint result.txt */
     if ((rc = sm_mkdir_p(rundir, err)) != 0) goto out;
+    native = malloc(e->synth->space->n * sizeof *native);
+    if (!native) {
+        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    sm_param_view_expand(view, best_x, native);
     {
-        const float *y = sm_objective_render(sm_eval_worker(ev, 0), best_x);
+        void *w = sm_eval_worker(ev, 0);
+        const float *y;
+        float *wav = NULL;
+        double gain_db = 0.0;
+        if (e->fit_level) gain_db = fit_level(e, w, pt, native);
+        size_t n_wav = pt->orig ? pt->n_orig : pt->n;
+        sm_objective_eval_native(w, native, &y);
         if (!y) {
             rc = sm_error_set(err, SM_ERR_NONFINITE, "rendering the best match failed");
             goto out;
         }
         rec->best_wav = fmt_path("%s/best.wav", rundir);
-        if (!rec->best_wav) {
+        wav = calloc(n_wav ? n_wav : 1, sizeof *wav);
+        if (!wav || !rec->best_wav) {
+            free(wav);
             rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
             goto out;
         }
-        rc = sm_audio_write_wav(rec->best_wav, y, pt->n, e->sample_rate, SM_WAV_FLOAT, err);
+        if (pt->orig) {
+            /* the match lines up with the recording: silence until its onset, then the note
+             * for the rest of the recording's length (past what was scored, if it was cut) */
+            sm_note nt = pt->note;
+            float *r = NULL;
+            size_t nr = 0;
+            nt.length_s = (double)(pt->n_orig - pt->onset) / e->sample_rate;
+            rc = sm_synth_render_note(e->synth, e->sample_rate, native, &nt, &r, &nr, err);
+            if (rc) {
+                free(wav);
+                goto out;
+            }
+            memcpy(wav + pt->onset, r, (nr < n_wav - pt->onset ? nr : n_wav - pt->onset) * sizeof *r);
+            free(r);
+        } else {
+            memcpy(wav, y, pt->n * sizeof *wav);
+        }
+        rec->wav_gain_db = gain_db;
+        if (gain_db != 0.0) {
+            const float g = (float)pow(10.0, gain_db / 20.0);
+            for (i = 0; i < n_wav; i++) wav[i] *= g;
+        }
+        measure_match(e, pt, wav, n_wav, rec);
+        rc = sm_audio_write_wav(rec->best_wav, wav, n_wav, e->sample_rate, SM_WAV_FLOAT, err);
+        free(wav);
         if (rc) goto out;
     }
     if (e->synth->patch_save && e->synth->patch_ext) {
-        native = malloc(e->synth->space->n * sizeof *native);
+        char name[16];
+        patch_name(e->targets[rec->target].name, name, sizeof name);
         rec->patch_path = fmt_path("%s/best%s", rundir, e->synth->patch_ext);
-        if (!native || !rec->patch_path) {
+        if (!rec->patch_path) {
             rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
             goto out;
         }
-        sm_param_view_expand(view, best_x, native);
-        rc = e->synth->patch_save(rec->patch_path, native, "SOUNDMATCH", err);
+        rc = e->synth->patch_save(rec->patch_path, native, name, err);
         if (rc) goto out;
     }
     p = fmt_path("%s/trace.csv", rundir);
@@ -640,16 +1081,42 @@ static int write_results_csv(const sm_experiment *e, const char *dir, const run_
     free(p);
     if (rc) return rc;
     fprintf(of.f, "target,optimizer,seed,final_cost,evals,wall_s,evals_per_s,n_nonfinite,"
-                  "param_error,inaudible_threshold,inaudible,variant\n");
+                  "param_error,inaudible_threshold,inaudible,variant,logmel_db,loudness_db,"
+                  "wav_gain_db,note\n");
     for (i = 0; i < n; i++) {
         const run_record *r = &recs[i];
-        fprintf(of.f, "%s,%s,%" PRIu64 ",%.9g,%zu,%.3f,%.1f,%zu,%.6g,%.6g,%d,%s\n",
+        char inaud[16] = "";
+        if (r->inaudible >= 0) snprintf(inaud, sizeof inaud, "%d", r->inaudible);
+        fprintf(of.f, "%s,%s,%" PRIu64 ",%.9g,%zu,%.3f,%.1f,%zu,%.6g,%.6g,%s,%s,%.4g,%.4g,%.4g,%g\n",
                 e->targets[r->target].name, e->opt[r->opt].name, r->seed, r->final_cost,
                 r->evals, r->wall_s, r->wall_s > 0 ? (double)r->evals / r->wall_s : 0.0,
-                r->n_nonfinite, r->param_error, pts[r->target].threshold, r->inaudible,
-                e->variants[e->targets[r->target].variant].name);
+                r->n_nonfinite, r->param_error, pts[r->target].threshold, inaud,
+                e->variants[e->targets[r->target].variant].name, r->logmel_db, r->loudness_db,
+                r->wav_gain_db, pts[r->target].note.note);
     }
     return sm_outfile_commit(&of, err);
+}
+
+/* The cost's terms in words, for the report. */
+static void describe_cost(const sm_cost_config *c, char *out, size_t size)
+{
+    size_t k = 0;
+    out[0] = '\0';
+#define SM_ADD(...) (k += (size_t)snprintf(out + k, k < size ? size - k : 0, __VA_ARGS__))
+    if (c->w_mfcc > 0)
+        SM_ADD("MFCC distance x %g (%d coefficients, FFT %d, hop %d, %d mels)", c->w_mfcc,
+               c->mfcc.n_mfcc, c->mfcc.n_fft, c->mfcc.hop, c->mfcc.n_mels);
+    if (c->w_logmel > 0)
+        SM_ADD("%slog-mel distance x %g (FFT %d, hop %d, %d mels)", k ? " + " : "", c->w_logmel,
+               c->logmel.n_fft, c->logmel.hop, c->logmel.n_mels);
+    if (c->w_mss > 0) SM_ADD("%smulti-resolution spectral distance x %g", k ? " + " : "", c->w_mss);
+    if (c->w_loudness > 0) SM_ADD("%sloudness envelope x %g", k ? " + " : "", c->w_loudness);
+    if (c->w_centroid > 0) SM_ADD("%scentroid x %g", k ? " + " : "", c->w_centroid);
+    if (c->w_pitch > 0) SM_ADD("%spitch x %g", k ? " + " : "", c->w_pitch);
+    if (c->w_level > 0) SM_ADD("%slevel difference x %g per dB", k ? " + " : "", c->w_level);
+    if (c->normalize_gain) SM_ADD(", each candidate first scaled to the target's RMS");
+#undef SM_ADD
+    if (k >= size && size > 4) strcpy(out + size - 4, "...");
 }
 
 static int write_report(const sm_experiment *e, const char *dir, const run_record *recs,
@@ -688,6 +1155,10 @@ static int write_report(const sm_experiment *e, const char *dir, const run_recor
         rr[i].target_wav = pts[r->target].wav_path;
         rr[i].best_wav = r->best_wav;
         rr[i].patch_path = r->patch_path;
+        rr[i].has_measures = 1;
+        rr[i].logmel_db = r->logmel_db;
+        rr[i].loudness_db = r->loudness_db;
+        rr[i].target_notes = pts[r->target].notes;
     }
     for (i = 0; i < e->n_targets; i++)
         if (isfinite(pts[i].threshold)) th[k++] = pts[i].threshold;
@@ -701,11 +1172,7 @@ static int write_report(const sm_experiment *e, const char *dir, const run_recor
         }
         th[j] = v;
     }
-    snprintf(cost_desc, sizeof cost_desc,
-             "MFCC distance x %g (%d coefficients, FFT %d, hop %d, %d mels)%s", e->cost.w_mfcc,
-             e->cost.mfcc.n_mfcc, e->cost.mfcc.n_fft, e->cost.mfcc.hop, e->cost.mfcc.n_mels,
-             (e->cost.w_mss > 0 || e->cost.w_loudness > 0 || e->cost.w_centroid > 0 ||
-              e->cost.w_pitch > 0) ? " plus weighted spectral/descriptor terms" : "");
+    describe_cost(&e->cost, cost_desc, sizeof cost_desc);
     memset(&in, 0, sizeof in);
     in.title = e->name;
     in.experiment_file = e->path;
@@ -733,8 +1200,10 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
     sm_pcakm_model **models = calloc(e->n_opt * e->n_variants, sizeof *models);
     double *summary = malloc(2 * (size_t)e->cost.mfcc.n_mfcc * sizeof *summary);
     run_ctx ctx;
-    int rc = 0;
+    prior_data prior;
+    int rc = 0, prior_ready = 0;
     char *p;
+    memset(&prior, 0, sizeof prior);
     if (!pts || !recs || !models || !summary) {
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
@@ -771,11 +1240,11 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
         sm_eval *ev = NULL;
         const size_t var = e->targets[ti].variant;
         const sm_param_view *view = e->variants[var].view;
-        if ((rc = prepare_target(e, ti, dir, &pts[ti], err)) != 0) break;
+        if ((rc = prepare_target(e, ti, dir, opt, &pts[ti], err)) != 0) break;
         memset(&obj, 0, sizeof obj);
         obj.synth = e->synth;
         obj.view = view;
-        obj.note = e->note;
+        obj.note = pts[ti].note;
         obj.sample_rate = e->sample_rate;
         obj.n_samples = pts[ti].n;
         obj.target = pts[ti].ct;
@@ -833,6 +1302,18 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
                             free(resf);
                             break;
                         }
+                        if (e->prior_dataset && !prior_ready) {
+                            rc = prior_open(e, opt, threads, &prior, err);
+                            prior_ready = 1;
+                        }
+                        if (!rc && e->prior_dataset)
+                            rc = prior_starts(e, &prior, ti, view, opt, &pts[ti], &obj, ev, err);
+
+                        if (rc) {
+                            free(rundir);
+                            free(resf);
+                            break;
+                        }
                     }
                     rc = do_run(&ctx, &e->opt[oi], view, &pts[ti], ev, aux, rundir, r, err);
                     nrec++;
@@ -863,5 +1344,6 @@ out:
     free(pts);
     free(recs);
     free(summary);
+    prior_free(&prior);
     return rc;
 }

@@ -36,6 +36,15 @@ typedef struct {
     void *progress_ctx;
     volatile sig_atomic_t *stop;  /* nonzero: stop after the current batch (may be NULL) */
     size_t max_runs;              /* > 0: stop after this many new runs (for tests) */
+    /* Optional: a sentence about something the run changed or could not do, e.g. a target
+     * trimmed or padded ("target NAME: ..."); the CLI prints it. May be NULL. */
+    void (*warn)(void *ctx, const char *msg);
+    void *warn_ctx;
+    int all_notes;                /* 1: also hand warn the notes that are no warning (the
+                                     note found, the closest preset, the gate chosen) */
+    /* Optional: progress of long preparation (the preset index), e.g. for a terminal line:
+     * `what` names the step, done of total. May be NULL. */
+    void (*prep_progress)(void *ctx, const char *what, size_t done, size_t total);
 } sm_run_options;
 
 /* Runs e. Returns 0, SM_ERR_INTERRUPTED (stopped; finished runs are kept), or another sm_err

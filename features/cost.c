@@ -33,7 +33,17 @@
  * CENT: mean over frames where both frames have a centroid (neither is silent) of
  * |log2(centroid_c / centroid_t)|, in octaves; 0 if there are none.
  * PITCH: mean over frames voiced in both (YIN, 40 Hz to 2 kHz) of |12 log2(f_c / f_t)|, in
- * semitones; 0 if there are none. Silence and voicing differences are left to LOUD. */
+ * semitones; 0 if there are none. Silence and voicing differences are left to LOUD.
+ *
+ * LEVEL: |20 log10(RMS_c / RMS_t)| in dB over the target's length, at most 100 (a silent
+ * candidate costs 100 x w_level).
+ * Gain normalisation (normalize_gain = 1): before every term but LEVEL, the candidate is
+ * multiplied by RMS_t / RMS_c, kept within 1/1000..1000, so the terms judge the spectrum and
+ * the loudness envelope's shape, and LEVEL alone judges the overall level. Matching writes a
+ * patch whose level is then fitted to the target's (experiments/runner.c), so the search need
+ * not spend its evaluations on level; LEVEL keeps it from drifting to near-silent patches
+ * whose shape happens to fit (a flute "match" at -101 dBFS once beat every loud candidate
+ * under the plain MFCC distance, whose c0 carries level at weight 0.1 only). */
 #include "features/features.h"
 #include "features/stft.h"
 
@@ -92,6 +102,19 @@ static const int mss_sizes[] = {2048, 1024, 512, 256, 128, 64};
 enum { MSS_SCALES = sizeof mss_sizes / sizeof *mss_sizes };
 #define SM_MSS_EPS 1e-5f           /* DDSP safe_log epsilon */
 #define SM_LOUD_RMS_FLOOR 1e-5     /* -100 dB */
+/* Gain normalisation scales a candidate by at most this factor either way (60 dB): a
+ * candidate quieter than that is judged as it is, near-silence and all. */
+#define SM_GAIN_MAX 1000.0
+/* The level term's ceiling in dB (a silent candidate against a sounding target). */
+#define SM_LEVEL_MAX_DB 100.0
+/* The matching cost's weights (sm_cost_config_match); see the measurement above. */
+#define SM_MATCH_W_MFCC 0.0
+#define SM_MATCH_W_MSS 0.0
+#define SM_MATCH_W_LEVEL 0.1
+#define SM_MATCH_W_LOGMEL 1.0
+#define SM_MATCH_LOGMEL2_FFT 0
+#define SM_MATCH_LOGMEL2_MELS 128
+#define SM_MATCH_LEVEL_FREE_DB 12.0
 
 sm_cost_config sm_cost_config_default(double sample_rate)
 {
@@ -102,6 +125,31 @@ sm_cost_config sm_cost_config_default(double sample_rate)
     c.w_loudness = 0.0;
     c.w_centroid = 0.0;
     c.w_pitch = 0.0;
+    c.normalize_gain = 0;
+    c.w_level = 0.0;
+    c.w_logmel = 0.0;
+    c.logmel.n_fft = 1024;
+    c.logmel.hop = 256;
+    c.logmel.n_mels = 96;
+    c.logmel.top_db = 80.0;
+    c.logmel2 = c.logmel;
+    c.logmel2.n_fft = 0;
+    c.level_free_db = 0.0;
+    return c;
+}
+
+sm_cost_config sm_cost_config_match(double sample_rate)
+{
+    sm_cost_config c = sm_cost_config_default(sample_rate);
+    c.normalize_gain = 1;
+    c.w_mfcc = SM_MATCH_W_MFCC;
+    c.w_mss = SM_MATCH_W_MSS;
+    c.w_level = SM_MATCH_W_LEVEL;
+    c.w_logmel = SM_MATCH_W_LOGMEL;
+    c.logmel2.n_fft = SM_MATCH_LOGMEL2_FFT;
+    c.logmel2.hop = SM_MATCH_LOGMEL2_FFT / 4;
+    c.logmel2.n_mels = SM_MATCH_LOGMEL2_MELS;
+    c.level_free_db = SM_MATCH_LEVEL_FREE_DB;
     return c;
 }
 
@@ -127,7 +175,8 @@ int sm_cost_config_check(const sm_cost_config *c, sm_error *err)
     const struct { const char *name; double w; } w[] = {
         {"mfcc", c ? c->w_mfcc : 0},         {"mss", c ? c->w_mss : 0},
         {"loudness", c ? c->w_loudness : 0}, {"centroid", c ? c->w_centroid : 0},
-        {"pitch", c ? c->w_pitch : 0}};
+        {"pitch", c ? c->w_pitch : 0},       {"level", c ? c->w_level : 0},
+        {"logmel", c ? c->w_logmel : 0}};
     size_t i;
     int rc, any = 0;
     if (!c) return sm_error_set(err, SM_ERR_ARG, "no cost configuration given");
@@ -139,9 +188,12 @@ int sm_cost_config_check(const sm_cost_config *c, sm_error *err)
                                 w[i].w);
         any |= w[i].w > 0;
     }
+    if (c->normalize_gain != 0 && c->normalize_gain != 1)
+        return sm_error_set(err, SM_ERR_CONFIG, "normalize_gain = %d must be 0 or 1",
+                            c->normalize_gain);
     if (!any)
         return sm_error_set(err, SM_ERR_CONFIG,
-                            "every cost weight is 0 (mfcc, mss, loudness, centroid, pitch): "
+                            "every cost weight is 0 (mfcc, mss, loudness, centroid, pitch, level, logmel): "
                             "give at least one a positive weight");
     if (cost_needs_descr(c)) {
         sm_descr_config d = cost_descr_config(c);
@@ -163,6 +215,8 @@ struct sm_cost_target {
     double mss_norm[MSS_SCALES];    /* ||S||_F */
     size_t descr_frames;
     double *loud_db, *centroid_hz, *pitch_hz;   /* per frame (w > 0 for each) */
+    double rms;                     /* over the n samples */
+    float *audio;                   /* a copy of the target (w_logmel > 0) */
 };
 
 struct sm_cost {
@@ -175,6 +229,9 @@ struct sm_cost {
     float *mss_mag, *mss_log;       /* one frame, bins of the largest size */
     sm_descr_plan *descr;
     sm_descr d;
+    float *scaled;                  /* the gain-normalised candidate (normalize_gain) */
+    sm_logmel_plan *logmel;         /* the target's log-mel matrix and scratch (w_logmel) */
+    sm_logmel_plan *logmel2;        /* the second scale's, or NULL */
 };
 
 void sm_cost_free(sm_cost *c)
@@ -188,6 +245,9 @@ void sm_cost_free(sm_cost *c)
     free(c->mss_log);
     sm_descr_plan_free(c->descr);
     sm_descr_free(&c->d);
+    free(c->scaled);
+    sm_logmel_plan_free(c->logmel);
+    sm_logmel_plan_free(c->logmel2);
     free(c);
 }
 
@@ -214,6 +274,10 @@ static sm_cost *cost_scratch(const sm_cost_config *cfg, size_t n, sm_error *err)
         c->mss_mag = malloc((size_t)(mss_sizes[0] / 2 + 1) * sizeof *c->mss_mag);
         c->mss_log = malloc((size_t)(mss_sizes[0] / 2 + 1) * sizeof *c->mss_log);
         if (!c->mss_mag || !c->mss_log) goto nomem;
+    }
+    if (cfg->normalize_gain) {
+        c->scaled = malloc(n * sizeof *c->scaled);
+        if (!c->scaled) goto nomem;
     }
     if (cost_needs_descr(cfg)) {
         sm_descr_config dc = cost_descr_config(cfg);
@@ -248,6 +312,15 @@ static size_t mss_n_frames(size_t n, int s)
     return sm_stft_n_frames(n, mss_sizes[s], mss_sizes[s] / 4, 1);
 }
 
+/* RMS of the first n_use samples of x read as a signal of n samples (zero-padded). */
+static double signal_rms(const float *x, size_t n_use, size_t n)
+{
+    double s = 0.0;
+    size_t i;
+    for (i = 0; i < n_use; i++) s += (double)x[i] * x[i];
+    return n ? sqrt(s / (double)n) : 0.0;
+}
+
 static double loud_db(double rms)
 {
     return 20.0 * log10(rms > SM_LOUD_RMS_FLOOR ? rms : SM_LOUD_RMS_FLOOR);
@@ -274,6 +347,7 @@ void sm_cost_target_free(sm_cost_target *t)
         free(t->mss_log[s]);
     }
     free(t->loud_db);
+    free(t->audio);
     free(t->centroid_hz);
     free(t->pitch_hz);
     free(t);
@@ -304,6 +378,26 @@ sm_cost_target *sm_cost_target_alloc(const sm_cost_config *cfg, const float *x, 
     if (!t) goto nomem;
     t->cfg = *cfg;
     t->n = n;
+    t->rms = signal_rms(x, n, n);
+    if (cfg->w_logmel > 0) {
+        sm_logmel_plan *probe;
+        if (!(t->rms > 0)) {
+            sm_error_set(err, SM_ERR_EMPTY, "the cost target is silent: its log-mel distance is "
+                                            "undefined");
+            goto fail;
+        }
+        probe = sm_logmel_plan_alloc_with(x, n, cfg->mfcc.sample_rate, &cfg->logmel, err);
+        if (!probe) goto fail;
+        sm_logmel_plan_free(probe);
+        if (cfg->logmel2.n_fft > 0) {
+            probe = sm_logmel_plan_alloc_with(x, n, cfg->mfcc.sample_rate, &cfg->logmel2, err);
+            if (!probe) goto fail;
+            sm_logmel_plan_free(probe);
+        }
+        t->audio = malloc(n * sizeof *t->audio);
+        if (!t->audio) goto nomem;
+        memcpy(t->audio, x, n * sizeof *x);
+    }
     c = cost_scratch(cfg, n, err);
     if (!c) goto fail;
 
@@ -373,6 +467,17 @@ sm_cost *sm_cost_alloc(const sm_cost_target *t, sm_error *err)
     }
     c = cost_scratch(&t->cfg, t->n, err);
     if (c) c->t = t;
+    if (c && t->cfg.w_logmel > 0) {
+        c->logmel = sm_logmel_plan_alloc_with(t->audio, t->n, t->cfg.mfcc.sample_rate,
+                                              &t->cfg.logmel, err);
+        if (c->logmel && t->cfg.logmel2.n_fft > 0)
+            c->logmel2 = sm_logmel_plan_alloc_with(t->audio, t->n, t->cfg.mfcc.sample_rate,
+                                                   &t->cfg.logmel2, err);
+        if (!c->logmel || (t->cfg.logmel2.n_fft > 0 && !c->logmel2)) {
+            sm_cost_free(c);
+            return NULL;
+        }
+    }
     return c;
 }
 
@@ -411,6 +516,23 @@ double sm_cost_eval(sm_cost *c, const float *x, size_t n)
     if (!sm_all_finite(x, n)) return NAN;
     n_use = n < t->n ? n : t->n;
 
+    if (t->cfg.normalize_gain || t->cfg.w_level > 0) {
+        const double rms = signal_rms(x, n_use, t->n);
+        if (t->cfg.w_level > 0) {
+            double d = rms > 0 && t->rms > 0 ? fabs(20.0 * log10(rms / t->rms)) : SM_LEVEL_MAX_DB;
+            d = (d < SM_LEVEL_MAX_DB ? d : SM_LEVEL_MAX_DB) - t->cfg.level_free_db;
+            cost += t->cfg.w_level * (d > 0 ? d : 0.0);
+        }
+        if (t->cfg.normalize_gain && rms > 0 && t->rms > 0) {
+            double g = t->rms / rms;
+            float gf;
+            if (g > SM_GAIN_MAX) g = SM_GAIN_MAX;
+            if (g < 1.0 / SM_GAIN_MAX) g = 1.0 / SM_GAIN_MAX;
+            gf = (float)g;
+            for (i = 0; i < n_use; i++) c->scaled[i] = x[i] * gf;
+            x = c->scaled;
+        }
+    }
     if (t->cfg.w_mfcc > 0) {
         size_t frames = 0;
         if (sm_mfcc_compute_len(c->mfcc, x, n_use, t->n, c->mfcc_out, &frames) != 0) return NAN;
@@ -418,6 +540,18 @@ double sm_cost_eval(sm_cost *c, const float *x, size_t n)
                                                  t->cfg.mfcc.n_mfcc);
     }
     if (t->cfg.w_mss > 0) cost += t->cfg.w_mss * term_mss(c, x, n_use);
+    if (t->cfg.w_logmel > 0) {
+        double d;
+        /* a candidate silent over the target's length: as far as the 80 dB floor allows */
+        if (sm_logmel_plan_distance(c->logmel, x, n_use, &d, NULL) != 0) d = c->t->cfg.logmel.top_db;
+        if (c->logmel2) {
+            double d2;
+            if (sm_logmel_plan_distance(c->logmel2, x, n_use, &d2, NULL) != 0)
+                d2 = c->t->cfg.logmel2.top_db;
+            d = 0.5 * (d + d2);
+        }
+        cost += t->cfg.w_logmel * d;
+    }
     if (cost_needs_descr(&t->cfg)) {
         const sm_descr *d = &c->d;
         if (cost_descr(c, x, n_use) != 0 || d->n_frames != t->descr_frames) return NAN;

@@ -117,6 +117,13 @@ int sm_descr_alloc(sm_descr *d, size_t max_frames);
 void sm_descr_free(sm_descr *d);
 
 /* ---- Cost ---------------------------------------------------------------------------- */
+/* Settings of a log-mel distance: MEASURES.md's are the defaults (n_fft 2048, hop 512,
+ * 64 mels, top_db 80); the matching cost's log-mel term uses others (features/cost.c). */
+typedef struct {
+    int n_fft, hop, n_mels;   /* n_mels at most 256 and n_fft / 2 */
+    double top_db;            /* each matrix floored this far below its maximum */
+} sm_logmel_settings;
+
 /* The cost of a candidate against a target: a weighted sum of terms. Default: MFCC only. */
 typedef struct {
     sm_mfcc_config mfcc;
@@ -125,9 +132,26 @@ typedef struct {
     double w_loudness;   /* mean |dB difference| of frame RMS (default 0) */
     double w_centroid;   /* mean |octave difference| of spectral centroids (default 0) */
     double w_pitch;      /* mean |semitone difference| of voiced pitch (default 0) */
+    int normalize_gain;  /* 1: scale each candidate to the target's RMS (by at most +/-60 dB)
+                            before every term above, so they judge the sound, not its level
+                            (default 0) */
+    double w_level;      /* |20 log10(RMS_c / RMS_t)| dB before any scaling, at most 100
+                            (default 0) */
+    double w_logmel;     /* log-mel distance in dB, the mean over the scales below (default 0) */
+    sm_logmel_settings logmel;  /* the first scale: default n_fft 1024, hop 256, 96 mels,
+                                   top_db 80, finer in time and frequency than MEASURES.md's
+                                   judging measure */
+    sm_logmel_settings logmel2; /* a second scale (n_fft 0: none, the default) */
+    double level_free_db;  /* the level term counts only the part of |difference| above this
+                              (default 0) */
 } sm_cost_config;
-/* MFCC defaults at the rate, w_mfcc 1 and every other weight 0. Cannot fail. */
+/* MFCC defaults at the rate, w_mfcc 1 and every other weight 0, no gain normalisation: the
+ * cost of earlier releases, kept for experiment files. Cannot fail. */
 sm_cost_config sm_cost_config_default(double sample_rate);
+/* The cost for matching recordings (`soundmatch match`, and experiments that say
+ * `[cost] preset = match`): gain-normalised, with the level as a term of its own. Weights and
+ * the measurement that chose them are in features/cost.c. Cannot fail. */
+sm_cost_config sm_cost_config_match(double sample_rate);
 /* Returns 0, SM_ERR_ARG (c is NULL) or SM_ERR_CONFIG with a sentence in err: a bad MFCC
  * field, a weight that is negative or not a number, or every weight 0. */
 int sm_cost_config_check(const sm_cost_config *c, sm_error *err);
@@ -159,5 +183,73 @@ sm_cost *sm_cost_alloc(const sm_cost_target *t, sm_error *err);
 double sm_cost_eval(sm_cost *c, const float *x, size_t n);
 /* Releases c (not its target). NULL is a no-op. */
 void sm_cost_free(sm_cost *c);
+
+/* ---- Judging measures (features/measure.c) ------------------------------------------------ */
+/* The two measures of MEASURES.md by which matches are judged; no optimizer minimises them.
+ * Log-mel distance (dB): the match cut or zero-padded to the target's length, each signal
+ * divided by its own RMS, 64 Slaney mel bands of a 2048-point periodic-Hann STFT (hop 512,
+ * centred), 10 log10(max(power, 1e-10)) floored at each matrix's maximum - 80 dB, then the
+ * mean |difference| over bands and frames. 0 for identical sounds; two different DX7 voices
+ * are about 18 dB apart. */
+typedef struct sm_logmel_plan sm_logmel_plan;
+/* MEASURES.md's settings. Cannot fail. */
+sm_logmel_settings sm_logmel_settings_default(void);
+/* Computes target's dB matrix (n_target samples at sample_rate Hz; the copy is not kept) and
+ * makes an FFTW plan (under the planner lock, so threads may call this concurrently) and
+ * scratch. The caller owns it (sm_logmel_plan_free). Returns NULL with err set: SM_ERR_ARG
+ * (NULL or empty target, sample rate not positive), SM_ERR_NONFINITE (a NaN or Inf sample),
+ * SM_ERR_EMPTY (a silent target), SM_ERR_RANGE (too long), SM_ERR_NOMEM. */
+sm_logmel_plan *sm_logmel_plan_alloc(const float *target, size_t n_target, double sample_rate,
+                                     sm_error *err);
+/* The same with other settings; SM_ERR_CONFIG for settings out of range. */
+sm_logmel_plan *sm_logmel_plan_alloc_with(const float *target, size_t n_target,
+                                          double sample_rate, const sm_logmel_settings *set,
+                                          sm_error *err);
+/* The target's length in samples; 0 for NULL. */
+size_t sm_logmel_plan_samples(const sm_logmel_plan *p);
+/* The log-mel distance of match (cut or zero-padded to the target's length) into *out_db
+ * (NaN on failure). Returns 0, SM_ERR_ARG (NULL p, out_db or match; n_match 0),
+ * SM_ERR_NONFINITE (a NaN or Inf sample within the target's length) or SM_ERR_EMPTY (the
+ * match is silent over the target's length), with a sentence in err. Allocates nothing; one plan serves one thread at
+ * a time. */
+int sm_logmel_plan_distance(sm_logmel_plan *p, const float *match, size_t n_match,
+                            double *out_db, sm_error *err);
+/* sm_loudness_diff_db of match against the plan's target, without reading the target again
+ * (its energy is kept). Same values; NaN also for a NULL p. */
+double sm_logmel_plan_loudness_db(const sm_logmel_plan *p, const float *match, size_t n_match);
+/* Releases p. NULL is a no-op. */
+void sm_logmel_plan_free(sm_logmel_plan *p);
+/* One distance without keeping a plan: the errors of the two calls above. */
+int sm_logmel_distance(const float *target, size_t n_target, const float *match, size_t n_match,
+                       double sample_rate, double *out_db, sm_error *err);
+/* Loudness difference 20 log10(RMS(match) / RMS(target)) in dB, both over the target's
+ * length (the match cut or zero-padded). -INFINITY for a silent match; NaN for a silent,
+ * NULL or empty target, or a NaN or Inf sample (in the match: within the target's length).
+ * Cannot fail otherwise. */
+double sm_loudness_diff_db(const float *target, size_t n_target, const float *match,
+                           size_t n_match);
+
+/* ---- Target analysis (features/analysis.c) ------------------------------------------------ */
+/* What a target recording is before matching it: its pitch, where it starts and ends, its
+ * level. The rules (which frames vote for the pitch, when a sound is unpitched, how the onset
+ * is placed) are documented in features/analysis.c. */
+typedef struct {
+    double note;             /* MIDI note, fractional (69 = A4 = 440 Hz); NAN if unpitched */
+    double f0_hz;            /* median YIN f0 of the voting frames; NAN if unpitched */
+    double voiced_fraction;  /* voiced share of the voting frames, 0..1 */
+    double confidence;       /* 0..1: voiced_fraction x the share of voiced frames within half a
+                                semitone of the median f0 */
+    size_t onset;            /* sample index of the first onset */
+    size_t end;              /* sample index after which the sound stays 60 dB below its
+                                peak (n if it never does) */
+    double rms;              /* RMS of the whole signal */
+    double peak;             /* largest |sample| */
+} sm_target_info;
+/* Analyses x (n samples at sample_rate Hz) into *info (zeroed first, note and f0_hz NAN).
+ * Allocates its own plans and frees them. Returns 0, SM_ERR_ARG (NULL x or info, n 0, sample
+ * rate below 8 kHz or not a number), SM_ERR_NONFINITE (a NaN or Inf sample), SM_ERR_EMPTY
+ * (silence: every sample zero) or SM_ERR_NOMEM, with a sentence in err. */
+int sm_target_analyse(const float *x, size_t n, double sample_rate, sm_target_info *info,
+                      sm_error *err);
 
 #endif

@@ -1,14 +1,18 @@
 # features/: STFT, mel filterbank, MFCC, descriptors and the cost (owner: features).
 noinst_LTLIBRARIES += features/libsm_features.la
 features_libsm_features_la_SOURCES = features/stft.c features/stft.h features/mfcc.c \
-	features/descriptors.c features/cost.c
+	features/descriptors.c features/cost.c features/measure.c features/analysis.c
 nobase_pkginclude_HEADERS += features/features.h
 
-check_PROGRAMS += tests/test_features_mfcc tests/test_features_descriptors tests/test_features_cost
-TESTS += tests/test_features_mfcc tests/test_features_descriptors tests/test_features_cost
+check_PROGRAMS += tests/test_features_mfcc tests/test_features_descriptors tests/test_features_cost \
+	tests/test_features_measure tests/test_features_analysis
+TESTS += tests/test_features_mfcc tests/test_features_descriptors tests/test_features_cost \
+	tests/test_features_measure tests/test_features_analysis
 tests_test_features_mfcc_LDADD = $(SM_FEATURES_LDADD)
 tests_test_features_descriptors_LDADD = $(SM_FEATURES_LDADD)
 tests_test_features_cost_LDADD = $(SM_FEATURES_LDADD)
+tests_test_features_measure_LDADD = $(SM_FEATURES_LDADD)
+tests_test_features_analysis_LDADD = $(SM_FEATURES_LDADD)
 
 noinst_PROGRAMS += bench/bench_mfcc
 SM_BENCHES += bench/bench_mfcc

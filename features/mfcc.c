@@ -280,6 +280,15 @@ const sm_mfcc_config *sm_mfcc_get_config(const sm_mfcc *m)
     return m ? &m->cfg : NULL;
 }
 
+const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len)
+{
+    *start = *len = 0;
+    if (!m || i < 0 || i >= m->cfg.n_mels || m->band_len[i] == 0) return NULL;
+    *start = m->band_start[i];
+    *len = m->band_len[i];
+    return m->weights + m->band_off[i];
+}
+
 /* sum a[k] b[k] over n terms in eight interleaved partial sums, which the compiler turns
  * into vector operations (the same sums in the same order at any vector width). */
 static inline __attribute__((always_inline)) double dot(const double *restrict a,

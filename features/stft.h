@@ -74,6 +74,12 @@ int sm_all_finite(const float *x, size_t n);
 int sm_mfcc_compute_len(sm_mfcc *m, const float *x, size_t n, size_t n_len, double *out,
                         size_t *n_frames);
 
+/* The filterbank of m, band i (0-based): its non-zero weights, *len of them, which apply to
+ * FFT bins *start .. *start + *len - 1. Owned by m. NULL with *start = *len = 0 for an empty
+ * band, a NULL m or i out of range. measure.c uses it for the log-mel distance, which needs
+ * the MFCC's filterbank without its DCT. */
+const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len);
+
 /* Which descriptors sm_descr_compute_len fills (the others are left untouched). */
 enum {
     SM_DESCR_RMS = 1,

@@ -7,7 +7,7 @@
  *   updates its state. Because the batch is formed before anyone knows max_batch, the points
  *   an optimizer asks never depend on how the caller cuts them up.
  * - Small coordinate helpers: clamp or reflect into [0,1], snap discrete parameters to their
- *   bin centres (core/params.h), and count the evaluations left in the budget.
+ *   bin centres (core/params.h), and copy a config's start points (x0, starts).
  *
  * Everything here is static inline, so each optimizer file stays self-contained. */
 #ifndef SM_SEARCH_BATCH_H
@@ -150,6 +150,29 @@ static inline double sm_random_bin(const sm_param *p, sm_rng *r)
 {
     size_t k = sm_param_n_values(p);
     return ((double)sm_rng_below(r, k) + 0.5) / (double)k;
+}
+
+/* The start points of cfg as owned rows (core/params.h bin centres, clamped to [0,1]): x0
+ * first when with_x0 and it is given, then cfg->starts in order. *rows is NULL when there are
+ * none. Returns 0, or -1 when out of memory (then *rows is NULL and *n 0). */
+static inline int sm_start_rows(const sm_param_space *s, const double *x0, const double *starts,
+                                size_t n_starts, int with_x0, double **rows, size_t *n)
+{
+    size_t d = s->n, k = 0, i, j, total = (with_x0 && x0 ? 1 : 0) + (starts ? n_starts : 0);
+    *rows = NULL;
+    *n = 0;
+    if (total == 0) return 0;
+    *rows = malloc(total * d * sizeof **rows);
+    if (!*rows) return -1;
+    if (with_x0 && x0) {
+        for (j = 0; j < d; j++) (*rows)[j] = sm_clamp01(x0[j]);
+        k++;
+    }
+    for (i = 0; starts && i < n_starts; i++, k++)
+        for (j = 0; j < d; j++) (*rows)[k * d + j] = sm_clamp01(starts[i * d + j]);
+    for (i = 0; i < total; i++) sm_snap_discrete(s, *rows + i * d);
+    *n = total;
+    return 0;
 }
 
 /* qsort_r comparator of indices into the cost array ctx: lower cost first, ties by index,

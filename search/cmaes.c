@@ -28,8 +28,15 @@
  * at a uniformly random mean with sigma0 and lambda doubled (IPOP, Auger and Hansen 2005),
  * at most max_doublings times; later restarts keep the largest lambda. With ipop = 0 a
  * stopped run reports convergence instead. The first mean is cfg->x0 if given, else the
- * centre of the box. A last generation cut short by the budget is scored but not used. */
+ * centre of the box. A last generation cut short by the budget is scored but not used.
+ *
+ * Start points (cfg->starts, retrieved presets, best first): without x0 the first run's mean
+ * is starts[0] with the smaller step start_sigma, since a preset is already near a good
+ * sound; each restart then begins at the next start (cycling; with x0 the restarts begin at
+ * starts[0]) with start_sigma instead of a random mean with sigma0. Populations double as
+ * usual. Without starts nothing changes. */
 #include "search/optimizer.h"
+#include "search/gsl_errors.h"
 
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
@@ -51,8 +58,10 @@ typedef struct {
     size_t budget, planned;
     /* settings */
     long lambda0, max_doublings;
-    double sigma0, tolx, tolfun;
+    double sigma0, start_sigma, tolx, tolfun;
     int ipop;
+    double *starts;        /* n_starts rows (owned), or NULL */
+    size_t n_starts, next_start;
     /* strategy constants of the current run */
     size_t lambda, mu;
     double *w, mueff, cs, ds, cc, c1, cmu, chin;
@@ -73,7 +82,7 @@ typedef struct {
 } cma_state;
 
 static const char *const cma_keys[] = {"popsize", "sigma0", "ipop", "max_doublings", "tolx",
-                                       "tolfun", NULL};
+                                       "tolfun", "start_sigma", NULL};
 static const char *const cma_help[] = {
     "popsize: samples per generation of the first run (4 + floor(3 ln n))",
     "sigma0: first step size, in [0,1] units (0.3)",
@@ -81,6 +90,8 @@ static const char *const cma_help[] = {
     "max_doublings: times the population may double over the restarts (9)",
     "tolx: a run stops when its steps are below this, in [0,1] units (1e-12)",
     "tolfun: a run stops when its recent costs span less than this (1e-12)",
+    "start_sigma: step size of a run that begins at a start point (a preset), in [0,1] units "
+    "(0.1)",
     NULL};
 
 static void free_run(cma_state *st)
@@ -98,6 +109,7 @@ static void cma_free(void *p)
     cma_state *st = p;
     if (!st) return;
     free_run(st);
+    free(st->starts);
     free(st->mean);
     free(st->C);
     free(st->B);
@@ -116,8 +128,8 @@ static void cma_free(void *p)
 }
 
 /* Sets the constants and resets the distribution for a run of population lambda with mean
- * st->mean. Returns 0 or -1 (out of memory). */
-static int start_run(cma_state *st, size_t lambda)
+ * st->mean and step size sigma. Returns 0 or -1 (out of memory). */
+static int start_run(cma_state *st, size_t lambda, double sigma)
 {
     size_t n = st->n, i;
     double sw = 0, sw2 = 0, dn = (double)n;
@@ -148,7 +160,7 @@ static int start_run(cma_state *st, size_t lambda)
     st->cmu = fmin(1 - st->c1,
                    2 * (st->mueff - 2 + 1 / st->mueff) / ((dn + 2) * (dn + 2) + st->mueff));
     st->chin = sqrt(dn) * (1 - 1 / (4 * dn) + 1 / (21 * dn * dn));
-    st->sigma = st->sigma0;
+    st->sigma = sigma;
     memset(st->C, 0, n * n * sizeof *st->C);
     memset(st->B, 0, n * n * sizeof *st->B);
     for (i = 0; i < n; i++) {
@@ -171,11 +183,13 @@ static void *cma_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64
     cma_state *st = NULL;
     size_t n, i;
     long ipop;
+    double sigma;
     if (!s || !cfg || s->n == 0) {
         sm_error_set(err, SM_ERR_ARG, "cmaes: empty parameter space");
         return NULL;
     }
     n = s->n;
+    sm_gsl_quiet(); /* a failed GSL allocation returns NULL (checked below), not abort() */
     st = calloc(1, sizeof *st);
     if (!st) goto nomem;
     if (sm_opt_check_keys(cfg, cma_keys, "cmaes", err) != 0 ||
@@ -185,7 +199,8 @@ static void *cma_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64
         sm_opt_get_long(cfg, "ipop", 1, 0, 1, &ipop, err) != 0 ||
         sm_opt_get_long(cfg, "max_doublings", 9, 0, 20, &st->max_doublings, err) != 0 ||
         sm_opt_get_double(cfg, "tolx", 1e-12, 0, 1, &st->tolx, err) != 0 ||
-        sm_opt_get_double(cfg, "tolfun", 1e-12, 0, 1e300, &st->tolfun, err) != 0) {
+        sm_opt_get_double(cfg, "tolfun", 1e-12, 0, 1e300, &st->tolfun, err) != 0 ||
+        sm_opt_get_double(cfg, "start_sigma", 0.1, 1e-9, 1, &st->start_sigma, err) != 0) {
         cma_free(st);
         return NULL;
     }
@@ -211,8 +226,24 @@ static void *cma_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64
         !st->mold || !st->ews || !st->em || !st->evec || !st->eval ||
         sm_pending_init(&st->q, n, (size_t)st->lambda0) != 0)
         goto nomem;
-    for (i = 0; i < n; i++) st->mean[i] = cfg->x0 ? sm_clamp01(cfg->x0[i]) : 0.5;
-    if (start_run(st, (size_t)st->lambda0) != 0) goto nomem;
+    /* the starts as given (clamped, not snapped: a mean need not sit on a bin centre) */
+    if (cfg->starts && cfg->n_starts > 0) {
+        st->starts = malloc(cfg->n_starts * n * sizeof *st->starts);
+        if (!st->starts) goto nomem;
+        for (i = 0; i < cfg->n_starts * n; i++) st->starts[i] = sm_clamp01(cfg->starts[i]);
+        st->n_starts = cfg->n_starts;
+    }
+    sigma = st->sigma0;
+    if (cfg->x0) {
+        for (i = 0; i < n; i++) st->mean[i] = sm_clamp01(cfg->x0[i]);
+    } else if (st->starts) {
+        memcpy(st->mean, st->starts, n * sizeof *st->mean);
+        st->next_start = 1;
+        sigma = st->start_sigma;
+    } else {
+        for (i = 0; i < n; i++) st->mean[i] = 0.5;
+    }
+    if (start_run(st, (size_t)st->lambda0, sigma) != 0) goto nomem;
     return st;
 nomem:
     cma_free(st);
@@ -232,7 +263,8 @@ static void decompose(cma_state *st)
             gsl_matrix_set(st->em, i, j, c);
             gsl_matrix_set(st->em, j, i, c);
         }
-    /* fails only on mismatched sizes, which cannot happen here */
+    /* fails only on mismatched sizes, which cannot happen here; GSL's handler is off
+     * (sm_gsl_quiet in cma_alloc), so a failure is a status, not an abort */
     rc = gsl_eigen_symmv(st->em, st->eval, st->evec, st->ews);
     st->eigen_gen = st->gen;
     if (rc != GSL_SUCCESS) return; /* keep the previous B and D */
@@ -389,6 +421,7 @@ static void update(cma_state *st)
 static void restart(cma_state *st)
 {
     size_t i, lambda = st->lambda;
+    double sigma = st->sigma0;
     if (!st->ipop) {
         st->done = 1;
         return;
@@ -398,8 +431,15 @@ static void restart(cma_state *st)
         lambda *= 2;
         st->doublings++;
     }
-    for (i = 0; i < st->n; i++) st->mean[i] = sm_rng_uniform(&st->rng);
-    if (start_run(st, lambda) != 0) st->done = 1; /* out of memory: stop cleanly */
+    if (st->starts) {
+        memcpy(st->mean, st->starts + (st->next_start % st->n_starts) * st->n,
+               st->n * sizeof *st->mean);
+        st->next_start++;
+        sigma = st->start_sigma;
+    } else {
+        for (i = 0; i < st->n; i++) st->mean[i] = sm_rng_uniform(&st->rng);
+    }
+    if (start_run(st, lambda, sigma) != 0) st->done = 1; /* out of memory: stop cleanly */
 }
 
 static void cma_tell(void *p, const double *x, const double *cost, size_t k)

@@ -2,7 +2,9 @@
  * used to match FM tones ("Machine tongues XVI: genetic algorithms and their application to
  * FM matching synthesis", Computer Music Journal 17(4)).
  *
- * Generation 0 is popsize uniform random individuals (cfg->x0 replaces the first). Each later
+ * Generation 0 is popsize uniform random individuals; cfg->x0 and then cfg->starts (retrieved
+ * presets, best first) replace the first ones, as many as fit (the random draws are made all
+ * the same, so without starts the run is what it was). Each later
  * generation keeps the `elite` best individuals unchanged (they are not scored again: costs
  * are deterministic) and breeds popsize - elite children, asked as one batch:
  * - parents by tournament selection (the best of `tournament` individuals drawn uniformly with
@@ -95,7 +97,8 @@ static void *ga_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
 {
     ga_state *st = NULL;
     const char *cross;
-    size_t P, i, j;
+    double *starts = NULL;
+    size_t P, i, j, n_starts = 0;
     if (!s || !cfg || s->n == 0) {
         sm_error_set(err, SM_ERR_ARG, "ga: empty parameter space");
         return NULL;
@@ -150,7 +153,8 @@ static void *ga_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
     st->spare = malloc(st->d * sizeof *st->spare);
     if (!st->pop || !st->pop_cost || !st->parent_cost || !st->order || !st->elite_x ||
         !st->elite_cost || !st->spare ||
-        sm_pending_init(&st->q, st->d, P) != 0)
+        sm_pending_init(&st->q, st->d, P) != 0 ||
+        sm_start_rows(s, cfg->x0, cfg->starts, cfg->n_starts, 1, &starts, &n_starts) != 0)
         goto nomem;
     /* generation 0, drawn now so it does not depend on anything but the seed */
     for (i = 0; i < P; i++) {
@@ -160,11 +164,9 @@ static void *ga_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
             r[j] = sm_param_is_discrete(pp) ? sm_random_bin(pp, &st->rng)
                                             : sm_rng_uniform(&st->rng);
         }
-        if (i == 0 && cfg->x0) {
-            for (j = 0; j < st->d; j++) r[j] = sm_clamp01(cfg->x0[j]);
-            sm_snap_discrete(s, r);
-        }
+        if (i < n_starts) memcpy(r, starts + i * st->d, st->d * sizeof *r);
     }
+    free(starts);
     st->gen0 = 1;
     return st;
 nomem:

@@ -9,14 +9,16 @@
  * step (Kingma and Ba 2015: moment estimates m and v with bias correction), and x is
  * projected back onto [0,1] (projected Adam).
  *
- * Enumerations and small integer parameters (fewer than SM_GD_ORDINAL_MIN values) stay fixed
+ * Enumerations, structural parameters (core/params.h: fm6's algorithm, whose numbers are not
+ * ordered) and small integer parameters (fewer than SM_GD_ORDINAL_MIN values) stay fixed
  * during descent at the start point's value, snapped to its bin centre. Integer parameters
  * with many ordered values (a DX7 level 0-99, a coarse ratio 0-31) are ordinal: gd descends on
  * them like continuous ones, with a difference step of at least one bin, and every point it
  * asks is snapped to bin centres. Without this, a synth whose parameters are all integers
- * (fm6) would leave gd nothing to descend on. The start point is cfg->x0 if given, else the centre of the
- * space (0.5 everywhere): a deterministic start, so pcakm and users who pass x0 decide where
- * the descent begins.
+ * (fm6) would leave gd nothing to descend on. The start point is cfg->x0 if given, else
+ * cfg->starts[0] (the best retrieved preset), else the centre of the space (0.5 everywhere):
+ * a deterministic start, so pcakm, the runner's retrieval and users who pass x0 decide where
+ * the descent begins. The other starts are not used (restarts perturb the best point).
  *
  * Progress is the best cost seen in any batch. When it has not improved (by more than a
  * relative 1e-12) for `patience` iterations the descent restarts from the best point seen,
@@ -122,11 +124,13 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
     st->v = calloc(d, sizeof *st->v);
     if (!st->cidx || !st->hstep || !st->x || !st->best_x || !st->m || !st->v) goto nomem;
     for (i = 0; i < d; i++) {
-        st->x[i] = cfg->x0 ? sm_clamp01(cfg->x0[i]) : 0.5;
+        st->x[i] = cfg->x0                           ? sm_clamp01(cfg->x0[i])
+                   : cfg->starts && cfg->n_starts > 0 ? sm_clamp01(cfg->starts[i])
+                                                      : 0.5;
         if (!sm_param_is_discrete(&s->p[i])) {
             st->hstep[st->dc] = st->h;
             st->cidx[st->dc++] = i;
-        } else if (s->p[i].kind == SM_PARAM_INT &&
+        } else if (s->p[i].kind == SM_PARAM_INT && !sm_param_is_structural(&s->p[i]) &&
                    s->p[i].max - s->p[i].min + 1 >= SM_GD_ORDINAL_MIN) {
             double bin = 1.0 / (s->p[i].max - s->p[i].min + 1);
             st->hstep[st->dc] = st->h > bin ? st->h : bin;

@@ -23,7 +23,9 @@
  * - When a whole sweep accepts nothing and every continuous step is below min_step the
  *   climber has stopped; it then restarts from a uniformly random point (restart = 1, the
  *   default) or reports convergence (restart = 0). The best point of all restarts is what the
- *   caller keeps. The start point is cfg->x0 if given, else 0.5 everywhere (as the authors). */
+ *   caller keeps. The start point is cfg->x0 if given, else cfg->starts[0] (the best
+ *   retrieved preset), else 0.5 everywhere (as the authors). Restarts first go through the
+ *   starts not used yet, in order, and only then to random points. */
 #include "search/optimizer.h"
 
 #include <math.h>
@@ -47,6 +49,8 @@ typedef struct {
     size_t coord;             /* parameter whose moves are asked */
     int sweep_moved;          /* a move was accepted in this sweep */
     double cand_mult[HILL_NCAND];
+    double *starts;           /* n_starts rows at bin centres (owned), or NULL */
+    size_t n_starts, next_start;
     int done;
     sm_pending q;
 } hill_state;
@@ -67,6 +71,7 @@ static void hill_free(void *p)
     if (!st) return;
     free(st->x);
     free(st->step);
+    free(st->starts);
     sm_pending_free(&st->q);
     free(st);
 }
@@ -106,8 +111,14 @@ static void *hill_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint6
     sm_rng_init(&st->rng, seed, 2);
     st->x = malloc(st->d * sizeof *st->x);
     st->step = malloc(st->d * sizeof *st->step);
-    if (!st->x || !st->step || sm_pending_init(&st->q, st->d, HILL_NCAND) != 0) goto nomem;
+    if (!st->x || !st->step || sm_pending_init(&st->q, st->d, HILL_NCAND) != 0 ||
+        sm_start_rows(s, NULL, cfg->starts, cfg->n_starts, 0, &st->starts, &st->n_starts) != 0)
+        goto nomem;
     for (i = 0; i < st->d; i++) st->x[i] = cfg->x0 ? sm_clamp01(cfg->x0[i]) : 0.5;
+    if (!cfg->x0 && st->n_starts > 0) {
+        memcpy(st->x, st->starts, st->d * sizeof *st->x);
+        st->next_start = 1;
+    }
     sm_snap_discrete(s, st->x);
     reset_steps(st);
     st->need_start = 1;
@@ -162,10 +173,14 @@ static void restart_or_stop(hill_state *st)
         st->done = 1;
         return;
     }
-    for (i = 0; i < st->d; i++) {
-        const sm_param *p = &st->s->p[i];
-        st->x[i] = sm_param_is_discrete(p) ? sm_random_bin(p, &st->rng)
-                                           : sm_rng_uniform(&st->rng);
+    if (st->next_start < st->n_starts) {
+        memcpy(st->x, st->starts + st->next_start++ * st->d, st->d * sizeof *st->x);
+    } else {
+        for (i = 0; i < st->d; i++) {
+            const sm_param *p = &st->s->p[i];
+            st->x[i] = sm_param_is_discrete(p) ? sm_random_bin(p, &st->rng)
+                                               : sm_rng_uniform(&st->rng);
+        }
     }
     reset_steps(st);
     st->need_start = 1;

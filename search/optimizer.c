@@ -3,6 +3,7 @@
  * search/optimizer.h). The experiment runner has its own loop with checkpoints and progress;
  * sm_minimize is the plain version for tests, tools and library users. */
 #include "search/optimizer.h"
+#include "core/eval.h"
 
 #include <errno.h>
 #include <float.h>
@@ -205,7 +206,8 @@ long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_o
             goto out;
         }
         for (i = 0; i < k; i++) {
-            if (!isfinite(cost[i])) cost[i] = DBL_MAX; /* the contract: costs are finite */
+            /* the contract: costs are finite, at most the one worst cost */
+            if (!isfinite(cost[i]) || cost[i] > SM_EVAL_WORST_COST) cost[i] = SM_EVAL_WORST_COST;
             if (cost[i] < best) {
                 best = cost[i];
                 memcpy(best_x, x + i * d, d * sizeof *best_x);

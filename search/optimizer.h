@@ -9,7 +9,8 @@
  *   The batch an optimizer forms must not depend on max_batch beyond being cut into pieces,
  *   so results do not depend on how the caller batches (nor on its thread count).
  * - tell receives exactly the points of the latest ask, in order, with their costs, before the
- *   next ask. Costs are finite (the evaluator replaces NaN with a worst cost).
+ *   next ask. Costs are finite and at most SM_EVAL_WORST_COST (1e30, core/eval.h):
+ *   the evaluator and sm_minimize replace NaN, infinite and larger costs by it.
  * - Discrete parameters (INT, ENUM) are only ever asked at bin centres (see core/params.h). */
 #ifndef SM_OPTIMIZER_H
 #define SM_OPTIMIZER_H
@@ -26,9 +27,31 @@ typedef struct {
     int line;          /* line in `source` (0 if not from a file) */
 } sm_opt_setting;
 
+/* Start points. x0 is one explicit start (a user's patch); starts are the K nearest human
+ * presets a retrieval found for the target, n_starts rows of s->n values in [0,1], best first.
+ * start_costs is NULL or n_starts known costs of those rows (ascending); optimizers may use
+ * them to rank the starts but still ask every start they need scored, so the best point a
+ * caller records is always one it scored. The config only borrows these arrays: alloc copies
+ * what it keeps. Values are clamped to [0,1] and discrete ones snapped to bin centres.
+ *
+ * How each optimizer uses them (x0 wins where both would set the same thing, since it is the
+ * more specific choice; the starts then follow it):
+ *   random   ignores the starts (asks x0 first, as before);
+ *   hill     begins at x0, else starts[0]; its restarts go through the remaining starts in
+ *            order before random points;
+ *   gd       begins at x0, else starts[0];
+ *   ga       generation 0 is x0, then the starts, up to popsize; the rest are random;
+ *   cmaes    the first run's mean is x0 (step sigma0), else starts[0] (step start_sigma);
+ *            each IPOP restart begins at the next start (cycling) with start_sigma;
+ *   pcakm    ignores them (its model chooses its starts);
+ *   retrieve asks x0 then the starts, nothing else; fails without any;
+ *   halving  successive halving over x0 and the starts (random starts without any). */
 typedef struct {
     size_t budget;             /* evaluations allowed in all (>= 1) */
     const double *x0;          /* optional start point (s->n values in [0,1]) or NULL */
+    const double *starts;      /* n_starts rows of s->n values in [0,1], best first, or NULL */
+    size_t n_starts;
+    const double *start_costs; /* NULL, or the n_starts known costs of the starts */
     const sm_opt_setting *settings;
     size_t n_settings;
     const char *source;        /* where the settings came from, for messages ("exp.ini") */
@@ -36,7 +59,8 @@ typedef struct {
 } sm_opt_config;
 
 typedef struct sm_optimizer_type {
-    const char *name;          /* "gd", "ga", "pcakm", "random", "hill", "cmaes" */
+    const char *name;          /* "gd", "ga", "pcakm", "random", "hill", "cmaes", "retrieve",
+                                * "halving" */
     const char *description;   /* one line */
     const char *const *keys;   /* accepted setting keys, NULL-terminated */
     const char *const *key_help; /* one line per key: "popsize: individuals per generation (50)" */

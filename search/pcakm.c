@@ -614,7 +614,7 @@ out:
 /* Phase 0 asks up to `starts` members of the cluster nearest the target (sm_pcakm_query,
  * snapped to bin centres, cut to the budget) as one batch. Phase 1 runs gd (through its type,
  * sm_optimizer_gd) from the best of them with the remaining budget and our settings minus
- * `starts`. cfg->x0 is not used: the model chooses the starts. */
+ * `starts`. cfg->x0 and cfg->starts are not used: the model chooses the starts. */
 
 typedef struct {
     const sm_param_space *s;
@@ -696,6 +696,9 @@ static void *pcakm_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint
     st->gcfg = *cfg;
     st->gcfg.aux = NULL;
     st->gcfg.x0 = NULL;
+    st->gcfg.starts = NULL; /* the model chooses our starts */
+    st->gcfg.n_starts = 0;
+    st->gcfg.start_costs = NULL;
     st->gcfg.settings = st->gset;
     st->gcfg.n_settings = 0;
     for (i = 0; i < cfg->n_settings; i++)

@@ -1,7 +1,8 @@
 /* search/random.c: uniform random search, the baseline every other optimizer must beat.
  *
  * Point i is the i-th draw of one seeded stream (sm_rng stream 1), so the sequence does not
- * depend on how the caller batches. If cfg->x0 is given it is asked first. Discrete
+ * depend on how the caller batches. If cfg->x0 is given it is asked first; cfg->starts are
+ * ignored (random search is the no-prior baseline; retrieve is the prior-only one). Discrete
  * parameters are drawn uniformly over their values (bin centres). The search runs until the
  * budget is spent; it has no settings. */
 #include "search/optimizer.h"

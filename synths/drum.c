@@ -654,6 +654,18 @@ static int drum_render(void *vst, const double *native, const sm_note *note, flo
     return 0;
 }
 
+/* Output level: the level control (dB, after the EQ and before the soft limiter). */
+static double drum_adjust_gain(double *native, double gain_db)
+{
+    const double lo = drum_params[SM_DRUM_LEVEL_DB].min, hi = drum_params[SM_DRUM_LEVEL_DB].max;
+    double v0 = native[SM_DRUM_LEVEL_DB], v = v0 + gain_db;
+    if (!isfinite(v)) return 0.0;
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    native[SM_DRUM_LEVEL_DB] = v;
+    return v - v0;
+}
+
 const sm_synth_type sm_synth_drum = {
     "drum",
     "Microtonic-style drum voice: oscillator with pitch modulation, filtered noise, mix, "
@@ -667,4 +679,5 @@ const sm_synth_type sm_synth_drum = {
     sm_mtpreset_patch_save,
     sm_mtpreset_patch_load_all,
     NULL,
+    drum_adjust_gain,
 };

@@ -724,9 +724,11 @@ static int voice_start(const fm6_state *s, fm6_voice *v, const double *native,
                                    o[SM_FM6_FINE], o[SM_FM6_DETUNE]);
         v->ams[k] = sm_fm6_ampmodsens[o[SM_FM6_AMP_MOD_SENS]];
         v->gain[k] = 0;  /* msfa: gains ramp up from 0 in the first block */
-        /* Oscillator key sync starts every operator at phase 0 [msfa Dx7Note::oscSync];
-         * without it the oscillators run freely: a phase from the note's seed. */
-        v->phase[k] = native_int(native, SM_FM6_OSC_KEY_SYNC)
+        /* Oscillator key sync starts every operator at phase 0 [msfa Dx7Note::oscSync].
+         * Without it the DX7's oscillators run freely, so a note meets them at any phase;
+         * Dexed, whose voices are made anew for each note, still starts them at 0. Ours
+         * start at 0 too unless the note asks for random phases (from its seed). */
+        v->phase[k] = (native_int(native, SM_FM6_OSC_KEY_SYNC) || !note->random_phase)
                           ? 0u
                           : (uint32_t)(mix64(note->seed + 0x6f70u * (uint64_t)(k + 1)) >> 32);
     }
@@ -1191,6 +1193,31 @@ int sm_fm6_feedback_path(int alg, int *from, int *to)
     return 1;
 }
 
+/* Output level: every carrier's output level moves by the same number of steps. Above level
+ * 20 one step of output level is 0.75 dB (the DX7 attenuates in 0.75 dB units: msfa's
+ * scaleoutlevel is linear there, and a unit of its 127-step scale is 1/8 of 6.02 dB); below,
+ * the curve is steeper, so the caller measures what it got and asks again. */
+static double fm6_adjust_gain(double *native, double gain_db)
+{
+    const unsigned carriers = sm_fm6_carrier_mask(native_int(native, SM_FM6_ALGORITHM));
+    const long steps = lround(gain_db / 0.75);
+    long moved = 0, n = 0;
+    int op;
+    for (op = 1; op <= 6; op++) {
+        double *lv = &native[SM_FM6_OP(op, SM_FM6_OUTPUT_LEVEL)];
+        long v0, v;
+        if (!(carriers & (1u << (op - 1)))) continue;
+        v0 = lround(*lv);
+        v = v0 + steps;
+        if (v < 0) v = 0;
+        if (v > 99) v = 99;
+        *lv = (double)v;
+        moved += v - v0;
+        n++;
+    }
+    return n ? 0.75 * (double)moved / (double)n : 0.0;
+}
+
 const sm_synth_type sm_synth_fm6 = {
     "fm6",
     "DX7-compatible 6-operator FM voice (32 algorithms, msfa/Dexed model), DX7 .syx patches",
@@ -1203,4 +1230,5 @@ const sm_synth_type sm_synth_fm6 = {
     fm6_patch_save,
     fm6_patch_load_all,
     fm6_render2,
+    fm6_adjust_gain,
 };

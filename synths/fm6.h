@@ -20,6 +20,10 @@
 
 /* Native values of one voice: the 155-byte VCED without its 10 name bytes. */
 #define SM_FM6_NPARAMS 145
+/* Version of fm6's render: bump it whenever a change to the render (or to the defaults it
+ * reads from sm_note) changes its output, so caches of rendered voices
+ * (datasets/presets.h) are rebuilt. */
+#define SM_FM6_RENDER_VERSION 1
 /* Values per operator in VCED order. */
 #define SM_FM6_OP_NPARAMS 21
 

@@ -20,6 +20,8 @@ static const char *const wave_labels[] = {"triangle", "saw_down", "saw_up",
 
 #define INTP(name, lo, hi, def) {name, "", SM_PARAM_INT, lo, hi, def, 0, NULL}
 #define ENUMP(name, lo, hi, def, labels) {name, "", SM_PARAM_ENUM, lo, hi, def, 0, labels}
+/* A structural integer (core/params.h): local search keeps it at its start value. */
+#define STRUCTP(name, lo, hi, def) {name, "", SM_PARAM_INT, lo, hi, def, 0, NULL, 1}
 
 /* One operator's 21 parameters in VCED order. Defaults are the DX7 INIT VOICE [manual; the same
  * bytes as Dexed's init_voice in PluginProcessor.cpp]: rates 99, levels 99 99 99 0, break
@@ -45,14 +47,14 @@ const sm_param sm_fm6_params[SM_FM6_NPARAMS] = {
     INTP("pitch_eg_rate3", 0, 99, 99), INTP("pitch_eg_rate4", 0, 99, 99),
     INTP("pitch_eg_level1", 0, 99, 50), INTP("pitch_eg_level2", 0, 99, 50),
     INTP("pitch_eg_level3", 0, 99, 50), INTP("pitch_eg_level4", 0, 99, 50),
-    INTP("algorithm", 1, 32, 1),
+    STRUCTP("algorithm", 1, 32, 1),
     INTP("feedback", 0, 7, 0),
-    INTP("osc_key_sync", 0, 1, 1),
+    STRUCTP("osc_key_sync", 0, 1, 1),
     INTP("lfo_speed", 0, 99, 35),
     INTP("lfo_delay", 0, 99, 0),
     INTP("lfo_pitch_mod_depth", 0, 99, 0),
     INTP("lfo_amp_mod_depth", 0, 99, 0),
-    INTP("lfo_key_sync", 0, 1, 1),
+    STRUCTP("lfo_key_sync", 0, 1, 1),
     ENUMP("lfo_wave", 0, 5, 0, wave_labels),
     INTP("pitch_mod_sens", 0, 7, 3),
     INTP("transpose", 0, 48, 24),

@@ -19,6 +19,7 @@ sm_note sm_note_default(void)
     n.gate_s = 1.0;
     n.length_s = 1.5;
     n.seed = 1;
+    n.random_phase = 0;
     return n;
 }
 

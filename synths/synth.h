@@ -17,9 +17,12 @@ typedef struct {
     double gate_s;     /* seconds the key is held; envelopes release after it */
     double length_s;   /* seconds rendered in all (the caller's n is authoritative) */
     uint64_t seed;     /* noise and random modulation: the same seed gives the same output */
+    int random_phase;  /* 0 (default): free-running oscillators start a note at phase 0, as
+                          Dexed does; 1: at a phase drawn from the seed, as on a DX7 whose
+                          oscillators ran on before the key went down */
 } sm_note;
 
-/* The default note: 60, velocity 100, gate 1 s, length 1.5 s, seed 1. */
+/* The default note: 60, velocity 100, gate 1 s, length 1.5 s, seed 1, phase 0. */
 sm_note sm_note_default(void);
 
 typedef struct sm_synth_type {
@@ -52,6 +55,12 @@ typedef struct sm_synth_type {
      * Same contract as render, for both; on an error both outputs are zero. */
     int (*render2)(void *st, const double *native_a, const double *native_b, const sm_note *note,
                    float *out_a, float *out_b, size_t n);
+
+    /* Optional (NULL: the synth has no output level): changes patch `native` so that it
+     * sounds about gain_db louder (negative: quieter) and nothing else changes, as far as the
+     * synth's level controls reach. Returns the change made in dB (0 when a control is
+     * already at its end); the caller measures the result. */
+    double (*adjust_gain)(double *native, double gain_db);
 } sm_synth_type;
 
 /* The backend called name, or NULL. */

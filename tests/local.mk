@@ -1,2 +1,30 @@
 # tests/: shared test helpers. Each folder's local.mk declares its own test programs.
 EXTRA_DIST += tests/test_util.h
+
+# The fuzz regression corpus (tests/fuzz/corpus/KIND/), replayed through every parser.
+check_PROGRAMS += tests/test_fuzz_corpus
+TESTS += tests/test_fuzz_corpus
+tests_test_fuzz_corpus_LDADD = $(SM_ALL_LDADD)
+EXTRA_DIST += tests/fuzz/corpus
+
+# libFuzzer harnesses, not part of `make check`: `make fuzz` builds them with clang
+# (`make fuzz SM_FUZZ_CC=clang-14` for another one). README, "Fuzzing", says how to run them.
+SM_FUZZ_CC = clang
+SM_FUZZ_LIBSRC = $(core_libsm_core_la_SOURCES) $(features_libsm_features_la_SOURCES) \
+	$(synths_libsm_synths_la_SOURCES) $(synths_libsm_fm6_la_SOURCES) \
+	$(synths_libsm_drum_la_SOURCES) $(synths_libsm_neuron_la_SOURCES) \
+	$(search_libsm_search_la_SOURCES) $(datasets_libsm_datasets_la_SOURCES) \
+	$(experiments_libsm_experiments_la_SOURCES)
+EXTRA_DIST += tests/fuzz/build.sh tests/fuzz/fuzz_util.h tests/fuzz/fuzz_ini.c \
+	tests/fuzz/fuzz_sysex.c tests/fuzz/fuzz_mtpreset.c tests/fuzz/fuzz_audio.c
+fuzz:
+	FUZZ_CC='$(SM_FUZZ_CC)' SRCDIR='$(srcdir)' OUTDIR='$(builddir)/tests/fuzz' \
+	SOURCES='$(SM_FUZZ_LIBSRC)' \
+	FUZZ_CPPFLAGS='$(DEFS) -I$(top_srcdir) -I$(top_builddir) -D_GNU_SOURCE $(FFTW_CFLAGS) $(GSL_CFLAGS) $(OPENBLAS_CFLAGS) $(LAPACKE_CFLAGS) $(SNDFILE_CFLAGS) $(SAMPLERATE_CFLAGS) $(INIH_CFLAGS) $(CAIRO_CFLAGS)' \
+	FUZZ_LIBS='$(FFTW_LIBS) $(GSL_LIBS) $(LAPACKE_LIBS) $(OPENBLAS_LIBS) $(SNDFILE_LIBS) $(SAMPLERATE_LIBS) $(INIH_LIBS) $(CAIRO_LIBS) -lpthread -lm' \
+	$(SHELL) $(srcdir)/tests/fuzz/build.sh
+clean-local: clean-fuzz
+clean-fuzz:
+	rm -rf tests/fuzz/obj tests/fuzz/fuzz_ini tests/fuzz/fuzz_sysex tests/fuzz/fuzz_mtpreset \
+		tests/fuzz/fuzz_audio
+.PHONY: fuzz clean-fuzz

@@ -180,6 +180,48 @@ static void test_bad_audio_files(void **state)
     expect_no_tmp();
 }
 
+/* Outputs never replace what is not a regular file, a full standard output is reported, and
+ * a truncated WAV is read with a warning naming it. */
+static void test_outputs_and_truncated_input(void **state)
+{
+    char p[8192], cmd[16384];
+    struct stat st;
+    int status;
+    (void)state;
+    /* -o naming a FIFO or a folder: refused, and the FIFO stays a FIFO (opening it would hang) */
+    snprintf(p, sizeof p, "%s/out.fifo", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(run("render --synth drum -o out.fifo"), 1);
+    expect_err("out.fifo: is a FIFO (named pipe); soundmatch writes only regular files");
+    assert_int_equal(stat(p, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    snprintf(p, sizeof p, "%s/out_dir.wav", dir);
+    assert_int_equal(mkdir(p, 0700), 0);
+    assert_int_equal(run("render --synth drum -o out_dir.wav"), 1);
+    expect_err("out_dir.wav: is a folder; soundmatch writes only regular files");
+    write_sf("tone.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 44100, 4410, 0);
+    assert_int_equal(run("features tone.wav -o out.fifo"), 1);
+    expect_err("out.fifo: is a FIFO");
+    expect_no_tmp();
+    /* standard output on a full disk: a message with the reason, not a bare exit 1 */
+    if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) {
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' features tone.wav >/dev/full 2>'%s'", dir,
+                 prog, err_path);
+        status = system(cmd);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        expect_err("soundmatch features: writing standard output failed: No space left on device");
+    }
+    /* a WAV whose header promises 4410 samples but holds 1000: read, with a warning */
+    snprintf(p, sizeof p, "%s/tone.wav", dir);
+    assert_int_equal(truncate(p, 44 + 2 * 1000), 0);
+    assert_int_equal(run("info tone.wav"), 0);
+    expect_err("soundmatch info: warning: tone.wav: the file is truncated");
+    expect_out("length:      1000 samples");
+    assert_int_equal(run("features tone.wav"), 0);
+    expect_err("soundmatch features: warning: tone.wav: the file is truncated");
+}
+
 static void test_silence_and_flac(void **state)
 {
     char *s;
@@ -303,7 +345,7 @@ static void test_match_writes_patch_audio_trace(void **state)
     (void)state;
     write_sf("a440.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 22050, 11025, 0);
     assert_int_equal(run("match a440.wav --note 69 --length 0.4 --sr 22050 --free 'op1_coarse, op1_fine' "
-                         "--budget 60 --threads 1 -q -o m"), 0);
+                         "--budget 60 --threads 1 --no-prior -q -o m"), 0);
     snprintf(p, sizeof p, "%s/m/best.syx", dir);
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_size, 163); /* a DX7 single-voice dump */
@@ -311,7 +353,7 @@ static void test_match_writes_patch_audio_trace(void **state)
     assert_true(exists("m/trace.csv"));
     assert_true(exists("m/index.html"));
     assert_int_equal(run("info m/best.syx"), 0);
-    expect_out("SOUNDMATCH");
+    expect_out("A440");   /* the voice is named after the target */
     assert_int_equal(run("match a440.wav --budget 0 -o m2"), 2);
     assert_int_equal(run("match nothere.wav -o m3"), 1);
     expect_err("nothere.wav");
@@ -444,15 +486,17 @@ static char *drop_timing(const char *csv, size_t *rows)
 }
 
 /* If the run (t, o, seed s) in the output folder `out` has its checkpoint result.txt, checks
- * that it is whole: one key=value line for each of the nine keys the runner writes, numbers
+ * that it is whole: one key=value line for each of the twelve keys the runner writes, numbers
  * that parse, naming this run, with the final cost and evaluations of the uninterrupted run's
  * row in `ref` (its results.csv); and that the outputs written before it (best.wav, best.syx,
  * trace.csv) are there. Returns the checkpoint's text (caller frees), or NULL if it is absent. */
 static char *check_checkpoint(const char *out, const char *t, const char *o, int s, const char *ref)
 {
     static const char *const keys[] = {"target", "optimizer", "seed", "final_cost", "evals",
-                                       "wall_s", "n_nonfinite", "param_error", "inaudible"};
-    const char *val[9] = {0};
+                                       "wall_s", "n_nonfinite", "param_error", "inaudible",
+                                       "logmel_db", "loudness_db", "wav_gain_db"};
+    enum { NK = sizeof keys / sizeof *keys };
+    const char *val[NK] = {0};
     char rel[1024], p[8192], row[512], *text, *copy, *line, *save = NULL;
     double cost;
     long evals;
@@ -470,15 +514,15 @@ static char *check_checkpoint(const char *out, const char *t, const char *o, int
         char *eq = strchr(line, '=');
         if (!eq || !eq[1]) fail_msg("%s/result.txt: line '%s' is not KEY=VALUE", rel, line);
         *eq = '\0';
-        for (k = 0; k < 9 && strcmp(line, keys[k]) != 0; k++) continue;
-        if (k == 9 || val[k]) fail_msg("%s/result.txt: unexpected or repeated key '%s'", rel, line);
+        for (k = 0; k < NK && strcmp(line, keys[k]) != 0; k++) continue;
+        if (k == NK || val[k]) fail_msg("%s/result.txt: unexpected or repeated key '%s'", rel, line);
         val[k] = eq + 1;
     }
-    for (k = 0; k < 9; k++) {
+    for (k = 0; k < NK; k++) {
         char *end;
         if (!val[k]) fail_msg("%s/result.txt lacks %s=:\n%s", rel, keys[k], text);
         if (k < 2) continue;
-        if (k == 3 || k == 5 || k == 7) (void)strtod(val[k], &end);
+        if (k == 3 || k == 5 || k == 7 || k >= 9) (void)strtod(val[k], &end);
         else (void)strtol(val[k], &end, 10);
         if (end == val[k] || *end)
             fail_msg("%s/result.txt: %s=%s is not a number", rel, keys[k], val[k]);
@@ -640,16 +684,101 @@ const char *__lsan_default_suppressions(void)
     return "leak:libfontconfig.so\n";
 }
 
+/* `compare` and `baseline` (experiments/cli_analyse.c): a file against itself is 0.00 dB
+ * apart at equal loudness; silence is refused naming the file (exit 1); a rom1a voice
+ * rendered by `soundmatch render` is found again in rom1a.syx at about 0 dB (the render is a
+ * 16-bit WAV, so not exactly 0), whatever the thread count. */
+static void test_compare_and_baseline(void **state)
+{
+    char buf[1024], *s, *line;
+    double d;
+    (void)state;
+    assert_int_equal(run("compare --help"), 0);
+    expect_out("usage: soundmatch compare");
+    assert_int_equal(run("baseline --help"), 0);
+    expect_out("usage: soundmatch baseline");
+    write_sf("a440.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 44100, 22050, 0);
+    write_sf("quiet.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 44100, 22050, 1);
+    assert_int_equal(run("compare a440.wav a440.wav"), 0);
+    expect_out("       0.00        +0.00  a440.wav");
+    assert_int_equal(run("compare --csv a440.wav a440.wav"), 0);
+    expect_out("target,match,logmel_db,loudness_db\na440.wav,a440.wav,0.0000,0.0000\n");
+    assert_int_equal(run("compare a440.wav quiet.wav a440.wav"), 1);
+    expect_err("soundmatch compare: quiet.wav: the match is silent");
+    expect_out("0.00        +0.00  a440.wav");   /* the other match is still measured */
+    assert_int_equal(run("compare quiet.wav a440.wav"), 1);
+    expect_err("soundmatch compare: quiet.wav: the target is silent");
+    assert_int_equal(run("compare a440.wav missing.wav"), 1);
+    expect_err("missing.wav");
+    assert_int_equal(run("compare a440.wav"), 2);
+    expect_err("no match given");
+    assert_int_equal(run("baseline a440.wav"), 2);
+    assert_int_equal(run("baseline a440.wav --every 0 x.syx"), 2);
+    expect_err("--every");
+
+    SM_TEST_NEED_SHARED();
+    snprintf(buf, sizeof buf, "baseline quiet.wav '%s'", sm_test_shared_path("dx7/rom1a.syx"));
+    assert_int_equal(run(buf), 1);
+    expect_err("quiet.wav: the target is silent");
+    /* E.PIANO 1 at note 60, as the baselines play presets: found by its analysed note. */
+    snprintf(buf, sizeof buf, "render --patch '%s:11' --note 60 --velocity 100 --gate 1 "
+             "--length 1.5 -o ep.wav", sm_test_shared_path("dx7/rom1a.syx"));
+    assert_int_equal(run(buf), 0);
+    snprintf(buf, sizeof buf, "baseline ep.wav '%s' --top 3 --csv --threads 1",
+             sm_test_shared_path("dx7/rom1a.syx"));
+    assert_int_equal(run(buf), 0);
+    s = slurp(out_path);
+    line = strstr(s, "\n1,");
+    assert_non_null(line);
+    assert_non_null(strstr(line, ",11,\"E.PIANO 1\","));
+    assert_int_equal(sscanf(strstr(line, "\"E.PIANO 1\",") + 12, "%lf", &d), 1);
+    assert_true(d >= 0.0 && d < 0.05);
+    {   /* the same output with two threads */
+        char *s1 = s;
+        snprintf(buf, sizeof buf, "baseline ep.wav '%s' --top 3 --csv --threads 2",
+                 sm_test_shared_path("dx7/rom1a.syx"));
+        assert_int_equal(run(buf), 0);
+        s = slurp(out_path);
+        assert_string_equal(s, s1);
+        free(s1);
+    }
+    free(s);
+    /* BRASS 1 with --note 60. (Its analysed note is 48: operators 1 and 2 run at ratio 0.5,
+     * so the waveform repeats at 130.8 Hz, and auto would play the presets an octave down.) */
+    snprintf(buf, sizeof buf, "render --patch '%s:1' --note 60 --velocity 100 --gate 1 "
+             "--length 1.5 -o brass.wav", sm_test_shared_path("dx7/rom1a.syx"));
+    assert_int_equal(run(buf), 0);
+    snprintf(buf, sizeof buf, "baseline brass.wav '%s' --note 60",
+             sm_test_shared_path("dx7/rom1a.syx"));
+    assert_int_equal(run(buf), 0);
+    expect_out("   1        0.0");
+    expect_out("      1  BRASS   1");
+    /* drum presets: the patch a drum hit was rendered from is found among the 16 */
+    snprintf(buf, sizeof buf, "render --patch '%s:3' --velocity 127 --length 1 -o hit.wav",
+             sm_test_shared_path("microtonic/default.mtpreset"));
+    assert_int_equal(run(buf), 0);
+    snprintf(buf, sizeof buf, "baseline hit.wav '%s' '%s' --csv",
+             sm_test_shared_path("microtonic/supertonic_default.mtpreset"),
+             sm_test_shared_path("microtonic/default.mtpreset"));
+    assert_int_equal(run(buf), 0);
+    s = slurp(out_path);
+    assert_non_null(strstr(s, "default.mtpreset\",3,"));
+    assert_non_null(strstr(s, "\n1,"));
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_version_usage),
         cmocka_unit_test(test_bad_audio_files),
+        cmocka_unit_test(test_outputs_and_truncated_input),
         cmocka_unit_test(test_silence_and_flac),
         cmocka_unit_test(test_patch_commands),
         cmocka_unit_test(test_bad_experiment_files),
         cmocka_unit_test(test_match_writes_patch_audio_trace),
         cmocka_unit_test(test_run_killed_then_resumed),
+        cmocka_unit_test(test_compare_and_baseline),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -5,6 +5,8 @@
 #include "core/fileio.h"
 
 #include <sndfile.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 
 static char *tmp_file(const char *name)
 {
@@ -228,6 +230,184 @@ static void test_shared_reference_files(void **state)
     sm_audio_free(&a);
 }
 
+/* A WAV whose header promises more samples than the file holds is read as far as it goes,
+ * and info says so in a sentence naming the file; a whole file sets no warning. */
+static void test_truncated_wav_warns(void **state)
+{
+    float x[1000];
+    sm_audio a;
+    sm_audio_info info;
+    sm_error err = {0};
+    char *p = tmp_file("cut.wav");
+    size_t i;
+    (void)state;
+    for (i = 0; i < 1000; i++) x[i] = (float)(0.5 * sin(0.01 * (double)i));
+    assert_int_equal(sm_audio_write_wav(p, x, 1000, 8000, SM_WAV_PCM16, &err), 0);
+    assert_int_equal(sm_audio_read(p, 0, &a, &info, &err), 0);
+    assert_int_equal(info.truncated, 0);
+    assert_int_equal(info.frames_read, 1000);
+    assert_string_equal(info.warning, "");
+    sm_audio_free(&a);
+    /* the 44-byte header still says 2000 bytes of data; 600 remain (300 samples) */
+    assert_int_equal(truncate(p, 44 + 600), 0);
+    assert_int_equal(sm_audio_read(p, 0, &a, &info, &err), 0);
+    assert_int_equal(a.n, 300);
+    assert_close(a.data[299], 0.5 * sin(2.99), 1.0 / 32768);
+    assert_int_equal(info.truncated, 1);
+    assert_int_equal(info.frames_read, 300);
+    assert_non_null(strstr(info.warning, p));
+    assert_non_null(strstr(info.warning, "truncated"));
+    assert_non_null(strstr(info.warning, "read 300 samples (0.037 s)"));
+    sm_audio_free(&a);
+    free(p);
+}
+
+/* The path of a file in the fuzz regression corpus (static buffer), or NULL. */
+static const char *corpus_path(const char *rel)
+{
+    static char buf[4096];
+    const char *top = getenv("SM_TOP_SRCDIR");
+    snprintf(buf, sizeof buf, "%s/tests/fuzz/corpus/%s", top && *top ? top : ".", rel);
+    return access(buf, R_OK) == 0 ? buf : NULL;
+}
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SM_TEST_ASAN 1
+#endif
+#endif
+
+/* Reads path in a child process limited to 256 MB of address space (unless AddressSanitizer,
+ * which reserves terabytes, is on); returns the child's sm_audio_read code (0 or negative), or
+ * 1 if the child died. */
+static int read_in_bounded_child(const char *path)
+{
+    pid_t pid = fork();
+    int status;
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sm_audio a;
+        sm_error err = {0};
+        int rc;
+#ifndef SM_TEST_ASAN
+        struct rlimit rl = {256u << 20, 256u << 20};
+        if (setrlimit(RLIMIT_AS, &rl) != 0) _exit(100);
+#endif
+        alarm(20);
+        rc = sm_audio_read(path, 0, &a, NULL, &err);
+        sm_audio_free(&a);
+        _exit(-rc); /* 0..11 */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) > 20) return 1;
+    return -WEXITSTATUS(status);
+}
+
+/* A 76-byte FLAC whose header claims billions of samples (found by fuzzing) fails at once
+ * as malformed, in bounded memory: the reader allocates for the samples that arrive, not for
+ * the header's count. */
+static void test_header_length_not_trusted(void **state)
+{
+    static const char *const files[] = {"audio/audio_flac_76B_header_claims_3GB_alloc.flac",
+                                        "audio/audio_flac_76B_header_claims_8GB_alloc.flac"};
+    size_t i;
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        const char *p = corpus_path(files[i]);
+        sm_audio a;
+        sm_error err = {0};
+        if (!p) fail_msg("%s is missing from tests/fuzz/corpus", files[i]);
+        assert_int_equal(read_in_bounded_child(p), SM_ERR_FORMAT);
+        assert_int_equal(sm_audio_read(p, 0, &a, NULL, &err), SM_ERR_FORMAT);
+        assert_non_null(strstr(err.msg, "no samples could be read"));
+        assert_non_null(strstr(err.msg, files[i] + 6));
+        assert_null(a.data);
+    }
+}
+
+/* Audio longer than SM_AUDIO_MAX_SECONDS is refused with a message naming the file; exactly
+ * that long is accepted. At 100 Hz the limit is 60000 samples. */
+static void test_length_cap(void **state)
+{
+    size_t n = (size_t)SM_AUDIO_MAX_SECONDS * 100 + 1;
+    float *x = calloc(n, sizeof *x);
+    char *p = tmp_file("long.wav");
+    sm_audio a;
+    sm_error err = {0};
+    (void)state;
+    assert_non_null(x);
+    x[0] = 0.5f;
+    assert_int_equal(sm_audio_write_wav(p, x, n - 1, 100, SM_WAV_PCM16, &err), 0);
+    assert_int_equal(sm_audio_read(p, 0, &a, NULL, &err), 0);
+    assert_int_equal(a.n, n - 1);
+    sm_audio_free(&a);
+    assert_int_equal(sm_audio_write_wav(p, x, n, 100, SM_WAV_PCM16, &err), 0);
+    assert_int_equal(sm_audio_read(p, 0, &a, NULL, &err), SM_ERR_RANGE);
+    assert_non_null(strstr(err.msg, p));
+    assert_non_null(strstr(err.msg, "longer than 10 minutes (60000 samples at 100 Hz)"));
+    assert_null(a.data);
+    free(x);
+    free(p);
+}
+
+/* Outputs never replace a FIFO or a folder (nor open the FIFO, which would block). */
+static void test_outputs_refuse_non_regular(void **state)
+{
+    const char *d = sm_test_tmpdir();
+    char *fifo, *folder;
+    sm_error err = {0};
+    sm_outfile of;
+    struct stat st;
+    float x[10] = {0};
+    (void)state;
+    assert_non_null(d);
+    fifo = sm_path_join(d, "pipe");
+    folder = sm_path_join(d, "folder.wav");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    assert_int_equal(mkdir(folder, 0700), 0);
+    assert_int_equal(sm_write_file(fifo, "abc", 3, &err), SM_ERR_IO);
+    assert_non_null(strstr(err.msg, "pipe: is a FIFO (named pipe); soundmatch writes only "
+                                    "regular files and will not replace it"));
+    assert_int_equal(sm_audio_write_wav(fifo, x, 10, 8000, SM_WAV_PCM16, &err), SM_ERR_IO);
+    assert_non_null(strstr(err.msg, "is a FIFO"));
+    assert_int_equal(sm_audio_write_wav(folder, x, 10, 8000, SM_WAV_PCM16, &err), SM_ERR_IO);
+    assert_non_null(strstr(err.msg, "folder.wav: is a folder"));
+    assert_int_equal(sm_outfile_open(&of, folder, &err), SM_ERR_IO);
+    assert_null(of.f);
+    assert_int_equal(stat(fifo, &st), 0);
+    assert_true(S_ISFIFO(st.st_mode));
+    assert_int_equal(stat(folder, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    /* a FIFO made while the file was being written is not replaced either */
+    {
+        char *late = sm_path_join(d, "late");
+        assert_int_equal(sm_outfile_open(&of, late, &err), 0);
+        fputs("data", of.f);
+        assert_int_equal(mkfifo(late, 0600), 0);
+        assert_int_equal(sm_outfile_commit(&of, &err), SM_ERR_IO);
+        assert_int_equal(stat(late, &st), 0);
+        assert_true(S_ISFIFO(st.st_mode));
+        free(late);
+    }
+    /* a regular file is still replaced */
+    {
+        char *reg = sm_path_join(d, "regular.txt");
+        unsigned char *back;
+        size_t n;
+        assert_int_equal(sm_write_file(reg, "old", 3, &err), 0);
+        assert_int_equal(sm_write_file(reg, "new!", 4, &err), 0);
+        assert_int_equal(sm_read_file(reg, 0, &back, &n, &err), 0);
+        assert_int_equal(n, 4);
+        assert_memory_equal(back, "new!", 4);
+        free(back);
+        free(reg);
+    }
+    free(fifo);
+    free(folder);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -238,6 +418,10 @@ int main(void)
         cmocka_unit_test(test_remove_stale_tmp),
         cmocka_unit_test(test_silence_and_fit),
         cmocka_unit_test(test_shared_reference_files),
+        cmocka_unit_test(test_truncated_wav_warns),
+        cmocka_unit_test(test_header_length_not_trusted),
+        cmocka_unit_test(test_length_cap),
+        cmocka_unit_test(test_outputs_refuse_non_regular),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -147,12 +147,46 @@ static void test_alloc_failure(void **state)
     assert_null(sm_eval_alloc(NULL, NULL, 2, &err));
 }
 
+/* A render that costs 2e6 (possible with cost weights up to 1e6) against a broken one:
+ * the broken point (NaN, +Inf or -Inf) must rank worse, and a finite score above the worst
+ * cost is capped to it, so no cost exceeds it. */
+static double w_ranked(void *wp, const double *x, size_t d)
+{
+    (void)wp;
+    (void)d;
+    return x[0] < 0.1 ? 2e6 : x[0] < 0.3 ? NAN : x[0] < 0.5 ? INFINITY : x[0] < 0.7 ? -INFINITY
+                                                                                    : 1e300;
+}
+
+static void test_worst_cost_ranks_below_real_costs(void **state)
+{
+    static const sm_worker_type WR = {w_alloc, w_ranked, w_free, NULL};
+    double x[5] = {0.0, 0.2, 0.4, 0.6, 0.8}, c[5];
+    int shared = 1;
+    sm_error err = {0};
+    sm_eval *e = sm_eval_alloc(&WR, &shared, 1, &err);
+    int i;
+    (void)state;
+    assert_non_null(e);
+    assert_int_equal(sm_eval_batch(e, x, 5, 1, c), 0);
+    assert_close(c[0], 2e6, 0);
+    for (i = 1; i < 5; i++) {
+        assert_true(c[i] > c[0]);
+        assert_true(c[i] == SM_EVAL_WORST_COST);
+    }
+    assert_true(SM_EVAL_WORST_COST >= 1e30);
+    /* counted: the three non-finite scores, not the large finite one */
+    assert_int_equal(sm_eval_get_stats(e).n_nonfinite, 3);
+    sm_eval_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_thread_independent),
         cmocka_unit_test(test_pairs),
         cmocka_unit_test(test_alloc_failure),
+        cmocka_unit_test(test_worst_cost_ranks_below_real_costs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

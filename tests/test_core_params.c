@@ -111,6 +111,31 @@ static void test_view_freeze_and_expand(void **state)
     sm_param_view_free(NULL);
 }
 
+/* Structural: every ENUM, and INT or REAL parameters only when flagged. Positional
+ * initialisers that stop at labels leave the flag 0; a view keeps it. */
+static void test_structural(void **state)
+{
+    static const sm_param algo = {"algorithm", "", SM_PARAM_INT, 1, 32, 1, 0, NULL, 1};
+    static const sm_param flagged_real = {"sync", "", SM_PARAM_REAL, 0, 1, 0, 0, NULL, 1};
+    const sm_param_space two = {2, (const sm_param[]){P[3], algo}};
+    sm_param_view *v;
+    sm_error err = {0};
+    (void)state;
+    assert_int_equal(P[0].structural, 0);
+    assert_int_equal(sm_param_is_structural(&P[0]), 0); /* REAL */
+    assert_int_equal(sm_param_is_structural(&P[2]), 0); /* INT, not flagged */
+    assert_int_equal(sm_param_is_structural(&P[3]), 1); /* ENUM */
+    assert_int_equal(sm_param_is_structural(&algo), 1);
+    assert_int_equal(sm_param_is_structural(&flagged_real), 1);
+    v = sm_param_view_alloc(&two);
+    assert_non_null(v);
+    assert_int_equal(sm_param_view_freeze(v, "wave", NAN, &err), 1);
+    assert_int_equal(v->space.n, 1);
+    assert_string_equal(v->space.p[0].name, "algorithm");
+    assert_int_equal(sm_param_is_structural(&v->space.p[0]), 1);
+    sm_param_view_free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_round_trip_reals),
         cmocka_unit_test(test_check_clamp_parse),
         cmocka_unit_test(test_view_freeze_and_expand),
+        cmocka_unit_test(test_structural),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

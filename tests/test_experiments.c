@@ -80,6 +80,62 @@ static void test_seed_lists(void **state)
     assert_int_equal(sm_parse_seed_list("3-1", &s, &n), SM_ERR_FORMAT);
     assert_int_equal(sm_parse_seed_list("x", &s, &n), SM_ERR_FORMAT);
     assert_int_equal(sm_parse_seed_list("", &s, &n), SM_ERR_FORMAT);
+    assert_int_equal(sm_parse_seed_list("-3", &s, &n), SM_ERR_FORMAT);
+    assert_int_equal(sm_parse_seed_list("1-", &s, &n), SM_ERR_FORMAT);
+    assert_int_equal(sm_parse_seed_list("1 2", &s, &n), SM_ERR_FORMAT);
+    /* the largest seed, alone and at the end of a range */
+    assert_int_equal(sm_parse_seed_list("9007199254740989-9007199254740991", &s, &n), 0);
+    assert_int_equal(n, 3);
+    assert_true(s[2] == 9007199254740991ULL);
+    free(s);
+    /* above the largest seed, and numbers strtoull would saturate: refused, not looped on */
+    assert_int_equal(sm_parse_seed_list("9007199254740992", &s, &n), SM_ERR_RANGE);
+    assert_int_equal(sm_parse_seed_list("18446744073709551610-18446744073709551615", &s, &n),
+                     SM_ERR_RANGE);
+    assert_int_equal(sm_parse_seed_list("18446744073709551615", &s, &n), SM_ERR_RANGE);
+    assert_int_equal(sm_parse_seed_list("1111111111111111111111111111111111", &s, &n),
+                     SM_ERR_RANGE);
+    assert_null(s);
+    assert_int_equal(n, 0);
+    /* at most SM_MAX_SEEDS seeds in all, counted over every item */
+    assert_int_equal(sm_parse_seed_list("1-10000", &s, &n), 0);
+    assert_int_equal(n, 10000);
+    assert_true(s[9999] == 10000);
+    free(s);
+    assert_int_equal(sm_parse_seed_list("0-10000", &s, &n), SM_ERR_RANGE);
+    assert_int_equal(sm_parse_seed_list("1-6000, 1-6000", &s, &n), SM_ERR_RANGE);
+    assert_int_equal(sm_parse_seed_list("0-9007199254740991", &s, &n), SM_ERR_RANGE);
+}
+
+/* The fuzzers' seed reproducer is refused at once with a message naming the limits. */
+static void test_seed_list_out_of_range_message(void **state)
+{
+    sm_error err = {0};
+    sm_experiment *e;
+    (void)state;
+    e = sm_experiment_parse("[target]\nsynthetic = 1\n[synth]\nname = fm6\n"
+                            "free = op1_output_level\n[optimizer ga]\n[run]\nbudget = 10\n"
+                            "seeds = 18446744073709551610-18446744073709551615\n",
+                            "seeds.ini", &err);
+    assert_null(e);
+    assert_int_equal(err.code, SM_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "seeds.ini:9: [run] seeds: "
+                                    "'18446744073709551610-18446744073709551615' is out of range"));
+    assert_non_null(strstr(err.msg, "at most 10000"));
+}
+
+/* [variant] sections and a [target] that names nothing: a message, not a memmove on NULL. */
+static void test_variants_without_targets(void **state)
+{
+    sm_error err = {0};
+    sm_experiment *e;
+    (void)state;
+    e = sm_experiment_parse("[target]\n[synth]\nname = fm6\n[variant a]\nfree = op1_output_level\n"
+                            "[optimizer ga]\n[run]\nbudget = 10\n", "v.ini", &err);
+    assert_null(e);
+    assert_int_equal(err.code, SM_ERR_CONFIG);
+    assert_string_equal(err.msg, "v.ini: [target] names no target (use files =, folder =, "
+                                 "patches = or synthetic = N)");
 }
 
 /* Each bad file gives SM_ERR_CONFIG and a message with this text. */
@@ -342,6 +398,96 @@ static void test_pcakm_dataset_leaves_out_targets(void **state)
     free(text);
 }
 
+
+/* The value of `key` in a run's result.txt (NaN if absent). */
+static double result_value(const char *dir, const char *run, const char *key)
+{
+    char rel[512], *res, pat[64];
+    const char *p;
+    double v = NAN;
+    snprintf(rel, sizeof rel, "runs/%s/result.txt", run);
+    res = read_text(dir, rel);
+    snprintf(pat, sizeof pat, "\n%s=", key);
+    p = strstr(res, pat);
+    if (p) v = strtod(p + strlen(pat), NULL);
+    free(res);
+    return v;
+}
+
+/* [prior] with exclude_near: targets are rom1a's voices 1 and 11, and the prior is all of
+ * rom1a. Without leakage control the `retrieve` baseline finds each target's own patch
+ * (cost 0); with exclude_near = 0 the exact copy is left out and the closest preset is
+ * another voice (cost above 0), and with exclude_near = 145 (every parameter) no preset is
+ * left, which is an error naming the reason. */
+static void test_prior_exclude_near(void **state)
+{
+    const char *tmp = sm_test_tmpdir();
+    const char *bank;
+    char *text = NULL, sub[4200];
+    int pass;
+    (void)state;
+    SM_TEST_NEED_SHARED();
+    bank = sm_test_shared_path("dx7/rom1a.syx");
+    assert_non_null(bank);
+    for (pass = 0; pass < 2; pass++) {
+        snprintf(sub, sizeof sub, "%s/excl%d", tmp, pass);
+        assert_int_equal(sm_mkdir_p(sub, NULL), 0);
+        assert_true(asprintf(&text,
+                             "[target]\npatches = %s:1, %s:11\nsample_rate = 22050\n"
+                             "[synth]\nname = fm6\nnote = 60\nlength_s = 0.3\ngate_s = 0.2\n"
+                             "[cost]\npreset = match\n"
+                             "[prior]\ndataset = %s\nstarts = 4\nexclude_near = %d\n"
+                             "[optimizer retrieve]\n[run]\nbudget = 4\nthreads = 2\n",
+                             bank, bank, bank, pass ? 0 : -1) > 0);
+        run_text(sub, text);
+        free(text);
+        text = NULL;
+        if (pass == 0) {
+            assert_close(result_value(sub, "rom1a_01/retrieve/seed1", "final_cost"), 0.0, 1e-9);
+            assert_close(result_value(sub, "rom1a_11/retrieve/seed1", "final_cost"), 0.0, 1e-9);
+        } else {
+            assert_true(result_value(sub, "rom1a_01/retrieve/seed1", "final_cost") > 0.1);
+            assert_true(result_value(sub, "rom1a_11/retrieve/seed1", "final_cost") > 0.1);
+        }
+    }
+}
+
+/* A real instrument note (a trumpet C4 rendered by fluidsynth from the GM soundfont, shipped
+ * in datasets/targets) with note = auto, length_s = auto and the matching cost: the note
+ * found is 60, the match written to best.wav is within 3 dB of the target's loudness (the
+ * level fit), and its log-mel distance is a number. The prior is rom1a (32 voices, scored
+ * whole). */
+static void test_real_note_auto_and_loudness(void **state)
+{
+    const char *tmp = sm_test_tmpdir();
+    const char *top = getenv("SM_TOP_SRCDIR");
+    char *text = NULL, *csv;
+    const char *bank;
+    double loud, lm;
+    (void)state;
+    SM_TEST_NEED_SHARED();
+    bank = sm_test_shared_path("dx7/rom1a.syx");
+    assert_non_null(bank);
+    assert_non_null(top);
+    assert_true(asprintf(&text,
+                         "[target]\nfiles = %s/datasets/targets/trumpet_c4.wav\n"
+                         "[synth]\nname = fm6\nnote = auto\nlength_s = auto\nmax_length_s = 0.6\n"
+                         "[cost]\npreset = match\n"
+                         "[prior]\ndataset = %s\nstarts = 4\n"
+                         "[optimizer ga]\npopsize = 8\n[run]\nbudget = 40\nthreads = 2\n",
+                         top, bank) > 0);
+    run_text(tmp, text);
+    free(text);
+    csv = read_text(tmp, "results.csv");
+    assert_non_null(strstr(csv, ",logmel_db,loudness_db,wav_gain_db,note\n"));
+    assert_non_null(strstr(csv, ",60\n"));   /* the note column: C4 found */
+    free(csv);
+    loud = result_value(tmp, "trumpet_c4/ga/seed1", "loudness_db");
+    lm = result_value(tmp, "trumpet_c4/ga/seed1", "logmel_db");
+    if (!(fabs(loud) <= 3.0)) fail_msg("loudness difference %g dB, more than 3 dB", loud);
+    assert_true(isfinite(lm) && lm > 0 && lm < 40);
+}
+
 /* The report draws text with cairo, whose fontconfig keeps a cache until exit: not ours to
  * free, so LeakSanitizer is told to ignore it. */
 const char *__lsan_default_suppressions(void);
@@ -355,11 +501,15 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_seed_lists),
+        cmocka_unit_test(test_seed_list_out_of_range_message),
+        cmocka_unit_test(test_variants_without_targets),
         cmocka_unit_test(test_bad_files),
         cmocka_unit_test(test_end_to_end_threads_and_resume),
         cmocka_unit_test(test_recover_drum),
         cmocka_unit_test(test_recover_neuron),
         cmocka_unit_test(test_pcakm_dataset_leaves_out_targets),
+        cmocka_unit_test(test_prior_exclude_near),
+        cmocka_unit_test(test_real_note_auto_and_loudness),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,10 +11,20 @@
  *   trajectory), the same seed gives the same run and another seed another one, discrete
  *   parameters are only asked at bin centres (and gd holds them fixed), unknown or malformed
  *   settings are errors that name the file, line and key, and the GA never snaps float genes
- *   to 0 or 1. pcakm takes part in the contract tests with a small model built here. */
+ *   to 0 or 1. pcakm takes part in the contract tests with a small model built here.
+ * - Start points (cfg->starts, the retrieved presets): retrieve asks exactly them; ga's first
+ *   generation holds them; cmaes's runs are centred on them; hill and gd begin at the first;
+ *   random ignores them; halving keeps every structural coordinate at its start's value, uses
+ *   the budget exactly, does not depend on batching, and finds the best basin of a quadratic
+ *   whose structural choice selects the basin. retrieve and halving exist to use start points
+ *   (retrieve cannot run without them), so the contract loops give those two the TS_N test
+ *   starts below; the others keep running without, as before (hill's restarts would go
+ *   through starts before random points, which test_seeds relies on). test_starts_contract
+ *   runs every optimizer with starts through the same contract. */
 #include "tests/test_util.h"
 #include "search/optimizer.h"
 #include "search/pcakm.h"
+#include "core/eval.h"
 #include "core/rng.h"
 
 #define DIM 10
@@ -64,6 +74,17 @@ enum { SPHERE, ROSENBROCK, RASTRIGIN, LINEAR };
 #define GA_ROSENBROCK_TOL 20.0
 #define GA_RASTRIGIN_BUDGET 20000
 #define GA_RASTRIGIN_TOL 10.0
+
+/* halving, from the TS_N random test starts (no structural parameter here, so it is a
+ * multi-start separable CMA-ES with halving) measured at 5000: sphere 1.7e-15 / 6.9e-16,
+ * Rosenbrock 0.503 / 0.0115 (a diagonal covariance learns the curved valley slowly),
+ * Rastrigin 19.9 / 8.5. Without starts (16 random ones): 3.7e-14, 1.82, 18.9 (worst). */
+#define HALVING_SPHERE_BUDGET 5000
+#define HALVING_SPHERE_TOL 1e-8
+#define HALVING_ROSENBROCK_BUDGET 5000
+#define HALVING_ROSENBROCK_TOL 2.0
+#define HALVING_RASTRIGIN_BUDGET 5000
+#define HALVING_RASTRIGIN_TOL 30.0
 
 /* random is only required to improve on its own first sample by a factor. Measured at 5000
  * over 10 seeds, the smallest factor (first sample / best): sphere 4.94, Rosenbrock 40,
@@ -220,6 +241,8 @@ static void toy_features(const double *x, double *f)
     f[5] = x[9] + 0.5 * x[0];
 }
 
+static void make_test_starts(void);
+
 static int setup_model(void **state)
 {
     static double pts[PK_N * DIM], feats[PK_N * PK_M];
@@ -236,6 +259,7 @@ static int setup_model(void **state)
     pk_model = sm_pcakm_model_build(pts, PK_N, DIM, feats, PK_M, &pp, 1, &err);
     for (i = 0; i < DIM; i++) t[i] = 0.3;
     toy_features(t, pk_target);
+    make_test_starts();
     return pk_model ? 0 : -1;
 }
 
@@ -247,7 +271,34 @@ static int teardown_model(void **state)
     return 0;
 }
 
-/* A configuration for optimizer T: aux set for pcakm. */
+/* TS_N start points for the contract tests: uniform draws (seed 77), not at bin centres, so
+ * the optimizers must snap them. */
+#define TS_N 8
+static double test_starts[TS_N * DIM];
+
+static void make_test_starts(void)
+{
+    sm_rng r;
+    size_t i;
+    sm_rng_init(&r, 77, 0);
+    for (i = 0; i < TS_N * DIM; i++) test_starts[i] = sm_rng_uniform(&r);
+}
+
+/* 1 for the optimizers that are about start points: they get the test starts. */
+static int wants_starts(const sm_optimizer_type *T)
+{
+    return strcmp(T->name, "retrieve") == 0 || strcmp(T->name, "halving") == 0;
+}
+
+/* The evaluations T uses of budget: retrieve stops after its starts. */
+static size_t expected_evals(const sm_optimizer_type *T, size_t budget)
+{
+    if (strcmp(T->name, "retrieve") == 0) return budget < TS_N ? budget : TS_N;
+    return budget;
+}
+
+/* A configuration for optimizer T: aux set for pcakm, the test starts for retrieve and
+ * halving. */
 static sm_opt_config config_for(const sm_optimizer_type *T, size_t budget,
                                 sm_pcakm_input *pin)
 {
@@ -259,6 +310,10 @@ static sm_opt_config config_for(const sm_optimizer_type *T, size_t budget,
         pin->model = pk_model;
         pin->target_features = pk_target;
         cfg.aux = pin;
+    }
+    if (wants_starts(T)) {
+        cfg.starts = test_starts;
+        cfg.n_starts = TS_N;
     }
     return cfg;
 }
@@ -283,18 +338,18 @@ static double run(const sm_optimizer_type *T, const sm_param_space *s, sm_opt_co
 
 static void test_registry(void **state)
 {
-    const char *names[] = {"random", "hill", "gd", "ga", "cmaes", "pcakm"};
+    const char *names[] = {"random", "hill", "gd", "ga", "cmaes", "pcakm", "retrieve", "halving"};
     size_t i, j;
     (void)state;
-    assert_int_equal(sm_optimizer_count(), 6);
-    for (i = 0; i < 6; i++) {
+    assert_int_equal(sm_optimizer_count(), 8);
+    for (i = 0; i < 8; i++) {
         const sm_optimizer_type *T = sm_optimizer_find(names[i]);
         assert_non_null(T);
         assert_string_equal(T->name, names[i]);
     }
     assert_null(sm_optimizer_find("simplex"));
     assert_null(sm_optimizer_find(NULL));
-    assert_null(sm_optimizer_at(6));
+    assert_null(sm_optimizer_at(8));
     for (i = 0; i < sm_optimizer_count(); i++) {
         const sm_optimizer_type *T = sm_optimizer_at(i);
         assert_ptr_equal(sm_optimizer_find(T->name), T);
@@ -407,6 +462,15 @@ static void test_ga_quality(void **state)
     quality("ga", b, t);
 }
 
+static void test_halving_quality(void **state)
+{
+    const size_t b[3] = {HALVING_SPHERE_BUDGET, HALVING_ROSENBROCK_BUDGET,
+                         HALVING_RASTRIGIN_BUDGET};
+    const double t[3] = {HALVING_SPHERE_TOL, HALVING_ROSENBROCK_TOL, HALVING_RASTRIGIN_TOL};
+    (void)state;
+    quality("halving", b, t);
+}
+
 static void test_random_improves(void **state)
 {
     const double factor[3] = {RANDOM_SPHERE_FACTOR, RANDOM_ROSENBROCK_FACTOR,
@@ -475,9 +539,9 @@ static void test_budget_and_batching(void **state)
         print_message("%-6s budget %zu: used %ld (batch 7, %zu asks), %ld (batch 64, %zu "
                       "asks), %zu (random batches); best %.6g\n",
                       T->name, budget, u7, c7.batches, u64, c64.batches, used, b7);
-        assert_int_equal(u7, budget);
-        assert_int_equal(u64, budget);
-        assert_int_equal(used, budget);
+        assert_int_equal(u7, expected_evals(T, budget));
+        assert_int_equal(u64, expected_evals(T, budget));
+        assert_int_equal(used, expected_evals(T, budget));
         assert_true(c7.max_k <= 7);
         assert_true(c7.hash == c64.hash);
         assert_true(cr.hash == c64.hash);
@@ -501,14 +565,14 @@ static void test_tiny_budgets(void **state)
             long used;
             ctx_init(&c, ROSENBROCK, &mixed_space);
             run(T, &mixed_space, &cfg, 1, 4, &c, &used);
-            assert_int_equal(used, budgets[b]);
-            assert_int_equal(c.evals, budgets[b]);
+            assert_int_equal(used, expected_evals(T, budgets[b]));
+            assert_int_equal(c.evals, expected_evals(T, budgets[b]));
         }
 }
 
 /* Same seed: the same run. Another seed: another trajectory. hill and gd start at the centre
  * (no x0 given) whatever the seed; theirs part at their first random restart, which the
- * budget here reaches. */
+ * budget here reaches. retrieve draws no random number: every seed gives the same run. */
 static void test_seeds(void **state)
 {
     const size_t budget = 3000;
@@ -528,6 +592,10 @@ static void test_seeds(void **state)
         run(T, &real_space, &cfg, 12, 32, &c, NULL);
         assert_true(a.hash == b.hash);
         assert_close(ba, bb, 0);
+        if (strcmp(T->name, "retrieve") == 0) {
+            assert_true(a.hash == c.hash);
+            continue;
+        }
         if (a.hash == c.hash) print_error("%s: seeds 11 and 12 gave the same run\n", T->name);
         assert_true(a.hash != c.hash);
     }
@@ -685,6 +753,81 @@ static void test_driver_errors(void **state)
     assert_int_equal(c.evals, 0);
 }
 
+/* ---- the one worst cost ------------------------------------------------------------ *
+ * An optimizer that asks four points (x[0] = 0.1, 0.3, 0.5, 0.7) once and records the costs
+ * it is told: a real render costing 2e6 (cost weights go up to 1e6), then a NaN, an infinite
+ * and a 1e300 score. sm_minimize must tell the same finite sentinel as the evaluator for the
+ * broken ones, above 2e6, and report the real render as the best. */
+static double wc_told[4];
+static int wc_asked;
+
+static void *wc_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_t seed,
+                      sm_error *err)
+{
+    (void)s;
+    (void)cfg;
+    (void)seed;
+    (void)err;
+    wc_asked = 0;
+    return &wc_asked;
+}
+
+static size_t wc_ask(void *st, double *x, size_t max_batch)
+{
+    size_t i, j;
+    (void)st;
+    if (wc_asked || max_batch < 4) return 0;
+    wc_asked = 1;
+    for (i = 0; i < 4; i++)
+        for (j = 0; j < DIM; j++) x[i * DIM + j] = j ? 0.5 : 0.1 + 0.2 * (double)i;
+    return 4;
+}
+
+static void wc_tell(void *st, const double *x, const double *cost, size_t k)
+{
+    (void)st;
+    (void)x;
+    assert_int_equal(k, 4);
+    memcpy(wc_told, cost, sizeof wc_told);
+}
+
+static void wc_free(void *st)
+{
+    (void)st;
+}
+
+static int wc_score(void *ctx, const double *x, size_t k, size_t d, double *cost)
+{
+    static const double scores[4] = {2e6, NAN, INFINITY, 1e300};
+    size_t i;
+    (void)ctx;
+    for (i = 0; i < k; i++) cost[i] = scores[(size_t)lround((x[i * d] - 0.1) / 0.2)];
+    return 0;
+}
+
+static void test_worst_cost_sentinel(void **state)
+{
+    static const sm_optimizer_type WC = {.name = "worst", .description = "test",
+                                         .alloc = wc_alloc, .ask = wc_ask, .tell = wc_tell,
+                                         .free = wc_free};
+    sm_opt_config cfg;
+    sm_error err = {0};
+    double bx[DIM], best = 0;
+    int i;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 4;
+    assert_int_equal(sm_minimize(&WC, &real_space, &cfg, 1, 4, wc_score, NULL, bx, &best, &err),
+                     4);
+    assert_close(wc_told[0], 2e6, 0);
+    for (i = 1; i < 4; i++) {
+        assert_true(wc_told[i] == SM_EVAL_WORST_COST); /* finite, and the evaluator's value */
+        assert_true(wc_told[i] > wc_told[0]);
+    }
+    assert_close(best, 2e6, 0);
+    assert_close(bx[0], 0.1, 1e-15);
+}
+
 /* GA float genes are never snapped to 0 or 1, even when the optimum lies on the bound. */
 static void test_ga_no_snapping(void **state)
 {
@@ -725,11 +868,29 @@ static void test_cmaes_convergence(void **state)
     assert_true(best < 1e-10);
 }
 
-/* x0 is honoured: gd, hill and cmaes start there; random and ga ask it first. */
+/* Mean and largest distance from c of the first n points of seen (rows of d), per
+ * coordinate: mean_dev = max_j |mean_j - c_j|, max_dev = max_{i,j} |x_ij - c_j|. */
+static void batch_spread(const double *seen, size_t n, size_t d, const double *c,
+                         double *mean_dev, double *max_dev)
+{
+    size_t i, j;
+    *mean_dev = *max_dev = 0;
+    for (j = 0; j < d; j++) {
+        double m = 0;
+        for (i = 0; i < n; i++) {
+            m += seen[i * d + j];
+            *max_dev = fmax(*max_dev, fabs(seen[i * d + j] - c[j]));
+        }
+        *mean_dev = fmax(*mean_dev, fabs(m / (double)n - c[j]));
+    }
+}
+
+/* x0 is honoured: random, ga, hill and gd ask it first; cmaes centres its first generation
+ * on it. (This test used to name cmaes without running it.) */
 static void test_x0(void **state)
 {
     const char *names[] = {"random", "ga", "hill", "gd"};
-    double x0[DIM], seen[DIM];
+    double x0[DIM], seen[10 * DIM], mean_dev, max_dev;
     size_t i, j;
     (void)state;
     for (j = 0; j < DIM; j++) x0[j] = 0.3 + 0.01 * (double)j;
@@ -746,6 +907,454 @@ static void test_x0(void **state)
         run(T, &real_space, &cfg, 1, 8, &c, NULL);
         for (j = 0; j < DIM; j++) assert_close(seen[j], x0[j], 0);
     }
+    {
+        /* cmaes: lambda = 4 + floor(3 ln 10) = 10 samples of N(x0, 0.01^2) each coordinate.
+         * Without x0 they would centre on 0.5, at least 0.11 away in every coordinate. */
+        sm_opt_setting st = {"sigma0", "0.01", 1};
+        sm_opt_config cfg;
+        obj_ctx c;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 10;
+        cfg.x0 = x0;
+        cfg.settings = &st;
+        cfg.n_settings = 1;
+        ctx_init(&c, SPHERE, &real_space);
+        c.seen = seen;
+        c.seen_cap = 10;
+        run(&sm_optimizer_cmaes, &real_space, &cfg, 1, 8, &c, NULL);
+        assert_int_equal(c.evals, 10);
+        batch_spread(seen, 10, DIM, x0, &mean_dev, &max_dev);
+        print_message("cmaes x0: first generation mean within %.3g of x0, points within %.3g\n",
+                      mean_dev, max_dev);
+        assert_true(mean_dev < 0.015); /* 1.5 sigma of the mean of 10 would be 0.0047 */
+        assert_true(max_dev < 0.05);   /* 5 sigma */
+        assert_true(max_dev > 0.001);  /* it samples around x0, not at it */
+    }
+}
+
+/* ---- start points ---------------------------------------------------------------------- */
+
+/* retrieve asks exactly the starts, snapped, in order, then nothing; a small budget cuts
+ * them; without starts it refuses, saying how to give them. */
+static void test_retrieve(void **state)
+{
+    const sm_optimizer_type *T = &sm_optimizer_retrieve;
+    double seen[TS_N * DIM], want[DIM], x[DIM * 4], cost[4];
+    sm_opt_config cfg;
+    sm_error err = {0};
+    obj_ctx c;
+    long used;
+    size_t i, j;
+    void *st;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 100;
+    cfg.starts = test_starts;
+    cfg.n_starts = 5;
+    ctx_init(&c, SPHERE, &mixed_space);
+    c.seen = seen;
+    c.seen_cap = TS_N;
+    run(T, &mixed_space, &cfg, 1, 2, &c, &used);
+    assert_int_equal(used, 5);
+    assert_int_equal(c.batches, 3); /* 2 + 2 + 1 */
+    for (i = 0; i < 5; i++) {
+        memcpy(want, test_starts + i * DIM, sizeof want);
+        for (j = 0; j < DIM; j++) {
+            const sm_param *p = &mixed_space.p[j];
+            if (sm_param_is_discrete(p)) want[j] = sm_param_encode1(p, sm_param_decode1(p, want[j]));
+            assert_close(seen[i * DIM + j], want[j], 0);
+        }
+    }
+    /* after the starts, ask returns 0 and retrieve has converged */
+    st = T->alloc(&mixed_space, &cfg, 1, &err);
+    assert_non_null(st);
+    assert_int_equal(T->ask(st, x, 4), 4);
+    T->tell(st, x, cost, 4);
+    assert_false(T->converged(st));
+    assert_int_equal(T->ask(st, x, 4), 1);
+    T->tell(st, x, cost, 1);
+    assert_true(T->converged(st));
+    assert_int_equal(T->ask(st, x, 4), 0);
+    T->free(st);
+    /* budget 3: the best three */
+    cfg.budget = 3;
+    ctx_init(&c, SPHERE, &real_space);
+    c.seen = seen;
+    c.seen_cap = TS_N;
+    run(T, &real_space, &cfg, 1, 64, &c, &used);
+    assert_int_equal(used, 3);
+    for (j = 0; j < 3 * DIM; j++) assert_close(seen[j], test_starts[j], 0);
+    /* no starts */
+    cfg.n_starts = 0;
+    cfg.starts = NULL;
+    assert_null(T->alloc(&real_space, &cfg, 1, &err));
+    assert_int_equal(err.code, SM_ERR_CONFIG);
+    print_message("%s\n", err.msg);
+    assert_non_null(strstr(err.msg, "retrieve needs start points: give the experiment a "
+                                    "[prior] dataset"));
+}
+
+/* ga's generation 0 begins with x0 (if given), then the starts in order, as many as fit. */
+static void test_ga_starts(void **state)
+{
+    sm_opt_setting pop = {"popsize", "20", 1};
+    double seen[20 * DIM], x0[DIM];
+    sm_opt_config cfg;
+    obj_ctx c;
+    size_t j;
+    (void)state;
+    for (j = 0; j < DIM; j++) x0[j] = 0.05 * (double)j;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 20;
+    cfg.settings = &pop;
+    cfg.n_settings = 1;
+    cfg.starts = test_starts;
+    cfg.n_starts = 6;
+    ctx_init(&c, SPHERE, &real_space);
+    c.seen = seen;
+    c.seen_cap = 20;
+    run(&sm_optimizer_ga, &real_space, &cfg, 3, 7, &c, NULL);
+    for (j = 0; j < 6 * DIM; j++) assert_close(seen[j], test_starts[j], 0);
+    for (j = 0; j < DIM; j++) assert_true(seen[6 * DIM + j] != test_starts[6 * DIM + j]);
+    /* with x0: x0 first, then the starts */
+    cfg.x0 = x0;
+    ctx_init(&c, SPHERE, &real_space);
+    c.seen = seen;
+    c.seen_cap = 20;
+    run(&sm_optimizer_ga, &real_space, &cfg, 3, 7, &c, NULL);
+    for (j = 0; j < DIM; j++) assert_close(seen[j], x0[j], 0);
+    for (j = 0; j < 6 * DIM; j++) assert_close(seen[DIM + j], test_starts[j], 0);
+    /* more starts than popsize: the first popsize of them */
+    cfg.x0 = NULL;
+    cfg.n_starts = TS_N;
+    pop.value = "4";
+    cfg.budget = 4;
+    ctx_init(&c, SPHERE, &real_space);
+    c.seen = seen;
+    c.seen_cap = 4;
+    run(&sm_optimizer_ga, &real_space, &cfg, 3, 7, &c, NULL);
+    for (j = 0; j < 4 * DIM; j++) assert_close(seen[j], test_starts[j], 0);
+}
+
+/* cmaes: the first run is centred on starts[0] with step start_sigma (0.1); with tolx = 0.9
+ * every run stops after one generation, so the restarts show where they begin: starts[1]
+ * with a doubled population (20), then starts[0] again (cycling, 40). */
+static void test_cmaes_starts(void **state)
+{
+    sm_opt_setting tol = {"tolx", "0.9", 1};
+    double starts[2 * DIM], seen[70 * DIM], mean_dev, max_dev;
+    sm_opt_config cfg;
+    obj_ctx c;
+    size_t j;
+    (void)state;
+    for (j = 0; j < DIM; j++) {
+        starts[j] = 0.75 - 0.02 * (double)j;      /* 0.57 .. 0.75 */
+        starts[DIM + j] = 0.2 + 0.01 * (double)j; /* 0.20 .. 0.29 */
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 10;
+    cfg.starts = starts;
+    cfg.n_starts = 2;
+    ctx_init(&c, SPHERE, &real_space);
+    c.seen = seen;
+    c.seen_cap = 10;
+    run(&sm_optimizer_cmaes, &real_space, &cfg, 1, 64, &c, NULL);
+    batch_spread(seen, 10, DIM, starts, &mean_dev, &max_dev);
+    print_message("cmaes starts: first generation mean within %.3g of starts[0], points within "
+                  "%.3g\n", mean_dev, max_dev);
+    assert_true(mean_dev < 0.1); /* the mean of 10 has sd 0.032; 0.5 is >= 0.07 away */
+    assert_true(max_dev < 0.5);  /* 5 start_sigma */
+    assert_true(max_dev > 0.05);
+    /* the restarts */
+    cfg.budget = 70;
+    cfg.settings = &tol;
+    cfg.n_settings = 1;
+    ctx_init(&c, SPHERE, &real_space);
+    c.seen = seen;
+    c.seen_cap = 70;
+    run(&sm_optimizer_cmaes, &real_space, &cfg, 1, 64, &c, NULL);
+    batch_spread(seen, 10, DIM, starts, &mean_dev, &max_dev);
+    assert_true(mean_dev < 0.1);
+    batch_spread(seen + 10 * DIM, 20, DIM, starts + DIM, &mean_dev, &max_dev);
+    print_message("cmaes restart 1: mean within %.3g of starts[1]\n", mean_dev);
+    assert_true(mean_dev < 0.07);
+    batch_spread(seen + 30 * DIM, 40, DIM, starts, &mean_dev, &max_dev);
+    print_message("cmaes restart 2: mean within %.3g of starts[0]\n", mean_dev);
+    assert_true(mean_dev < 0.05);
+}
+
+/* hill and gd begin at starts[0], or at x0 when both are given; random ignores the starts
+ * (the same run with or without them). */
+static void test_local_starts(void **state)
+{
+    const char *names[] = {"hill", "gd"};
+    double seen[DIM], x0[DIM];
+    size_t i, j;
+    (void)state;
+    for (j = 0; j < DIM; j++) x0[j] = 0.9 - 0.03 * (double)j;
+    for (i = 0; i < 2; i++) {
+        const sm_optimizer_type *T = sm_optimizer_find(names[i]);
+        sm_opt_config cfg;
+        obj_ctx c;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 30;
+        cfg.starts = test_starts + DIM; /* any row will do */
+        cfg.n_starts = 3;
+        ctx_init(&c, SPHERE, &real_space);
+        c.seen = seen;
+        c.seen_cap = 1;
+        run(T, &real_space, &cfg, 1, 8, &c, NULL);
+        for (j = 0; j < DIM; j++) assert_close(seen[j], test_starts[DIM + j], 0);
+        cfg.x0 = x0;
+        ctx_init(&c, SPHERE, &real_space);
+        c.seen = seen;
+        c.seen_cap = 1;
+        run(T, &real_space, &cfg, 1, 8, &c, NULL);
+        for (j = 0; j < DIM; j++) assert_close(seen[j], x0[j], 0);
+    }
+    {
+        sm_opt_config cfg;
+        obj_ctx a, b;
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 200;
+        ctx_init(&a, SPHERE, &real_space);
+        ctx_init(&b, SPHERE, &real_space);
+        run(&sm_optimizer_random, &real_space, &cfg, 4, 16, &a, NULL);
+        cfg.starts = test_starts;
+        cfg.n_starts = TS_N;
+        run(&sm_optimizer_random, &real_space, &cfg, 4, 16, &b, NULL);
+        assert_true(a.hash == b.hash);
+    }
+}
+
+/* Every optimizer given starts keeps the contract: the budget used exactly (retrieve: its
+ * starts), the same points for max_batch 3 and 64, the same run for the same seed. */
+static void test_starts_contract(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < sm_optimizer_count(); i++) {
+        const sm_optimizer_type *T = sm_optimizer_at(i);
+        obj_ctx a, b, c;
+        sm_pcakm_input pin;
+        sm_opt_config cfg = config_for(T, 401, &pin);
+        long ua, ub, uc;
+        cfg.starts = test_starts;
+        cfg.n_starts = TS_N;
+        ctx_init(&a, ROSENBROCK, &mixed_space);
+        ctx_init(&b, ROSENBROCK, &mixed_space);
+        ctx_init(&c, ROSENBROCK, &mixed_space);
+        run(T, &mixed_space, &cfg, 9, 3, &a, &ua);
+        run(T, &mixed_space, &cfg, 9, 64, &b, &ub);
+        run(T, &mixed_space, &cfg, 9, 64, &c, &uc);
+        assert_int_equal(ua, expected_evals(T, 401));
+        assert_int_equal(ub, ua);
+        assert_true(a.hash == b.hash);
+        assert_true(b.hash == c.hash);
+    }
+}
+
+/* ---- halving -------------------------------------------------------------------------- */
+
+/* A tiny space with structure: x0, x1, x2 real; `shape` an ENUM (3 values); `algo` an INT
+ * flagged structural (4 values); `level` an INT (0..20) that is free. */
+static const char *const hv_shapes[] = {"a", "b", "c"};
+static const sm_param hv_params[6] = {
+    {"x0", "", SM_PARAM_REAL, 0, 1, 0.5, 0, NULL, 0},
+    {"shape", "", SM_PARAM_ENUM, 0, 2, 0, 0, hv_shapes, 0},
+    {"x1", "", SM_PARAM_REAL, 0, 1, 0.5, 0, NULL, 0},
+    {"algo", "", SM_PARAM_INT, 1, 4, 1, 0, NULL, 1},
+    {"level", "", SM_PARAM_INT, 0, 20, 10, 0, NULL, 0},
+    {"x2", "", SM_PARAM_REAL, 0, 1, 0.5, 0, NULL, 0},
+};
+static const sm_param_space hv_space = {6, hv_params};
+#define HV_D 6
+
+/* A quadratic whose basin is selected by (shape, algo): basin b = 4 shape + (algo - 1) has
+ * its minimum at centre c_b (x0, x1, x2 and level / 20) with the value 1 + b / 10, except
+ * basin 9 (shape c, algo 2), whose minimum is 0 at (0.7, 0.2, 0.6, 13). */
+static void hv_centre(size_t b, double *c)
+{
+    if (b == 9) {
+        c[0] = 0.7, c[1] = 0.2, c[2] = 0.6, c[3] = 13.0 / 20;
+        return;
+    }
+    c[0] = 0.1 + 0.07 * (double)b;
+    c[1] = 0.9 - 0.06 * (double)b;
+    c[2] = 0.3 + 0.03 * (double)b;
+    c[3] = 0.5;
+}
+
+typedef struct {
+    size_t evals;
+    uint64_t hash;
+    const double *starts; /* n_starts rows at bin centres, to compare structure with */
+    size_t n_starts;
+    int off_structure;    /* a point whose (shape, algo) is no start's */
+    int off_bin;
+    size_t level_values[21];
+    size_t shape_seen[3];
+    double first[6 * HV_D], first_cost[6]; /* the first six points and costs */
+} hv_ctx;
+
+static int hv_score(void *p, const double *x, size_t k, size_t d, double *cost)
+{
+    hv_ctx *c = p;
+    size_t i, j, b;
+    for (i = 0; i < k; i++) {
+        const double *r = x + i * d;
+        double nat[HV_D], ctr[4], z[4];
+        int match = 0;
+        const unsigned char *bytes = (const unsigned char *)r;
+        for (b = 0; b < d * sizeof *r; b++) {
+            c->hash ^= bytes[b];
+            c->hash *= 1099511628211ULL;
+        }
+        for (j = 0; j < c->n_starts; j++)
+            if (r[1] == c->starts[j * d + 1] && r[3] == c->starts[j * d + 3]) match = 1;
+        if (!match) c->off_structure = 1;
+        for (j = 0; j < d; j++)
+            if (sm_param_is_discrete(&hv_params[j]) &&
+                r[j] != sm_param_encode1(&hv_params[j], sm_param_decode1(&hv_params[j], r[j])))
+                c->off_bin = 1;
+        sm_params_decode(&hv_space, r, nat);
+        c->level_values[(size_t)nat[4]]++;
+        c->shape_seen[(size_t)nat[1]]++;
+        b = 4 * (size_t)nat[1] + (size_t)nat[3] - 1;
+        hv_centre(b, ctr);
+        z[0] = nat[0] - ctr[0];
+        z[1] = nat[2] - ctr[1];
+        z[2] = nat[5] - ctr[2];
+        z[3] = nat[4] / 20 - ctr[3];
+        cost[i] = (b == 9 ? 0 : 1 + 0.1 * (double)b) +
+                  10 * (z[0] * z[0] + z[1] * z[1] + z[2] * z[2] + z[3] * z[3]);
+        if (c->evals < 6) {
+            memcpy(c->first + c->evals * d, r, d * sizeof *r);
+            c->first_cost[c->evals] = cost[i];
+        }
+        c->evals++;
+    }
+    return 0;
+}
+
+/* Six starts (x0, shape, x1, algo, level, x2): the best basin (9: shape c, algo 2) is the
+ * fourth, and its start lies far from its minimum, so at first it scores worst of all six. */
+static const double hv_start_native[6][HV_D] = {
+    {0.35, 0, 0.75, 2, 10, 0.40}, /* basin 1, cost 1.554 */
+    {0.10, 0, 0.90, 1, 12, 0.30}, /* basin 0, cost 1.10 */
+    {0.45, 1, 0.60, 3, 10, 0.50}, /* basin 6, cost 1.69 */
+    {0.30, 2, 0.55, 2, 4, 0.25},  /* basin 9, cost 10 (0.16 + 0.1225 + 0.1225 + 0.2025) = 6.08 */
+    {0.80, 1, 0.40, 4, 10, 0.60}, /* basin 7, cost 2.29 */
+    {0.20, 2, 0.80, 1, 10, 0.70}, /* basin 8, cost 5.62 */
+};
+
+static void hv_starts(double *rows)
+{
+    size_t i;
+    for (i = 0; i < 6; i++) sm_params_encode(&hv_space, hv_start_native[i], rows + i * HV_D);
+}
+
+static long hv_run(sm_opt_config *cfg, uint64_t seed, size_t max_batch, hv_ctx *c,
+                   double *best_x, double *best)
+{
+    sm_error err = {0};
+    long n;
+    memset(c, 0, sizeof *c);
+    c->hash = 1469598103934665603ULL;
+    c->starts = cfg->starts;
+    c->n_starts = cfg->n_starts;
+    n = sm_minimize(&sm_optimizer_halving, &hv_space, cfg, seed, max_batch, hv_score, c, best_x,
+                    best, &err);
+    if (n < 0) print_error("halving: %s\n", sm_error_text(&err));
+    assert_true(n >= 0);
+    assert_false(c->off_bin);
+    return n;
+}
+
+/* Structural coordinates stay at their starts' values in every point; the free integer is
+ * explored; the budget is used exactly; the run depends on the seed only, not on max_batch. */
+static void test_halving_contract(void **state)
+{
+    double starts[6 * HV_D], bx[HV_D], b1, b2, b3, b4;
+    sm_opt_config cfg;
+    hv_ctx c1, c2, c3, c4;
+    size_t v, levels = 0;
+    (void)state;
+    hv_starts(starts);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 777;
+    cfg.starts = starts;
+    cfg.n_starts = 6;
+    assert_int_equal(hv_run(&cfg, 1, 5, &c1, bx, &b1), 777);
+    assert_int_equal(c1.evals, 777);
+    assert_false(c1.off_structure);
+    for (v = 0; v <= 20; v++) levels += c1.level_values[v] > 0;
+    print_message("halving: %zu of 21 levels asked; best %.6g\n", levels, b1);
+    assert_true(levels >= 5);
+    assert_int_equal(hv_run(&cfg, 1, 64, &c2, bx, &b2), 777);
+    assert_true(c1.hash == c2.hash);
+    assert_close(b1, b2, 0);
+    assert_int_equal(hv_run(&cfg, 1, 1, &c3, bx, &b3), 777);
+    assert_true(c1.hash == c3.hash);
+    assert_int_equal(hv_run(&cfg, 2, 64, &c4, bx, &b4), 777);
+    assert_true(c1.hash != c4.hash);
+    assert_false(c4.off_structure);
+    /* a budget that does not reach one generation per start still is used exactly */
+    cfg.budget = 9;
+    assert_int_equal(hv_run(&cfg, 1, 4, &c1, bx, &b1), 9);
+    assert_false(c1.off_structure);
+    /* known start costs rank the starts (here in reverse); they are still asked, in that
+     * order, and with `starts = 4` only the four best are */
+    {
+        const double known[6] = {6, 5, 4, 3, 2, 1};
+        sm_opt_setting four = {"starts", "4", 1};
+        size_t i, j;
+        cfg.budget = 300;
+        cfg.start_costs = known;
+        cfg.settings = &four;
+        cfg.n_settings = 1;
+        assert_int_equal(hv_run(&cfg, 1, 64, &c1, bx, &b1), 300);
+        for (i = 0; i < 4; i++)
+            for (j = 0; j < HV_D; j++)
+                assert_close(c1.first[i * HV_D + j], starts[(5 - i) * HV_D + j], 0);
+        /* starts 0 and 1 (the only ones with shape a) are never asked */
+        assert_int_equal(c1.shape_seen[0], 0);
+        assert_true(c1.shape_seen[1] > 0 && c1.shape_seen[2] > 0);
+    }
+}
+
+/* The best basin is found when it is among the starts, even though its start scores worst:
+ * its minimum 0 at (0.7, 0.2, 0.6, level 13), against 1 and more in every other basin. The
+ * starts are asked first, in order, with the costs noted beside them. */
+static void test_halving_basins(void **state)
+{
+    double starts[6 * HV_D], bx[HV_D], best, nat[HV_D];
+    sm_opt_config cfg;
+    hv_ctx c;
+    uint64_t seed;
+    (void)state;
+    hv_starts(starts);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 2000;
+    cfg.starts = starts;
+    cfg.n_starts = 6;
+    for (seed = 1; seed <= 3; seed++) {
+        const double start_cost[6] = {1.554, 1.1, 1.689, 6.075, 2.286, 5.616};
+        size_t i;
+        assert_int_equal(hv_run(&cfg, seed, 64, &c, bx, &best), 2000);
+        for (i = 0; i < 6 * HV_D; i++) assert_close(c.first[i], starts[i], 0);
+        for (i = 0; i < 6; i++) assert_close(c.first_cost[i], start_cost[i], 1e-4);
+        sm_params_decode(&hv_space, bx, nat);
+        print_message("halving seed %d: best %.3g at shape %g algo %g level %g x (%.4f %.4f "
+                      "%.4f)\n", (int)seed, best, nat[1], nat[3], nat[4], nat[0], nat[2], nat[5]);
+        assert_close(nat[1], 2, 0);
+        assert_close(nat[3], 2, 0);
+        assert_close(nat[4], 13, 0);
+        assert_close(nat[0], 0.7, 1e-4);
+        assert_close(nat[2], 0.2, 1e-4);
+        assert_close(nat[5], 0.6, 1e-4);
+        assert_true(best < 1e-7);
+    }
 }
 
 int main(void)
@@ -758,7 +1367,15 @@ int main(void)
         cmocka_unit_test(test_discrete),
         cmocka_unit_test(test_settings_errors),
         cmocka_unit_test(test_driver_errors),
+        cmocka_unit_test(test_worst_cost_sentinel),
         cmocka_unit_test(test_x0),
+        cmocka_unit_test(test_retrieve),
+        cmocka_unit_test(test_ga_starts),
+        cmocka_unit_test(test_cmaes_starts),
+        cmocka_unit_test(test_local_starts),
+        cmocka_unit_test(test_starts_contract),
+        cmocka_unit_test(test_halving_contract),
+        cmocka_unit_test(test_halving_basins),
         cmocka_unit_test(test_ga_no_snapping),
         cmocka_unit_test(test_cmaes_convergence),
         cmocka_unit_test(test_random_improves),
@@ -767,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_gd_ordinal_integers),
         cmocka_unit_test(test_ga_quality),
         cmocka_unit_test(test_cmaes_quality),
+        cmocka_unit_test(test_halving_quality),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }

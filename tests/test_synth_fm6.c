@@ -796,6 +796,52 @@ static void test_deterministic(void **state)
     free(c);
 }
 
+/* Oscillator phase. With key sync off, a note starts every operator at phase 0 by default,
+ * as Dexed does (its operators are made anew for each note), so the render equals the one
+ * with key sync on, whatever the seed; the first sample of a lone sine carrier is sin(0) = 0.
+ * With random_phase set, the phases come from the seed: two seeds differ, one seed repeats. */
+static void test_dexed_phase(void **state)
+{
+    const size_t n = 4410;
+    double p[SM_FM6_NPARAMS];
+    sm_note note = mknote(57, 100, 0.1, 7);
+    float *synced, *zero, *zero2, *r1, *r1b, *r2;
+    (void)state;
+    init_voice(p);
+    p[SM_FM6_ALGORITHM] = 5;
+    p[SM_FM6_OP(2, SM_FM6_OUTPUT_LEVEL)] = 85;
+    p[SM_FM6_OP(2, SM_FM6_COARSE)] = 3;
+    p[SM_FM6_OSC_KEY_SYNC] = 1;
+    synced = render(p, &note, 44100, n);
+    p[SM_FM6_OSC_KEY_SYNC] = 0;
+    zero = render(p, &note, 44100, n);
+    note.seed = 99;
+    zero2 = render(p, &note, 44100, n);
+    assert_memory_equal(synced, zero, n * sizeof *zero);
+    assert_memory_equal(zero, zero2, n * sizeof *zero);
+    note.random_phase = 1;
+    r1 = render(p, &note, 44100, n);
+    r1b = render(p, &note, 44100, n);
+    note.seed = 7;
+    r2 = render(p, &note, 44100, n);
+    assert_memory_equal(r1, r1b, n * sizeof *r1);
+    assert_true(memcmp(r1, r2, n * sizeof *r1) != 0);
+    assert_true(memcmp(r1, zero, n * sizeof *r1) != 0);
+    /* a lone carrier (init voice: operator 1 only) starts at sin(0) */
+    init_voice(p);
+    p[SM_FM6_OSC_KEY_SYNC] = 0;
+    note.random_phase = 0;
+    free(zero);
+    zero = render(p, &note, 44100, n);
+    assert_close(zero[0], 0.0, 1e-6);
+    free(synced);
+    free(zero);
+    free(zero2);
+    free(r1);
+    free(r1b);
+    free(r2);
+}
+
 /* ---- Robustness ---------------------------------------------------------------------------------- */
 
 static int all_finite_within(const float *x, size_t n, double bound)
@@ -1093,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_velocity_and_scaling),
         cmocka_unit_test(test_lfo),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_dexed_phase),
         cmocka_unit_test(test_op_kernel_against_libm),
         cmocka_unit_test(test_render2_equals_render),
         cmocka_unit_test(test_bad_values),
