@@ -4,6 +4,7 @@
 #include "core/fileio.h"
 #include "experiments/experiment.h"
 #include "experiments/runner.h"
+#include "synths/dx7_sysex.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -180,6 +181,8 @@ static const char *const MATCH_HELP =
     "libsndfile reads; mixed to mono and resampled as needed), then write into DIR:\n"
     "  best.wav     the match, rendered at the target's level\n"
     "  best.syx     the patch as a DX7 single-voice dump (fm6; .mtpreset for drum)\n"
+    "  best-bank.syx  fm6: the same voice as a 32-voice bank (voice 1; the rest INIT VOICE),\n"
+    "               the 4,104-byte file Dexed's file loader opens\n"
     "  trace.csv    the best cost after each improvement (evals,best_cost)\n"
     "  results.csv  the match and the closest preset: cost, log-mel distance, loudness\n"
     "  index.html   a report with the spectrograms and players of target and match\n"
@@ -192,8 +195,8 @@ static const char *const MATCH_HELP =
     "\n"
     "Options:\n"
     "  --synth NAME       fm6 (default), drum or neuron\n"
-    "  --optimizer NAME   halving (default), ga, cmaes, hill, gd, random, pcakm or retrieve\n"
-    "  --budget N         evaluations (default 30000)\n"
+    "  --optimizer NAME   ga (default), halving, cmaes, hill, gd, random, pcakm or retrieve\n"
+    "  --budget N         evaluations (default 20000 for fm6, 10000 for drum and neuron)\n"
     "  --seed N           random seed (default 1)\n"
     "  --threads N        evaluation threads (default: all cores)\n"
     "  --note N|auto      MIDI note of the target (default auto: from its pitch)\n"
@@ -264,6 +267,18 @@ static char *default_prior(const char *synth)
     return NULL;
 }
 
+/* fm6: the matched voice also as a 32-voice bank (voice 1, the other 31 INIT VOICE), the
+ * 4,104-byte file that Dexed's file loader and a DX7's cartridge dump take. */
+static int write_voice_bank(const char *single, const char *bank_path, sm_error *err)
+{
+    sm_dx7_voice v[32];
+    int rc, i;
+    for (i = 1; i < 32; i++) sm_dx7_voice_init(&v[i]);
+    rc = sm_dx7_load_voice(single, &v[0], err);
+    if (rc) return rc;
+    return sm_dx7_write_bank(bank_path, v, 32, err);
+}
+
 /* Copies one file all-or-nothing. */
 static int copy_file(const char *from, const char *to, sm_error *err)
 {
@@ -317,9 +332,9 @@ int sm_cmd_match(int argc, char **argv)
         {"phase", required_argument, 0, 'H'},   {"help", no_argument, 0, 'h'},
         {"candidates", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
-    const char *synth = "fm6", *optname = "halving", *patch = NULL, *free_list = NULL,
+    const char *synth = "fm6", *optname = "ga", *patch = NULL, *free_list = NULL,
                *freeze = NULL, *out = NULL, *prior_arg = NULL, *cost = "match", *phase = "zero";
-    double budget = 30000, seed = 1, threads = 0, note = -1, length = -1, gate = -1, sr = 44100,
+    double budget = -1, seed = 1, threads = 0, note = -1, length = -1, gate = -1, sr = 44100,
            starts = 32, candidates = 256;
     char *text = NULL, *abs_target = NULL, *abs_patch = NULL, *prior = NULL;
     int no_prior = 0;
@@ -377,6 +392,8 @@ int sm_cmd_match(int argc, char **argv)
     if (!out) return sm_cli_usage("match", "no output folder: give -o DIR");
     if (!sm_synth_find(synth)) return sm_cli_usage("match", "unknown synth '%s' (fm6, drum, neuron)", synth);
     if (!sm_optimizer_find(optname)) return sm_cli_usage("match", "unknown optimizer '%s'", optname);
+    /* about 30 s for a 1.5 s note on two cores, index build and all (README, Results) */
+    if (budget < 0) budget = strcmp(synth, "fm6") == 0 ? 20000 : 10000;
     if (access(argv[optind], R_OK) != 0) {
         sm_error_set(&err, SM_ERR_IO, "%s: cannot open the target", argv[optind]);
         return sm_cli_fail("match", &err);
@@ -438,6 +455,9 @@ int sm_cmd_match(int argc, char **argv)
         fprintf(mem, "[prior]\ndataset = %s\nstarts = %.0f\ncandidates = %.0f\n", prior, starts,
                 candidates);
     fprintf(mem, "[optimizer %s]\n", optname);
+    /* From human presets, small first steps: at halving's general default (0.1 of every range
+     * at once) nearly every sample is worse than the preset it started from (features/README.md) */
+    if (strcmp(optname, "halving") == 0 && prior) fprintf(mem, "sigma = 0.02\n");
     /* the closest preset, for comparison (it costs `starts` evaluations) */
     if (prior && strcmp(optname, "retrieve") != 0) fprintf(mem, "[optimizer preset]\ntype = retrieve\n");
     fprintf(mem, "[run]\nbudget = %.0f\nseeds = %.0f\nthreads = %.0f\n", budget, seed, threads);
@@ -476,6 +496,11 @@ int sm_cmd_match(int argc, char **argv)
                      optname, seed, names[k]);
             snprintf(to, sizeof to, "%s/%s", out, names[k]);
             rc = copy_file(from, to, &err);
+        }
+        if (!rc && e->synth == &sm_synth_fm6) {
+            snprintf(from, sizeof from, "%s/best.syx", out);
+            snprintf(to, sizeof to, "%s/best-bank.syx", out);
+            rc = write_voice_bank(from, to, &err);
         }
     }
     if (rc) {

@@ -1321,8 +1321,10 @@ static void measures_table(const report *R, size_t t)
         else fputs("silent", f);
         fputs("</td></tr>\n", f);
     }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">Judged by measures that no optimizer "
-          "minimises: the log-mel distance (64 mel bands, each sound at its own RMS; two "
+    fputs("</tbody>\n</table>\n<p class=\"cap\">Judged by the measures of "
+          "MEASURES.md, which the search does not minimise (the matching cost holds log-mel "
+          "distances at other resolutions: features/README.md): the log-mel distance (FFT "
+          "2048, 64 mel bands, each sound at its own RMS; two "
           "different DX7 voices are about 18 dB apart, one voice in two faithful engines "
           "under 1 dB) and the loudness difference (within 3 dB is loud enough).</p>\n", f);
 }

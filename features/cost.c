@@ -112,7 +112,7 @@ enum { MSS_SCALES = sizeof mss_sizes / sizeof *mss_sizes };
 #define SM_MATCH_W_MSS 0.0
 #define SM_MATCH_W_LEVEL 0.1
 #define SM_MATCH_W_LOGMEL 1.0
-#define SM_MATCH_LOGMEL2_FFT 0
+#define SM_MATCH_LOGMEL2_FFT 2048
 #define SM_MATCH_LOGMEL2_MELS 128
 #define SM_MATCH_LEVEL_FREE_DB 12.0
 

@@ -354,6 +354,14 @@ static void test_match_writes_patch_audio_trace(void **state)
     assert_true(exists("m/index.html"));
     assert_int_equal(run("info m/best.syx"), 0);
     expect_out("A440");   /* the voice is named after the target */
+    /* the same voice as a bank Dexed's file loader opens: 4,104 bytes, voice 1 the match */
+    snprintf(p, sizeof p, "%s/m/best-bank.syx", dir);
+    assert_int_equal(stat(p, &st), 0);
+    assert_int_equal(st.st_size, 4104);
+    assert_int_equal(run("info m/best-bank.syx"), 0);
+    expect_out("A440");
+    expect_out("INIT VOICE");
+    assert_int_equal(run("sysex --extract m/best-bank.syx:1 -o one.syx"), 0);
     assert_int_equal(run("match a440.wav --budget 0 -o m2"), 2);
     assert_int_equal(run("match nothere.wav -o m3"), 1);
     expect_err("nothere.wav");
