@@ -33,6 +33,7 @@ typedef struct {
     int norm;
     double w_logmel;
     int lm_fft, lm_hop, lm_mels;  /* 0: the cost's defaults */
+    int lm2_fft, lm2_mels;        /* a second log-mel scale (0: none) */
 } variant;
 
 static const variant variants[] = {
@@ -49,6 +50,7 @@ static const variant variants[] = {
     {"mfcc + logmel 1024/256/96", 1, 0, 0, 1, 1, 0, 0, 0},
     {"mfcc + 0.3 logmel 1024/256/96", 1, 0, 0, 1, 0.3, 0, 0, 0},
     {"mfcc + mss + logmel 1024/256/96", 1, 1, 0, 1, 1, 0, 0, 0},
+    {"logmel 1024/256/96 + 2048/512/128 (default)", 0, 0, 0, 1, 1, 0, 0, 0, 2048, 128},
     {"judge itself: logmel 2048/512/64 (reference)", 0, 0, 0, 1, 1, 2048, 512, 64},
 };
 enum { NV = sizeof variants / sizeof *variants };
@@ -184,6 +186,10 @@ int main(int argc, char **argv)
             cc.w_loudness = variants[v].w_loud;
             cc.normalize_gain = variants[v].norm;
             cc.w_logmel = variants[v].w_logmel;
+            cc.logmel2.n_fft = variants[v].lm2_fft;
+            cc.logmel2.hop = variants[v].lm2_fft / 4;
+            cc.logmel2.n_mels = variants[v].lm2_fft ? variants[v].lm2_mels : cc.logmel2.n_mels;
+            cc.w_level = 0;
             if (variants[v].lm_fft) {
                 cc.logmel.n_fft = variants[v].lm_fft;
                 cc.logmel.hop = variants[v].lm_hop;

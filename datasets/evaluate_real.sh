@@ -101,28 +101,32 @@ q() { printf '"%s"' "$(printf '%s' "$1" | tr '\n\r' '  ' | sed 's/"/""/g')"; }
 # The last line of a log, for an error column.
 lastline() { [ -s "$1" ] && tail -n 1 "$1" || echo "no output"; }
 
+# split_csv(line, out): the fields of one CSV line into out[1..n] (quoted fields may hold commas
+# and doubled quotes); returns n. Prepended to the awk programs below.
+CSV_AWK='
+function split_csv(line, out,   n, i, c, field, inq) {
+    n = 0; field = ""; inq = 0
+    for (i = 1; i <= length(line); i++) {
+        c = substr(line, i, 1)
+        if (inq) {
+            if (c == "\"") {
+                if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ }
+                else inq = 0
+            } else field = field c
+        } else if (c == "\"") inq = 1
+        else if (c == ",") { out[++n] = field; field = "" }
+        else field = field c
+    }
+    out[++n] = field
+    return n
+}'
+
 # pick FILE KEY...: reads the CSV that soundmatch printed (a header, then rows) and prints the
 # last row's value of the first column whose header contains one of the KEYs (lower case, in
 # order of preference); nothing if there is none. Quoted fields may hold commas.
 pick() {
     f=$1; shift
-    awk -v keys="$*" '
-    function split_csv(line, out,   n, i, c, field, inq) {
-        n = 0; field = ""; inq = 0
-        for (i = 1; i <= length(line); i++) {
-            c = substr(line, i, 1)
-            if (inq) {
-                if (c == "\"") {
-                    if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ }
-                    else inq = 0
-                } else field = field c
-            } else if (c == "\"") inq = 1
-            else if (c == ",") { out[++n] = field; field = "" }
-            else field = field c
-        }
-        out[++n] = field
-        return n
-    }
+    awk -v keys="$*" "$CSV_AWK"'
     { sub(/\r$/, "") }
     !header && /,/ { nh = split_csv(tolower($0), h); header = 1; next }
     header && NF { last = $0 }
@@ -215,23 +219,7 @@ mv "$rows" "$outdir/summary.csv"
 trap 'rm -f "$list"' EXIT
 
 # The summary, over every file: a failure counts as neither closer nor loud enough.
-awk -v out="$outdir/summary.csv" '
-function split_csv(line, out,   n, i, c, field, inq) {
-    n = 0; field = ""; inq = 0
-    for (i = 1; i <= length(line); i++) {
-        c = substr(line, i, 1)
-        if (inq) {
-            if (c == "\"") {
-                if (substr(line, i + 1, 1) == "\"") { field = field "\""; i++ }
-                else inq = 0
-            } else field = field c
-        } else if (c == "\"") inq = 1
-        else if (c == ",") { out[++n] = field; field = "" }
-        else field = field c
-    }
-    out[++n] = field
-    return n
-}
+awk -v out="$outdir/summary.csv" "$CSV_AWK"'
 function sort_num(a, n,   i, j, t) {
     for (i = 2; i <= n; i++) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
 }

@@ -22,6 +22,7 @@ static const char *const USAGE =
     "  features FILE          print or write the MFCC matrix of an audio file\n"
     "  info FILE              describe an audio file, a DX7 .syx bank or a .mtpreset file\n"
     "  sysex                  extract single DX7 voices or gather them into a bank\n"
+    "  bank RUN_DIR...        DX7 banks of the best match per target of run/match folders\n"
     "  list                   list the synths, their parameters, and the optimizers\n"
     "\n"
     "Options:\n"
@@ -113,7 +114,7 @@ int main(int argc, char **argv)
                 {"render", sm_cmd_render},     {"sysex", sm_cmd_sysex},
                 {"match", sm_cmd_match},       {"run", sm_cmd_run},
                 {"list", sm_cmd_list},         {"compare", sm_cmd_compare},
-                {"baseline", sm_cmd_baseline}};
+                {"baseline", sm_cmd_baseline}, {"bank", sm_cmd_bank}};
     size_t i;
     if (argc < 2) {
         fputs(USAGE, stderr);

@@ -31,6 +31,7 @@ int sm_cmd_features(int argc, char **argv);
 int sm_cmd_info(int argc, char **argv);
 int sm_cmd_render(int argc, char **argv);
 int sm_cmd_sysex(int argc, char **argv);
+int sm_cmd_bank(int argc, char **argv);
 int sm_cmd_match(int argc, char **argv);
 int sm_cmd_run(int argc, char **argv);
 int sm_cmd_list(int argc, char **argv);

@@ -7,7 +7,8 @@ nobase_pkginclude_HEADERS += experiments/objective.h experiments/experiment.h ex
 
 bin_PROGRAMS += soundmatch
 soundmatch_SOURCES = experiments/cli.c experiments/cli.h experiments/cli_audio.c \
-	experiments/cli_patch.c experiments/cli_match.c experiments/cli_analyse.c
+	experiments/cli_patch.c experiments/cli_match.c experiments/cli_analyse.c \
+	experiments/cli_bank.c
 # Linked against the convenience libraries: a real executable (no libtool wrapper script),
 # which starts faster; libsoundmatch is still built and installed for other programs.
 soundmatch_LDADD = $(SM_LIBS) $(SM_DEP_LIBS)

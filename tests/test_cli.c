@@ -775,6 +775,158 @@ static void test_compare_and_baseline(void **state)
     free(s);
 }
 
+/* ---- `bank`: DX7 banks from run folders --------------------------------------------- */
+
+/* Reads a whole file of the test folder into buf (at most cap bytes); returns its size. */
+static size_t read_bytes(const char *name, unsigned char *buf, size_t cap)
+{
+    char p[8192];
+    FILE *f;
+    size_t n;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    f = fopen(p, "rb");
+    if (!f) return 0;
+    n = fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
+}
+
+/* An independent check of a 32-voice bulk dump: header F0 43 00 09 20 00, 4096 7-bit data
+ * bytes, checksum (-(sum)) & 0x7F, F7. Copies the 32 packed voices to voices. */
+static void check_bulk(const char *name, unsigned char voices[32][128])
+{
+    unsigned char d[5000];
+    static const unsigned char head[6] = {0xF0, 0x43, 0x00, 0x09, 0x20, 0x00};
+    unsigned sum = 0;
+    size_t i, n = read_bytes(name, d, sizeof d);
+    assert_int_equal(n, 4104);
+    assert_memory_equal(d, head, 6);
+    for (i = 6; i < 6 + 4096; i++) {
+        assert_true(d[i] < 0x80);
+        sum += d[i];
+    }
+    assert_int_equal(d[4102], (0u - sum) & 0x7F);
+    assert_int_equal(d[4103], 0xF7);
+    for (i = 0; i < 32; i++) memcpy(voices[i], d + 6 + 128 * i, 128);
+}
+
+/* FOLDER/runs/TARGET/OPT/seed1/best.syx made from voice n of rom1a.syx. */
+static void fake_run(const char *folder, const char *target, const char *opt, int n)
+{
+    char cmd[16384];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s/runs/%s/%s/seed1'", dir, folder, target, opt);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "sysex --extract '%s:%d' -o '%s/runs/%s/%s/seed1/best.syx'",
+             sm_test_shared_path("dx7/rom1a.syx"), n, folder, target, opt);
+    assert_int_equal(run(cmd), 0);
+}
+
+static void bank_target_name(int i, char *out, size_t size)
+{
+    if (i == 3) snprintf(out, size, "string_pad_a"); /* same 10-character prefix */
+    else if (i == 4) snprintf(out, size, "string_pad_b");
+    else snprintf(out, size, "tone_%02d", i);
+}
+
+static void test_bank_from_runs(void **state)
+{
+    unsigned char rom[4104], b1[32][128], b2[32][128];
+    char csv[2][8192], t[64], names[64][11];
+    size_t k[2] = {0, 0};
+    int i, j;
+    (void)state;
+    SM_TEST_NEED_SHARED();
+    {
+        FILE *f = fopen(sm_test_shared_path("dx7/rom1a.syx"), "rb");
+        assert_non_null(f);
+        assert_int_equal(fread(rom, 1, sizeof rom, f), 4104);
+        fclose(f);
+    }
+    /* 40 targets: 24 in folder fa, 16 in fb; voice (i % 32) + 1 of rom1a for target i */
+    for (j = 0; j < 2; j++)
+        k[j] = (size_t)snprintf(csv[j], sizeof csv[j], "target,optimizer,seed,final_cost,evals\n");
+    for (i = 0; i < 40; i++) {
+        const char *folder = i < 24 ? "fa" : "fb";
+        j = i < 24 ? 0 : 1;
+        bank_target_name(i, t, sizeof t);
+        fake_run(folder, t, "cmaes", i % 32 + 1);
+        k[j] += (size_t)snprintf(csv[j] + k[j], sizeof csv[j] - k[j], "%s,cmaes,1,%d.5,100\n", t,
+                                 i == 0 ? 9 : i == 2 ? 4 : 3);
+    }
+    /* tone_00: a better run (voice 30) after a worse one; tone_01: a tie, the first row wins;
+     * tone_02: a lower cost without a patch (the closest preset of `match`) is passed over */
+    fake_run("fa", "tone_00", "rnd", 30);
+    fake_run("fa", "tone_01", "rnd", 31);
+    k[0] += (size_t)snprintf(csv[0] + k[0], sizeof csv[0] - k[0],
+                             "tone_00,rnd,1,1.25,100\ntone_01,rnd,1,3.5,100\n"
+                             "tone_02,preset,1,0.5,1\n");
+    write_text("fa/results.csv", csv[0]);
+    write_text("fb/results.csv", csv[1]);
+
+    assert_int_equal(run("bank fa fb -o mybank.syx"), 0);
+    assert_false(exists("mybank-3.syx"));
+    check_bulk("mybank.syx", b1);
+    check_bulk("mybank-2.syx", b2);
+    expect_out("mybank-2.syx");
+    expect_out("TONE 39");
+    expect_out("fb");
+    for (i = 0; i < 64; i++) {
+        const unsigned char *v = i < 32 ? b1[i] : b2[i - 32];
+        memcpy(names[i], v + 118, 10);
+        names[i][10] = '\0';
+        if (i >= 40) {
+            assert_string_equal(names[i], "INIT VOICE");
+            continue;
+        }
+        /* the voice data (everything but the name) is the chosen run's */
+        {
+            int src = i == 0 ? 30 : i % 32 + 1;
+            assert_memory_equal(v, rom + 6 + 128 * (src - 1), 118);
+        }
+        if (i == 3) assert_string_equal(names[i], "STRING PAD");
+        else if (i == 4) assert_string_equal(names[i], "STRING P 2");
+        else {
+            char want[11];
+            snprintf(want, sizeof want, "TONE %02d   ", i);
+            assert_string_equal(names[i], want);
+        }
+    }
+    for (i = 0; i < 64; i++)
+        for (j = i + 1; j < 64 && j / 32 == i / 32; j++)
+            if (j < 40) assert_string_not_equal(names[i], names[j]);
+    expect_out("rnd"); /* tone_00's best run */
+
+    /* --name: only with exactly one voice */
+    fake_run("fc", "lead", "cmaes", 12);
+    write_text("fc/results.csv", "target,optimizer,seed,final_cost\nlead,cmaes,1,2\n");
+    assert_int_equal(run("bank fc --name 'My Lead' -o one.syx"), 0);
+    check_bulk("one.syx", b1);
+    assert_memory_equal(b1[0] + 118, "My Lead   ", 10);
+    assert_memory_equal(b1[1] + 118, "INIT VOICE", 10);
+    assert_false(exists("one-2.syx"));
+    assert_int_equal(run("bank fa --name 'My Lead' -o two.syx"), 2);
+    assert_false(exists("two.syx"));
+
+    /* bad input: a missing folder, a folder without DX7 patches; nothing is written */
+    assert_int_equal(run("bank fa nothere -o bad.syx"), 1);
+    expect_err("nothere");
+    assert_false(exists("bad.syx"));
+    {
+        char p[8192];
+        snprintf(p, sizeof p, "%s/fd", dir);
+        assert_int_equal(mkdir(p, 0700), 0);
+    }
+    write_text("fd/results.csv", "target,optimizer,seed,final_cost\nkick,cmaes,1,2\n");
+    assert_int_equal(run("bank fd -o bad.syx"), 1);
+    expect_err("fd");
+    assert_false(exists("bad.syx"));
+    assert_int_equal(run("bank --help"), 0);
+    expect_out("usage: soundmatch bank");
+    assert_int_equal(run("bank fa"), 2);
+    assert_int_equal(run("bank -o x.syx"), 2);
+    expect_no_tmp();
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -787,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_match_writes_patch_audio_trace),
         cmocka_unit_test(test_run_killed_then_resumed),
         cmocka_unit_test(test_compare_and_baseline),
+        cmocka_unit_test(test_bank_from_runs),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
