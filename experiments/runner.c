@@ -11,6 +11,7 @@
 #include "search/pcakm.h"
 #include "datasets/presets.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <inttypes.h>
@@ -854,16 +855,15 @@ static void measure_match(const sm_experiment *e, const prepared_target *pt, con
     rec->loudness_db = sm_loudness_diff_db(t, nt, wav, n_wav);
 }
 
-/* A patch name from a target's name: upper case, letters, digits, space and -._ kept (the
- * DX7's display has no lower case in its factory names), other characters as spaces. */
+/* A patch name from a target's name: upper case (factory DX7 names have none in lower case),
+ * '_' as a space; the synth's patch_save keeps what its format holds (fm6: 10 characters of
+ * the DX7's set), as `soundmatch bank` names voices. */
 static void patch_name(const char *target, char *name, size_t size)
 {
-    size_t i, k = 0;
-    for (i = 0; target[i] && k + 1 < size && k < 10; i++) {
-        unsigned char ch = (unsigned char)target[i];
-        if (ch >= 'a' && ch <= 'z') ch = (unsigned char)(ch - 'a' + 'A');
-        name[k++] = (char)(((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-                            ch == '.' || ch == ' ') ? ch : ' ');
+    size_t k;
+    for (k = 0; target[k] && k + 1 < size; k++) {
+        const unsigned char ch = (unsigned char)target[k];
+        name[k] = ch == '_' ? ' ' : (char)toupper(ch);
     }
     name[k] = '\0';
 }
@@ -966,17 +966,13 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     }
     sm_param_view_expand(view, best_x, native);
     {
-        void *w = sm_eval_worker(ev, 0);
-        const float *y;
-        float *wav = NULL;
-        double gain_db = 0.0;
-        if (e->fit_level) gain_db = fit_level(e, w, pt, native);
-        size_t n_wav = pt->orig ? pt->n_orig : pt->n;
-        sm_objective_eval_native(w, native, &y);
-        if (!y) {
-            rc = sm_error_set(err, SM_ERR_NONFINITE, "rendering the best match failed");
-            goto out;
-        }
+        /* A recording's match lines up with it: silence until its onset, then the note for
+         * the rest of the recording's length (past what was scored, if it was cut). */
+        const size_t n_wav = pt->orig ? pt->n_orig : pt->n, onset = pt->orig ? pt->onset : 0;
+        sm_note nt = pt->note;
+        float *wav = NULL, *r = NULL;
+        size_t nr = 0;
+        const double gain_db = e->fit_level ? fit_level(e, sm_eval_worker(ev, 0), pt, native) : 0.0;
         rec->best_wav = fmt_path("%s/best.wav", rundir);
         wav = calloc(n_wav ? n_wav : 1, sizeof *wav);
         if (!wav || !rec->best_wav) {
@@ -984,23 +980,14 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
             rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
             goto out;
         }
-        if (pt->orig) {
-            /* the match lines up with the recording: silence until its onset, then the note
-             * for the rest of the recording's length (past what was scored, if it was cut) */
-            sm_note nt = pt->note;
-            float *r = NULL;
-            size_t nr = 0;
-            nt.length_s = (double)(pt->n_orig - pt->onset) / e->sample_rate;
-            rc = sm_synth_render_note(e->synth, e->sample_rate, native, &nt, &r, &nr, err);
-            if (rc) {
-                free(wav);
-                goto out;
-            }
-            memcpy(wav + pt->onset, r, (nr < n_wav - pt->onset ? nr : n_wav - pt->onset) * sizeof *r);
-            free(r);
-        } else {
-            memcpy(wav, y, pt->n * sizeof *wav);
+        nt.length_s = (double)(n_wav - onset) / e->sample_rate;
+        rc = sm_synth_render_note(e->synth, e->sample_rate, native, &nt, &r, &nr, err);
+        if (rc) {
+            free(wav);
+            goto out;
         }
+        memcpy(wav + onset, r, (nr < n_wav - onset ? nr : n_wav - onset) * sizeof *r);
+        free(r);
         rec->wav_gain_db = gain_db;
         if (gain_db != 0.0) {
             const float g = (float)pow(10.0, gain_db / 20.0);
@@ -1012,7 +999,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         if (rc) goto out;
     }
     if (e->synth->patch_save && e->synth->patch_ext) {
-        char name[16];
+        char name[64];
         patch_name(e->targets[rec->target].name, name, sizeof name);
         rec->patch_path = fmt_path("%s/best%s", rundir, e->synth->patch_ext);
         if (!rec->patch_path) {

@@ -37,8 +37,11 @@
  *
  * LEVEL: |20 log10(RMS_c / RMS_t)| in dB over the target's length, at most 100 (a silent
  * candidate costs 100 x w_level).
+ * LOGMEL: sm_logmel_plan_distance at the settings `logmel` (and `logmel2`, averaged), which
+ * divides each sound by its own RMS.
  * Gain normalisation (normalize_gain = 1): before every term but LEVEL, the candidate is
- * multiplied by RMS_t / RMS_c, kept within 1/1000..1000, so the terms judge the spectrum and
+ * multiplied by RMS_t / RMS_c, kept within 1/1000..1000 (skipped where no weighted term sees
+ * level: LOGMEL, CENT and PITCH do not), so the terms judge the spectrum and
  * the loudness envelope's shape, and LEVEL alone judges the overall level. Matching writes a
  * patch whose level is then fitted to the target's (experiments/runner.c), so the search need
  * not spend its evaluations on level; LEVEL keeps it from drifting to near-silent patches
@@ -199,7 +202,20 @@ int sm_cost_config_check(const sm_cost_config *c, sm_error *err)
         sm_descr_config d = cost_descr_config(c);
         if ((rc = sm_descr_config_check(&d, err)) != 0) return rc;
     }
+    if (c->w_logmel > 0) {
+        if ((rc = sm_logmel_settings_check(&c->logmel, err)) != 0) return rc;
+        if (c->logmel2.n_fft > 0 && (rc = sm_logmel_settings_check(&c->logmel2, err)) != 0)
+            return rc;
+    }
     return 0;
+}
+
+/* 1 when gain normalisation changes some term: the MFCC, MSS and loudness-envelope terms see
+ * level; the log-mel term divides each sound by its own RMS, and centroid and YIN pitch do not
+ * depend on scale, so for them the scaled copy would be work for nothing. */
+static int cost_scales(const sm_cost_config *c)
+{
+    return c->normalize_gain && (c->w_mfcc > 0 || c->w_mss > 0 || c->w_loudness > 0);
 }
 
 /* ---- per-thread scratch ------------------------------------------------------------------ */
@@ -275,7 +291,7 @@ static sm_cost *cost_scratch(const sm_cost_config *cfg, size_t n, sm_error *err)
         c->mss_log = malloc((size_t)(mss_sizes[0] / 2 + 1) * sizeof *c->mss_log);
         if (!c->mss_mag || !c->mss_log) goto nomem;
     }
-    if (cfg->normalize_gain) {
+    if (cost_scales(cfg)) {
         c->scaled = malloc(n * sizeof *c->scaled);
         if (!c->scaled) goto nomem;
     }
@@ -380,19 +396,11 @@ sm_cost_target *sm_cost_target_alloc(const sm_cost_config *cfg, const float *x, 
     t->n = n;
     t->rms = signal_rms(x, n, n);
     if (cfg->w_logmel > 0) {
-        sm_logmel_plan *probe;
+        /* each thread's sm_cost makes its log-mel plans from this copy (sm_cost_alloc) */
         if (!(t->rms > 0)) {
             sm_error_set(err, SM_ERR_EMPTY, "the cost target is silent: its log-mel distance is "
                                             "undefined");
             goto fail;
-        }
-        probe = sm_logmel_plan_alloc_with(x, n, cfg->mfcc.sample_rate, &cfg->logmel, err);
-        if (!probe) goto fail;
-        sm_logmel_plan_free(probe);
-        if (cfg->logmel2.n_fft > 0) {
-            probe = sm_logmel_plan_alloc_with(x, n, cfg->mfcc.sample_rate, &cfg->logmel2, err);
-            if (!probe) goto fail;
-            sm_logmel_plan_free(probe);
         }
         t->audio = malloc(n * sizeof *t->audio);
         if (!t->audio) goto nomem;
@@ -516,14 +524,14 @@ double sm_cost_eval(sm_cost *c, const float *x, size_t n)
     if (!sm_all_finite(x, n)) return NAN;
     n_use = n < t->n ? n : t->n;
 
-    if (t->cfg.normalize_gain || t->cfg.w_level > 0) {
+    if (cost_scales(&t->cfg) || t->cfg.w_level > 0) {
         const double rms = signal_rms(x, n_use, t->n);
         if (t->cfg.w_level > 0) {
             double d = rms > 0 && t->rms > 0 ? fabs(20.0 * log10(rms / t->rms)) : SM_LEVEL_MAX_DB;
             d = (d < SM_LEVEL_MAX_DB ? d : SM_LEVEL_MAX_DB) - t->cfg.level_free_db;
             cost += t->cfg.w_level * (d > 0 ? d : 0.0);
         }
-        if (t->cfg.normalize_gain && rms > 0 && t->rms > 0) {
+        if (cost_scales(&t->cfg) && rms > 0 && t->rms > 0) {
             double g = t->rms / rms;
             float gf;
             if (g > SM_GAIN_MAX) g = SM_GAIN_MAX;

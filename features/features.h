@@ -194,6 +194,8 @@ void sm_cost_free(sm_cost *c);
 typedef struct sm_logmel_plan sm_logmel_plan;
 /* MEASURES.md's settings. Cannot fail. */
 sm_logmel_settings sm_logmel_settings_default(void);
+/* Returns 0, or SM_ERR_CONFIG with a sentence for settings out of range (NULL included). */
+int sm_logmel_settings_check(const sm_logmel_settings *set, sm_error *err);
 /* Computes target's dB matrix (n_target samples at sample_rate Hz; the copy is not kept) and
  * makes an FFTW plan (under the planner lock, so threads may call this concurrently) and
  * scratch. The caller owns it (sm_logmel_plan_free). Returns NULL with err set: SM_ERR_ARG

@@ -1,4 +1,4 @@
-/* features/measure.c: the two judging measures of /work/shared/MEASURES.md, the log-mel
+/* features/measure.c: the two judging measures of ../shared/MEASURES.md (beside the project), the log-mel
  * distance and the loudness difference, between a target recording and a match.
  *
  * No optimizer minimises these; they are how matching work is judged, so they are written to
@@ -133,6 +133,16 @@ sm_logmel_settings sm_logmel_settings_default(void)
     return s;
 }
 
+int sm_logmel_settings_check(const sm_logmel_settings *set, sm_error *err)
+{
+    if (!set || set->n_fft < 16 || set->n_fft > 65536 || set->hop < 1 || set->n_mels < 1 ||
+        set->n_mels > LM_MAX_MELS || set->n_mels > set->n_fft / 2 || !(set->top_db > 0))
+        return sm_error_set(err, SM_ERR_CONFIG, "log-mel distance: bad settings (n_fft "
+                            "16..65536, hop >= 1, n_mels 1..%d and at most n_fft/2, top_db > 0)",
+                            LM_MAX_MELS);
+    return 0;
+}
+
 sm_logmel_plan *sm_logmel_plan_alloc(const float *target, size_t n_target, double sample_rate,
                                      sm_error *err)
 {
@@ -163,12 +173,7 @@ sm_logmel_plan *sm_logmel_plan_alloc_with(const float *target, size_t n_target,
                      "log-mel distance: the target holds a NaN or infinite sample");
         return NULL;
     }
-    if (!set || set->n_fft < 16 || set->n_fft > 65536 || set->hop < 1 || set->n_mels < 1 ||
-        set->n_mels > LM_MAX_MELS || set->n_mels > set->n_fft / 2 || !(set->top_db > 0)) {
-        sm_error_set(err, SM_ERR_CONFIG, "log-mel distance: bad settings (n_fft 16..65536, hop "
-                     ">= 1, n_mels 1..%d and at most n_fft/2, top_db > 0)", LM_MAX_MELS);
-        return NULL;
-    }
+    if (sm_logmel_settings_check(set, err) != 0) return NULL;
     ms = sum_squares(target, n_target) / (double)n_target;
     if (!(ms > 0) || !isfinite(ms)) {
         sm_error_set(err, SM_ERR_EMPTY,
