@@ -1,17 +1,9 @@
-# experiments/: objective, experiment files, runner, reports and the soundmatch program.
+# experiments/: objective, experiment files, runner and reports.
 noinst_LTLIBRARIES += experiments/libsm_experiments.la
 experiments_libsm_experiments_la_SOURCES = experiments/objective.c experiments/experiment.c \
 	experiments/runner.c experiments/report.c experiments/stats.c experiments/plot.c
 nobase_pkginclude_HEADERS += experiments/objective.h experiments/experiment.h experiments/runner.h \
 	experiments/report.h experiments/stats.h experiments/plot.h
-
-bin_PROGRAMS += soundmatch
-soundmatch_SOURCES = experiments/cli.c experiments/cli.h experiments/cli_audio.c \
-	experiments/cli_patch.c experiments/cli_match.c experiments/cli_analyse.c \
-	experiments/cli_bank.c
-# Linked against the convenience libraries: a real executable (no libtool wrapper script),
-# which starts faster; libsoundmatch is still built and installed for other programs.
-soundmatch_LDADD = $(SM_LIBS) $(SM_DEP_LIBS)
 
 EXTRA_DIST += experiments/README.md experiments/quickstart.ini experiments/fm_2op.ini \
 	experiments/fm_ops_1to6.ini experiments/dx7_factory.ini experiments/drums_hydrogen.ini \

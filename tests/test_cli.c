@@ -692,7 +692,7 @@ const char *__lsan_default_suppressions(void)
     return "leak:libfontconfig.so\n";
 }
 
-/* `compare` and `baseline` (experiments/cli_analyse.c): a file against itself is 0.00 dB
+/* `compare` and `baseline` (cli/cli_analyse.c): a file against itself is 0.00 dB
  * apart at equal loudness; silence is refused naming the file (exit 1); a rom1a voice
  * rendered by `soundmatch render` is found again in rom1a.syx at about 0 dB (the render is a
  * 16-bit WAV, so not exactly 0), whatever the thread count. */

@@ -1,4 +1,4 @@
-/* experiments/cli.h: pieces shared by the soundmatch program's subcommands.
+/* cli/cli.h: pieces shared by the soundmatch program's subcommands.
  * Only the program prints and exits; the library never does. Exit codes: 0 success,
  * 1 bad input (a message names the file and the problem), 2 bad usage. */
 #ifndef SM_CLI_H

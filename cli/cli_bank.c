@@ -1,6 +1,6 @@
-/* experiments/cli_bank.c: `soundmatch bank`: 32-voice DX7 banks from the best match per
+/* cli/cli_bank.c: `soundmatch bank`: 32-voice DX7 banks from the best match per
  * target of `run` and `match` output folders. */
-#include "experiments/cli.h"
+#include "cli/cli.h"
 #include "core/fileio.h"
 #include "synths/dx7_sysex.h"
 

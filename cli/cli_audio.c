@@ -1,5 +1,5 @@
-/* experiments/cli_audio.c: `soundmatch features` and `soundmatch info` for audio files. */
-#include "experiments/cli.h"
+/* cli/cli_audio.c: `soundmatch features` and `soundmatch info` for audio files. */
+#include "cli/cli.h"
 #include "core/audio.h"
 #include "core/fileio.h"
 #include "features/features.h"

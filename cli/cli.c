@@ -1,6 +1,6 @@
-/* experiments/cli.c: the soundmatch program: subcommand dispatch, help and version. */
+/* cli/cli.c: the soundmatch program: subcommand dispatch, help and version. */
 #include "config.h"
-#include "experiments/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <stdarg.h>

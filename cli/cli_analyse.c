@@ -1,4 +1,4 @@
-/* experiments/cli_analyse.c: `soundmatch compare` and `soundmatch baseline`, the judging side
+/* cli/cli_analyse.c: `soundmatch compare` and `soundmatch baseline`, the judging side
  * of the program.
  *
  * compare prints MEASURES.md's two measures (features/measure.c) between a target and each of
@@ -7,7 +7,7 @@
  * prints the closest by log-mel distance. Rendering runs in parallel with OpenMP; every thread
  * has its own synth state, log-mel plan and buffers, results are stored by patch position and
  * ranked by (distance, position), so the output does not depend on the thread count. */
-#include "experiments/cli.h"
+#include "cli/cli.h"
 #include "core/audio.h"
 #include "features/features.h"
 #include "synths/synth.h"

@@ -1,5 +1,5 @@
-/* experiments/cli_patch.c: `soundmatch render`, `sysex`, `list`, and `info` on patch files. */
-#include "experiments/cli.h"
+/* cli/cli_patch.c: `soundmatch render`, `sysex`, `list`, and `info` on patch files. */
+#include "cli/cli.h"
 #include "core/audio.h"
 #include "core/fileio.h"
 #include "experiments/experiment.h"

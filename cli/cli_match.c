@@ -1,6 +1,6 @@
-/* experiments/cli_match.c: `soundmatch run` (an experiment file) and `soundmatch match`
+/* cli/cli_match.c: `soundmatch run` (an experiment file) and `soundmatch match`
  * (one target, built as an experiment in memory). */
-#include "experiments/cli.h"
+#include "cli/cli.h"
 #include "core/fileio.h"
 #include "experiments/experiment.h"
 #include "experiments/runner.h"
