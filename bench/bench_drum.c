@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_drum.c: render throughput of the drum voice (sm_synth_drum), in seconds of
  * audio per CPU second on one core at 44.1 kHz, over the 8 patches of Microtonic's
  * default.mtpreset, 1 s each (velocity 100). Each patch is rendered repeatedly for at least

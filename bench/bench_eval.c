@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_eval.c: matching throughput: evaluations per second of the whole objective
  * (fm6 render of 1 s at 44.1 kHz, 20-coefficient MFCC, MFCC cost) on 1 thread and on all
  * cores, scoring random points around rom1a's voices (every parameter free).

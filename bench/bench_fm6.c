@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_fm6.c: fm6 rendering speed: seconds of audio rendered per second of CPU for one
  * voice at 44.1 kHz, averaged over the 32 voices of the DX7 factory bank rom1a (note 60,
  * velocity 100, gate 1 s, 2 s rendered). The target is at least 1000x real time on one core.

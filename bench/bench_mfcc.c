@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_mfcc.c: MFCC throughput, in process, on one thread.
  *
  * Signal: 10 s at 44.1 kHz, mono, a deterministic chirp (50 Hz to 10 kHz, exponential) plus

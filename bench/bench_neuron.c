@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_neuron.c: render speed of the neuron backend, in seconds of audio per CPU second
  * at 44.1 kHz on one core (best of 5 renders of 10 s each), for the default 2-neuron voice and
  * for a fully connected 8-neuron network (every parameter drawn at random with seed 1, then

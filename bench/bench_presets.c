@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/bench_presets.c: the rendered-voice index (datasets/presets.h) on the 31,380 human-made
  * DX7 voices: wall time to build one grid note (note 60) without a cache (in a fresh temporary
  * cache folder, threads from OMP_NUM_THREADS or the machine), to load it back from the cache it

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* bench/cost_ranking.c: how well does a cost rank candidates the way an independent measure
  * does? For each target recording: its note and onset (features/ analysis), then candidates
  * of the kind a search meets: the 100 human presets the preset index finds nearest, and 200

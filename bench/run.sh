@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # bench/run.sh: runs every benchmark (make bench). Needs the shared data folder for the DX7
 # and Microtonic benches, and aubio-tools for the aubiomfcc comparison (skipped without it).
 # Prints one line per figure; BENCHMARKS.md records them with the machine they ran on.

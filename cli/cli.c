@@ -1,6 +1,9 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli.c: the soundmatch program: subcommand dispatch, help and version. */
 #include "config.h"
 #include "cli/cli.h"
+#include "search/optimizer.h"
+#include "synths/synth.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -8,29 +11,40 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const USAGE =
-    "usage: soundmatch COMMAND [OPTIONS] [ARGS]\n"
-    "\n"
-    "Find the parameters of a synthesizer that reproduce a target sound.\n"
-    "\n"
-    "Commands:\n"
-    "  run EXPERIMENT.ini     run an experiment: every target x optimizer x seed, then a report\n"
-    "  match TARGET.wav       match one recording with one synth and optimizer\n"
-    "  compare TARGET MATCH.. the judging measures: log-mel distance and loudness difference\n"
-    "  baseline TARGET BANK.. the closest preset of patch banks, played at the target's note\n"
-    "  render                 render a note of a synth patch to a WAV file\n"
-    "  features FILE          print or write the MFCC matrix of an audio file\n"
-    "  info FILE              describe an audio file, a DX7 .syx bank or a .mtpreset file\n"
-    "  sysex                  extract single DX7 voices or gather them into a bank\n"
-    "  bank RUN_DIR...        DX7 banks of the best match per target of run/match folders\n"
-    "  list                   list the synths, their parameters, and the optimizers\n"
-    "\n"
-    "Options:\n"
-    "  -h, --help             this help; 'soundmatch COMMAND --help' for a command's help\n"
-    "  --version              the version\n"
-    "\n"
-    "Exit status: 0 success, 1 bad input (the message names the file and the problem),\n"
-    "2 bad usage.\n";
+/* The commands, from cli/commands.def. */
+static const struct {
+    const char *name, *args, *summary;
+    int (*fn)(int, char **);
+} commands[] = {
+#define SM_COMMAND(name, args, summary) {#name, args, summary, sm_cmd_##name},
+#include "cli/commands.def"
+#undef SM_COMMAND
+};
+
+/* The program's help, with the command list made from the table above. */
+static void usage(FILE *f)
+{
+    size_t i;
+    fputs("usage: soundmatch COMMAND [OPTIONS] [ARGS]\n"
+          "\n"
+          "Find the parameters of a synthesizer that reproduce a target sound.\n"
+          "\n"
+          "Commands:\n", f);
+    for (i = 0; i < sizeof commands / sizeof *commands; i++) {
+        char head[64];
+        snprintf(head, sizeof head, "%s%s%s", commands[i].name, commands[i].args[0] ? " " : "",
+                 commands[i].args);
+        if (strlen(head) <= 22) fprintf(f, "  %-22s %s\n", head, commands[i].summary);
+        else fprintf(f, "  %s\n  %-22s %s\n", head, "", commands[i].summary);
+    }
+    fputs("\n"
+          "Options:\n"
+          "  -h, --help             this help; 'soundmatch COMMAND --help' for a command's help\n"
+          "  --version              the version\n"
+          "\n"
+          "Exit status: 0 success, 1 bad input (the message names the file and the problem),\n"
+          "2 bad usage.\n", f);
+}
 
 int sm_cli_fail(const char *cmd, const sm_error *err)
 {
@@ -86,6 +100,25 @@ int sm_cli_number(const char *cmd, const char *opt, const char *text, double lo,
     return 0;
 }
 
+int sm_cli_help(const char *text)
+{
+    char synths[256], opts[512];
+    sm_synth_names(synths, sizeof synths);
+    sm_optimizer_names(opts, sizeof opts);
+    while (*text) {
+        if (strncmp(text, "{synths}", 8) == 0) {
+            fputs(synths, stdout);
+            text += 8;
+        } else if (strncmp(text, "{optimizers}", 12) == 0) {
+            fputs(opts, stdout);
+            text += 12;
+        } else {
+            putchar(*text++);
+        }
+    }
+    return SM_EXIT_OK;
+}
+
 int sm_cli_is_help(const char *arg)
 {
     return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
@@ -107,30 +140,23 @@ const char *__lsan_default_suppressions(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        int (*fn)(int, char **);
-    } cmds[] = {{"features", sm_cmd_features}, {"info", sm_cmd_info},
-                {"render", sm_cmd_render},     {"sysex", sm_cmd_sysex},
-                {"match", sm_cmd_match},       {"run", sm_cmd_run},
-                {"list", sm_cmd_list},         {"compare", sm_cmd_compare},
-                {"baseline", sm_cmd_baseline}, {"bank", sm_cmd_bank}};
     size_t i;
     if (argc < 2) {
-        fputs(USAGE, stderr);
+        usage(stderr);
         return SM_EXIT_USAGE;
     }
     if (sm_cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
-        fputs(USAGE, stdout);
+        usage(stdout);
         return SM_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("soundmatch %s\n", PACKAGE_VERSION);
         return SM_EXIT_OK;
     }
-    for (i = 0; i < sizeof cmds / sizeof *cmds; i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
-            return sm_cli_close_stdout(cmds[i].name, cmds[i].fn(argc - 1, argv + 1));
-    fprintf(stderr, "soundmatch: unknown command '%s'\n\n%s", argv[1], USAGE);
+    for (i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return sm_cli_close_stdout(commands[i].name, commands[i].fn(argc - 1, argv + 1));
+    fprintf(stderr, "soundmatch: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
     return SM_EXIT_USAGE;
 }

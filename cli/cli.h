@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli.h: pieces shared by the soundmatch program's subcommands.
  * Only the program prints and exits; the library never does. Exit codes: 0 success,
  * 1 bad input (a message names the file and the problem), 2 bad usage. */
@@ -6,6 +7,7 @@
 
 #include <stdio.h>
 #include "core/error.h"
+#include "synths/dx7_sysex.h"
 
 enum { SM_EXIT_OK = 0, SM_EXIT_INPUT = 1, SM_EXIT_USAGE = 2 };
 
@@ -22,6 +24,9 @@ int sm_cli_close_stdout(const char *cmd, int rc);
 /* Parses a number option; on failure prints a usage error. Returns 0 or 2. */
 int sm_cli_number(const char *cmd, const char *opt, const char *text, double lo, double hi,
                   double *out);
+/* Prints a help text on stdout with "{synths}" and "{optimizers}" replaced by the registered
+ * names, so that help texts follow the registries. Returns SM_EXIT_OK. */
+int sm_cli_help(const char *text);
 /* 1 if argv[i] is -h or --help. */
 int sm_cli_is_help(const char *arg);
 /* 1 when stderr is a terminal (progress lines are shown only then). */
@@ -32,11 +37,24 @@ int sm_cmd_info(int argc, char **argv);
 int sm_cmd_render(int argc, char **argv);
 int sm_cmd_sysex(int argc, char **argv);
 int sm_cmd_bank(int argc, char **argv);
+int sm_cmd_generate(int argc, char **argv);
+int sm_cmd_timbre(int argc, char **argv);
 int sm_cmd_match(int argc, char **argv);
 int sm_cmd_run(int argc, char **argv);
+int sm_cmd_report(int argc, char **argv);
 int sm_cmd_list(int argc, char **argv);
 int sm_cmd_compare(int argc, char **argv);
 int sm_cmd_baseline(int argc, char **argv);
+int sm_cmd_describe(int argc, char **argv);
+int sm_cmd_design(int argc, char **argv);
+int sm_cmd_morph(int argc, char **argv);
+
+/* The listening page NAME.html beside the banks files[] (out: the first bank's name) of
+ * voices[0..n): each voice rendered and described, its kind given when the timbre model is
+ * cached (cli/cli_generate.c). notes (may be NULL) adds a line per voice. Returns 0 or 1 (the
+ * error printed). */
+int sm_cli_bank_page(const char *out, const sm_dx7_voice *voices, size_t n, char **files,
+                     const char *const *notes, const char *intro);
 
 /* info for patch files (.syx, .mtpreset): returns -1 if path is not one. */
 int sm_cli_patch_info(const char *path);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli_analyse.c: `soundmatch compare` and `soundmatch baseline`, the judging side
  * of the program.
  *

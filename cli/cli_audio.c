@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli_audio.c: `soundmatch features` and `soundmatch info` for audio files. */
 #include "cli/cli.h"
 #include "core/audio.h"

@@ -1,17 +1,17 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli_bank.c: `soundmatch bank`: 32-voice DX7 banks from the best match per
  * target of `run` and `match` output folders. */
 #include "cli/cli.h"
 #include "core/fileio.h"
+#include "datasets/banks.h"
 #include "synths/dx7_sysex.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 static const char *const BANK_HELP =
     "usage: soundmatch bank RUN_DIR... -o NAME.syx [--name NAME]\n"
@@ -22,8 +22,10 @@ static const char *const BANK_HELP =
     "each folder the run with the lowest final_cost in DIR/results.csv whose best.syx exists is\n"
     "taken (ties: the first row). Voices are named after their targets: upper-cased, in the DX7's\n"
     "character set, at most 10 characters, unique within a bank (a clash ends in a number:\n"
-    "\"PIANO C4\", \"PIANO C4 2\"). A listing of the voices goes to standard output. Either every\n"
-    "bank is written or none is.\n"
+    "\"PIANO C4\", \"PIANO C4 2\"). A listing of the voices goes to standard output, and a\n"
+    "listening page NAME.html beside the banks gives every voice's target, algorithm, kind (once\n"
+    "the timbre model is cached: soundmatch timbre), descriptors, spectrogram and player, all\n"
+    "rendered at MIDI note 60. Either every bank and the page are written or none is.\n"
     "\n"
     "Options:\n"
     "  -o, --output F     the first bank file (NAME.syx; the next ones are NAME-2.syx, ...)\n"
@@ -32,7 +34,6 @@ static const char *const BANK_HELP =
 typedef struct {
     char *target, *optimizer, *seed, *folder;
     double cost;
-    char name[SM_DX7_NAME_LEN + 1];
     sm_dx7_voice voice;
 } bank_entry;
 
@@ -215,72 +216,16 @@ done:
     return rc;
 }
 
-/* name from text: upper-cased with '_' as a space (when upper), in the DX7 character set, at most 10 characters,
- * trailing spaces trimmed. */
-static void dx7_name(const char *text, int upper, char out[SM_DX7_NAME_LEN + 1])
-{
-    size_t k;
-    for (k = 0; k < SM_DX7_NAME_LEN && text[k]; k++) {
-        unsigned char c = (unsigned char)text[k];
-        if (upper && c == '_') c = ' ';   /* file names' word separator, as `match` names voices */
-        out[k] = sm_dx7_name_char(upper && c < 128 ? (unsigned char)toupper(c) : c);
-    }
-    out[k] = '\0';
-    while (k > 0 && out[k - 1] == ' ') out[--k] = '\0';
-}
-
-/* Makes l->e[i].name unique among the entries from..i-1 (one bank). */
-static void unique_name(bank_list *l, size_t from, size_t i)
-{
-    char base[SM_DX7_NAME_LEN + 1], cand[SM_DX7_NAME_LEN + 1];
-    unsigned num;
-    size_t j;
-    snprintf(base, sizeof base, "%s", l->e[i].name);
-    if (!*base) snprintf(base, sizeof base, "VOICE");
-    snprintf(cand, sizeof cand, "%s", base);
-    for (num = 2;; num++) {
-        for (j = from; j < i; j++)
-            if (strcmp(l->e[j].name, cand) == 0) break;
-        if (j == i) break;
-        {
-            char suffix[16];
-            size_t sl = (size_t)snprintf(suffix, sizeof suffix, " %u", num), bl = strlen(base);
-            if (bl > SM_DX7_NAME_LEN - sl) bl = SM_DX7_NAME_LEN - sl;
-            while (bl > 0 && base[bl - 1] == ' ') bl--;
-            memcpy(cand, base, bl);
-            memcpy(cand + bl, suffix, sl + 1);
-        }
-    }
-    memcpy(l->e[i].name, cand, sizeof cand);
-}
-
-static void set_voice_name(sm_dx7_voice *v, const char *name)
-{
-    size_t k, n = strlen(name);
-    for (k = 0; k < SM_DX7_NAME_LEN; k++)
-        v->vced[SM_DX7_NAME + k] = (unsigned char)(k < n ? name[k] : ' ');
-}
-
-/* The file of bank b (0-based): BASE.syx, BASE-2.syx, ... */
-static char *bank_file(const char *base, const char *ext, size_t b)
-{
-    size_t n = strlen(base) + strlen(ext) + 32;
-    char *p = malloc(n);
-    if (!p) return NULL;
-    if (b == 0) snprintf(p, n, "%s%s", base, ext);
-    else snprintf(p, n, "%s-%zu%s", base, b + 1, ext);
-    return p;
-}
-
 int sm_cmd_bank(int argc, char **argv)
 {
     const char *out = NULL, *name = NULL;
     const char **dirs;
-    size_t n_dirs = 0, i, n_banks = 0, b;
+    size_t n_dirs = 0, i, n_banks = 0;
     bank_list l = {0};
     sm_error err = {0};
-    char *base = NULL, **files = NULL;
-    const char *ext = ".syx";
+    sm_voice_name *names = NULL;
+    sm_dx7_voice *voices = NULL;
+    char **files = NULL;
     int a, rc = SM_EXIT_OK;
     if (!(dirs = calloc((size_t)argc + 1, sizeof *dirs))) {
         fprintf(stderr, "soundmatch bank: out of memory\n");
@@ -330,34 +275,42 @@ int sm_cmd_bank(int argc, char **argv)
     if (rc) goto done;
 
     /* names, unique within each bank */
+    names = calloc(l.n, sizeof *names);
+    voices = calloc(l.n, sizeof *voices);
+    if (!names || !voices) goto nomem;
     for (i = 0; i < l.n; i++) {
-        if (name) dx7_name(name, 0, l.e[i].name);
-        else dx7_name(l.e[i].target, 1, l.e[i].name);
-        unique_name(&l, i - i % SM_DX7_BANK_VOICES, i);
-        set_voice_name(&l.e[i].voice, l.e[i].name);
+        if (name) sm_bank_name_from_text(name, 0, names[i]);
+        else sm_bank_name_from_text(l.e[i].target, 1, names[i]);
+        sm_bank_unique_name(names, i - i % SM_DX7_BANK_VOICES, i);
+        voices[i] = l.e[i].voice;
+        sm_bank_set_name(&voices[i], names[i]);
     }
-
-    /* NAME.syx -> base "NAME", ext ".syx" */
+    n_banks = sm_bank_count(l.n);
+    if (sm_bank_write_all(out, voices, l.n, &files, &err) != 0) {
+        rc = sm_cli_fail("bank", &err);
+        goto done;
+    }
     {
-        size_t ol = strlen(out);
-        if (!(base = strdup(out))) goto nomem;
-        if (ol > 4 && strcasecmp(out + ol - 4, ".syx") == 0) {
-            base[ol - 4] = '\0';
-            ext = out + ol - 4;
+        /* the listening page beside the banks: each voice's target, run and cost */
+        char **notes = calloc(l.n, sizeof *notes), intro[256];
+        int page_rc = notes ? 0 : SM_EXIT_INPUT;
+        for (i = 0; i < l.n && !page_rc; i++) {
+            size_t len = strlen(l.e[i].target) + strlen(l.e[i].optimizer) + strlen(l.e[i].seed) +
+                         strlen(l.e[i].folder) + 80;
+            if (!(notes[i] = malloc(len))) page_rc = SM_EXIT_INPUT;
+            else snprintf(notes[i], len, "target %s: %s, seed %s, cost %.6g (%s)", l.e[i].target,
+                          l.e[i].optimizer, l.e[i].seed, l.e[i].cost, l.e[i].folder);
         }
-    }
-    n_banks = (l.n + SM_DX7_BANK_VOICES - 1) / SM_DX7_BANK_VOICES;
-    if (!(files = calloc(n_banks, sizeof *files))) goto nomem;
-    for (b = 0; b < n_banks; b++)
-        if (!(files[b] = bank_file(base, ext, b))) goto nomem;
-    for (b = 0; b < n_banks; b++) {
-        sm_dx7_voice voices[SM_DX7_BANK_VOICES];
-        size_t k, nv = l.n - b * SM_DX7_BANK_VOICES;
-        if (nv > SM_DX7_BANK_VOICES) nv = SM_DX7_BANK_VOICES;
-        for (k = 0; k < nv; k++) voices[k] = l.e[b * SM_DX7_BANK_VOICES + k].voice;
-        if (sm_dx7_write_bank(files[b], voices, nv, &err) != 0) {
-            while (b-- > 0) unlink(files[b]); /* all or nothing */
-            rc = sm_cli_fail("bank", &err);
+        snprintf(intro, sizeof intro, "The best match of each of %zu targets, gathered by "
+                 "soundmatch bank.", l.n);
+        if (page_rc) fprintf(stderr, "soundmatch bank: out of memory\n");
+        else page_rc = sm_cli_bank_page(out, voices, l.n, files, (const char *const *)notes, intro);
+        if (notes)
+            for (i = 0; i < l.n; i++) free(notes[i]);
+        free(notes);
+        if (page_rc) {
+            for (i = 0; i < n_banks; i++) unlink(files[i]); /* all or nothing */
+            rc = page_rc;
             goto done;
         }
     }
@@ -365,7 +318,7 @@ int sm_cmd_bank(int argc, char **argv)
            "optimizer", "cost", "folder");
     for (i = 0; i < l.n; i++)
         printf("%-24s %5zu  %-10s  %-20s %-10s %12.6g  %s\n", files[i / SM_DX7_BANK_VOICES],
-               i % SM_DX7_BANK_VOICES + 1, l.e[i].name, l.e[i].target, l.e[i].optimizer,
+               i % SM_DX7_BANK_VOICES + 1, names[i], l.e[i].target, l.e[i].optimizer,
                l.e[i].cost, l.e[i].folder);
     fprintf(stderr, "soundmatch bank: wrote %zu voice%s in %zu bank%s\n", l.n, l.n == 1 ? "" : "s",
             n_banks, n_banks == 1 ? "" : "s");
@@ -374,10 +327,9 @@ nomem:
     fprintf(stderr, "soundmatch bank: out of memory\n");
     rc = SM_EXIT_INPUT;
 done:
-    if (files)
-        for (b = 0; b < n_banks; b++) free(files[b]);
-    free(files);
-    free(base);
+    sm_bank_files_free(files, n_banks);
+    free(names);
+    free(voices);
     list_free(&l);
     free(dirs);
     return rc;

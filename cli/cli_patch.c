@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* cli/cli_patch.c: `soundmatch render`, `sysex`, `list`, and `info` on patch files. */
 #include "cli/cli.h"
 #include "core/audio.h"
@@ -34,7 +35,7 @@ static const char *const RENDER_HELP =
     "Render one note of a synth patch to a WAV file.\n"
     "\n"
     "Options:\n"
-    "  --synth NAME       fm6, drum or neuron (default: from the patch file's type)\n"
+    "  --synth NAME       one of {synths} (default: from the patch file's type)\n"
     "  --patch SPEC       FILE, FILE:N (voices numbered from 1) or FILE:NAME; without it,\n"
     "                     the synth's default patch\n"
     "  --set LIST         change parameters: 'name=value, name=value' (see soundmatch list)\n"
@@ -101,7 +102,7 @@ int sm_cmd_render(int argc, char **argv)
     opterr = 0;
     while ((c = getopt_long(argc, argv, "ho:", longopts, NULL)) != -1) {
         switch (c) {
-        case 'h': fputs(RENDER_HELP, stdout); return SM_EXIT_OK;
+        case 'h': return sm_cli_help(RENDER_HELP);
         case 'y': synth_name = optarg; break;
         case 'P': patch = optarg; break;
         case 'S': set = optarg; break;
@@ -125,7 +126,11 @@ int sm_cmd_render(int argc, char **argv)
     if (!out) return sm_cli_usage("render", "no output file: give -o OUT.wav");
     if (synth_name) {
         s = sm_synth_find(synth_name);
-        if (!s) return sm_cli_usage("render", "unknown synth '%s' (fm6, drum, neuron)", synth_name);
+        if (!s) {
+            char names[256];
+            return sm_cli_usage("render", "unknown synth '%s' (known: %s)", synth_name,
+                                sm_synth_names(names, sizeof names));
+        }
     } else if (patch) {
         s = synth_for_patch(patch);
         if (!s) return sm_cli_usage("render", "cannot tell the synth from '%s': give --synth", patch);
@@ -238,10 +243,13 @@ int sm_cmd_sysex(int argc, char **argv)
             fputs(SYSEX_HELP, stdout);
             return SM_EXIT_OK;
         } else if (strcmp(argv[a], "--extract") == 0) {
+            if (mode == 2) return sm_cli_usage("sysex", "give --extract or --bank, not both");
+            if (extract) return sm_cli_usage("sysex", "--extract takes one voice");
             if (++a >= argc) return sm_cli_usage("sysex", "--extract needs FILE:N");
             extract = argv[a];
             mode = 1;
         } else if (strcmp(argv[a], "--bank") == 0) {
+            if (mode == 1) return sm_cli_usage("sysex", "give --extract or --bank, not both");
             mode = 2;
         } else if (strcmp(argv[a], "-o") == 0 || strcmp(argv[a], "--output") == 0) {
             if (++a >= argc) return sm_cli_usage("sysex", "-o needs a file name");

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/audio.c: reading audio through libsndfile (mix to mono, resample with libsamplerate)
  * and writing WAV files all-or-nothing (see core/audio.h). */
 #include "core/audio.h"
@@ -24,6 +25,10 @@ static SNDFILE *open_read(const char *path, SF_INFO *si, sm_error *err, int *rc)
     }
     if (S_ISDIR(st.st_mode)) {
         *rc = sm_error_set(err, SM_ERR_IO, "%s: is a folder, not an audio file", path);
+        return NULL;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *rc = sm_check_input_file(path, err);
         return NULL;
     }
     if (st.st_size == 0) {

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/audio.h: mono audio buffers, reading any format libsndfile reads, and WAV output.
  *
  * Reading mixes all channels down to mono (their mean) and resamples with libsamplerate
@@ -7,6 +8,10 @@
 
 #include <stddef.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* A mono buffer. The struct owns data; free it with sm_audio_free. */
 typedef struct {
@@ -66,5 +71,9 @@ double sm_audio_rms(const float *x, size_t n);
 
 /* Releases a's buffer and zeroes it. NULL is allowed. */
 void sm_audio_free(sm_audio *a);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/error.c: error codes, their names, and the detail record (see core/error.h). */
 #include "core/error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/error.h: error codes and the detail record every fallible soundmatch call can fill.
  *
  * Functions return 0 (SM_OK) or a negative sm_err code. Those that can say more take an
@@ -7,6 +8,10 @@
 #define SM_ERROR_H
 
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum {
     SM_OK = 0,
@@ -42,5 +47,9 @@ void sm_error_clear(sm_error *err);
 
 /* The best sentence for err: its message, or sm_strerror(code) if the message is empty. */
 const char *sm_error_text(const sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

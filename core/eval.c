@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/eval.c: scoring batches of points on OpenMP threads with one worker per thread
  * (see core/eval.h). Each point's score depends only on the point, so the thread count and
  * the schedule never change a result. */

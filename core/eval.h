@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/eval.h: parallel evaluation of a batch of points, independent of the thread count.
  *
  * The evaluator knows nothing of synths or features: a worker type says how to make per-thread
@@ -11,6 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The one worst cost, for a point whose score is NaN or infinite (a broken render): the
  * evaluator and sm_minimize both give such a point this cost, and cap any larger finite
@@ -52,5 +57,9 @@ void *sm_eval_worker(sm_eval *ev, int i);
 int sm_eval_threads(const sm_eval *ev);
 sm_eval_stats sm_eval_get_stats(const sm_eval *ev);
 void sm_eval_free(sm_eval *ev);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,28 +1,37 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/fileio.c: all-or-nothing output files and small file helpers (see core/fileio.h). */
 #include "core/fileio.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m)                        ? "a folder"
+           : S_ISFIFO(m)                     ? "a FIFO (named pipe)"
+           : S_ISCHR(m) || S_ISBLK(m)        ? "a device"
+           : S_ISSOCK(m)                     ? "a socket"
+                                             : "not a regular file";
+}
 
 /* Refuses a destination that exists and is not a regular file (or a link to one): renaming
  * over a device such as /dev/full, a FIFO or a folder would replace it, or fail obscurely. */
 static int check_replaceable(const char *path, sm_error *err)
 {
     struct stat st;
-    const char *what;
     if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) return 0;
-    what = S_ISDIR(st.st_mode)                            ? "a folder"
-           : S_ISFIFO(st.st_mode)                         ? "a FIFO (named pipe)"
-           : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode)   ? "a device"
-           : S_ISSOCK(st.st_mode)                         ? "a socket"
-                                                          : "not a regular file";
     return sm_error_set(err, SM_ERR_IO,
                         "%s: is %s; soundmatch writes only regular files and will not replace it",
-                        path, what);
+                        path, file_kind(st.st_mode));
 }
 
 int sm_outfile_open(sm_outfile *of, const char *path, sm_error *err)
@@ -116,6 +125,17 @@ int sm_write_file(const char *path, const void *data, size_t n, sm_error *err)
     return sm_outfile_commit(&of, err);
 }
 
+int sm_check_input_file(const char *path, sm_error *err)
+{
+    struct stat st;
+    if (!path || !*path) return sm_error_set(err, SM_ERR_IO, "no file name given");
+    if (stat(path, &st) != 0) return sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return sm_error_set(err, SM_ERR_IO, "%s: is %s; soundmatch reads regular files", path,
+                            file_kind(st.st_mode));
+    return 0;
+}
+
 int sm_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *n,
                  sm_error *err)
 {
@@ -125,6 +145,7 @@ int sm_read_file(const char *path, size_t max_bytes, unsigned char **data, size_
     *data = NULL;
     *n = 0;
     if (!max_bytes) max_bytes = (size_t)1 << 30;
+    if (sm_check_input_file(path, err) != 0) return SM_ERR_IO;
     f = fopen(path, "rb");
     if (!f) return sm_error_set(err, SM_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     for (;;) {
@@ -259,5 +280,125 @@ int sm_remove_stale_tmp(const char *dir, size_t *n_removed, sm_error *err)
     if (rc != 0)
         return sm_error_set(err, SM_ERR_IO, "%s: cannot read this folder: %s", dir,
                             strerror(errno));
+    return 0;
+}
+
+/* ---- folder locks and removal --------------------------------------------------------- */
+
+struct sm_dir_lock {
+    int fd;
+};
+
+int sm_dir_lock_take(const char *dir, const char *what, sm_dir_lock **lock, sm_error *err)
+{
+    char *path, host[256] = "?", holder[512], stamp[64];
+    sm_dir_lock *l;
+    time_t now = time(NULL);
+    struct tm tmv;
+    int fd, len;
+    if (lock) *lock = NULL;
+    if (!dir || !lock) return sm_error_set(err, SM_ERR_ARG, "no folder to lock");
+    path = sm_path_join(dir, ".soundmatch.lock");
+    if (!path) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        int e = errno;
+        sm_error_set(err, SM_ERR_IO, "%s: cannot open the folder's lock file: %s", path, strerror(e));
+        free(path);
+        return SM_ERR_IO;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        int e = errno;
+        ssize_t n = e == EWOULDBLOCK ? pread(fd, holder, sizeof holder - 1, 0) : -1;
+        holder[n > 0 ? n : 0] = '\0';
+        holder[strcspn(holder, "\n")] = '\0';
+        if (e == EWOULDBLOCK)
+            sm_error_set(err, SM_ERR_CONFIG, "%s is in use by another soundmatch (%s); wait for it "
+                         "to finish, or choose another folder with -o", dir,
+                         holder[0] ? holder : "holder unknown");
+        else
+            sm_error_set(err, SM_ERR_IO, "%s: cannot lock: %s", path, strerror(e));
+        close(fd);
+        free(path);
+        return err && err->code ? err->code : SM_ERR_IO;
+    }
+    free(path);
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    localtime_r(&now, &tmv);
+    strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tmv);
+    len = snprintf(holder, sizeof holder, "%s, process %ld on %s, since %s\n",
+                   what ? what : "soundmatch", (long)getpid(), host, stamp);
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, holder, (size_t)len, 0) != len) {
+        /* the lock holds without its note; the message of a second run says "holder unknown" */
+    }
+    l = malloc(sizeof *l);
+    if (!l) {
+        close(fd);
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    l->fd = fd;
+    *lock = l;
+    return 0;
+}
+
+void sm_dir_lock_release(sm_dir_lock *lock)
+{
+    if (!lock) return;
+    if (ftruncate(lock->fd, 0) != 0) {
+        /* a stale note is harmless: a holder is only believed while its flock is held */
+    }
+    flock(lock->fd, LOCK_UN);
+    close(lock->fd);
+    free(lock);
+}
+
+int sm_dir_exists(const char *path, int *empty)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *de;
+    if (empty) *empty = 0;
+    if (!path || stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) return 0;
+    if (empty && (d = opendir(path))) {
+        *empty = 1;
+        while ((de = readdir(d)))
+            if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+                *empty = 0;
+                break;
+            }
+        closedir(d);
+    }
+    return 1;
+}
+
+static char tree_failed[4096];
+static int tree_keep_top, tree_errno;
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    if (ftw->level == 0 && tree_keep_top) return 0;
+    if (remove(path) != 0) {
+        tree_errno = errno;
+        snprintf(tree_failed, sizeof tree_failed, "%s", path);
+        return 1;
+    }
+    return 0;
+}
+
+int sm_remove_tree(const char *dir, int keep_top, sm_error *err)
+{
+    int rc;
+    if (!dir || !*dir) return sm_error_set(err, SM_ERR_ARG, "no folder given");
+    tree_keep_top = keep_top;
+    tree_errno = 0;
+    tree_failed[0] = '\0';
+    rc = nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc == 1)
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot remove: %s", tree_failed,
+                            strerror(tree_errno));
+    if (rc != 0) return sm_error_set(err, SM_ERR_IO, "%s: cannot read: %s", dir, strerror(errno));
     return 0;
 }

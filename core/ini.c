@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/ini.c: INI files through libinih, kept in memory with line numbers (see core/ini.h).
  *
  * libinih as Debian builds it does not pass line numbers to the handler, so the text is fed
@@ -101,8 +102,10 @@ static int handler(void *user, const char *section, const char *name, const char
     return 1;
 }
 
-/* Records the sections that have no keys, which libinih does not report. */
-static int scan_sections(sm_ini *ini, const char *text)
+/* Records the sections, with those that have no keys, which libinih does not report. A header
+ * written twice would merge two sections silently (two [optimizer cmaes] sections become one):
+ * its second line goes to *dup_line and the first to *dup_first. */
+static int scan_sections(sm_ini *ini, const char *text, int *dup_line, int *dup_first)
 {
     int line = 1;
     const char *p = text;
@@ -118,6 +121,14 @@ static int scan_sections(sm_ini *ini, const char *text)
                 if (len >= sizeof buf) len = sizeof buf - 1;
                 memcpy(buf, q + 1, len);
                 buf[len] = '\0';
+                if (!*dup_line) {
+                    size_t i;
+                    for (i = 0; i < ini->n_sections; i++)
+                        if (strcmp(ini->sections[i], buf) == 0) {
+                            *dup_line = line;
+                            *dup_first = ini->section_lines[i];
+                        }
+                }
                 if (add_section(ini, buf, line) != 0) return -1;
             }
         }
@@ -133,7 +144,7 @@ sm_ini *sm_ini_parse_string(const char *text, const char *name, sm_error *err)
 {
     reader_state rs;
     sm_ini *ini = calloc(1, sizeof *ini);
-    int rc;
+    int rc, dup_line = 0, dup_first = 0;
     if (!ini || !(ini->path = strdup(name ? name : "(string)"))) {
         free(ini);
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
@@ -143,7 +154,7 @@ sm_ini *sm_ini_parse_string(const char *text, const char *name, sm_error *err)
     rs.pos = text;
     rs.ini = ini;
     /* sections first, in file order and with their own lines (libinih reports only keys) */
-    if (scan_sections(ini, text) != 0) rs.nomem = 1;
+    if (scan_sections(ini, text, &dup_line, &dup_first) != 0) rs.nomem = 1;
     rc = rs.nomem ? 0 : ini_parse_stream(reader, &rs, handler, &rs);
     if (rs.nomem) {
         sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", ini->path);
@@ -160,6 +171,17 @@ sm_ini *sm_ini_parse_string(const char *text, const char *name, sm_error *err)
         sm_error_set(err, SM_ERR_CONFIG,
                      "%s:%d: cannot parse this line (expected [section], key = value, or a "
                      "comment starting with ; or #)", ini->path, rc);
+        sm_ini_free(ini);
+        return NULL;
+    }
+    if (dup_line) {
+        size_t i;
+        const char *name_dup = "";
+        for (i = 0; i < ini->n_sections; i++)
+            if (ini->section_lines[i] == dup_first) name_dup = ini->sections[i];
+        sm_error_set(err, SM_ERR_CONFIG,
+                     "%s:%d: [%s] appears a second time (first at line %d); write each section "
+                     "once", ini->path, dup_line, name_dup, dup_first);
         sm_ini_free(ini);
         return NULL;
     }

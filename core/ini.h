@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/ini.h: INI files read through libinih, kept in memory with line numbers.
  *
  * Sections may carry a name after a space ("[optimizer ga]"). Every getter that fails writes a
@@ -8,6 +9,10 @@
 
 #include <stddef.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct {
     char *section;  /* full section text, e.g. "optimizer ga" */
@@ -50,5 +55,9 @@ int sm_ini_require(sm_ini *ini, const char *section, const char *key, const char
                    sm_error *err);
 /* SM_ERR_CONFIG naming the first key of section that no getter has read, if any. */
 int sm_ini_check_unused(const sm_ini *ini, const char *section, sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/params.c: parameter spaces, [0,1] coding, and views with frozen parameters
  * (see core/params.h). */
 #include "core/params.h"

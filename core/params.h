@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/params.h: parameter spaces, the only thing an optimizer knows of a synth.
  *
  * A synth describes each parameter (name, unit, kind, native range, default, scale). Optimizers
@@ -12,6 +13,10 @@
 
 #include <stddef.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef enum { SM_PARAM_REAL, SM_PARAM_INT, SM_PARAM_ENUM } sm_param_kind;
 
@@ -85,5 +90,9 @@ void sm_param_view_expand(const sm_param_view *v, const double *x01_free, double
 /* Normalized free coordinates of a full native vector. */
 void sm_param_view_project(const sm_param_view *v, const double *native_full, double *x01_free);
 void sm_param_view_free(sm_param_view *v);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/rng.c: xoshiro256** (Blackman and Vigna, 2018) seeded through splitmix64, one stream
  * per (seed, stream) pair (see core/rng.h). */
 #include "core/rng.h"

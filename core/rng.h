@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/rng.h: seeded, splittable random numbers (xoshiro256** seeded through splitmix64).
  *
  * sm_rng_init(r, seed, stream) gives an independent stream for every (seed, stream) pair, so a
@@ -8,6 +9,10 @@
 
 #include <stdint.h>
 #include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct {
     uint64_t s[4];
@@ -27,5 +32,9 @@ double sm_rng_normal(sm_rng *r);
 uint64_t sm_rng_mix(uint64_t a, uint64_t b);
 /* Shuffles idx[0..n) in place (Fisher-Yates). */
 void sm_rng_shuffle(sm_rng *r, size_t *idx, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* core/simd.h: how the hot loops ask for a second, AVX2 build of themselves. Internal: not
  * installed.
  *
@@ -12,11 +13,19 @@
 #ifndef SM_CORE_SIMD_H
 #define SM_CORE_SIMD_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
     !defined(SM_NO_TARGET_CLONES)
 #define SM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define SM_SIMD_CLONES
+#endif
+
+#ifdef __cplusplus
+}
 #endif
 
 #endif

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # datasets/evaluate_real.sh: the honest evaluation of matching real recordings, with the
 # measures of MEASURES.md that no optimizer minimises.
 #
@@ -176,7 +177,7 @@ while IFS= read -r file; do
     # the match, at the program's defaults plus the extra arguments
     rm -f "$dir/best.wav"
     t0=$(now)
-    if eval "\"\$sm\" match \"\$file\" -o \"\$dir\" --synth \"\$synth\" $match_args" \
+    if eval "\"\$sm\" match \"\$file\" -o \"\$dir\" --fresh --synth \"\$synth\" $match_args" \
             </dev/null >"$dir/match.log" 2>&1 && [ -f "$dir/best.wav" ]; then
         t1=$(now)
         secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')

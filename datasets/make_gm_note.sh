@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # datasets/make_gm_note.sh: renders one real instrument note with Debian's fluidsynth and the
 # FluidR3 General MIDI sound font (package fluid-soundfont-gm), as a target for matching.
 #

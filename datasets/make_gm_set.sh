@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # datasets/make_gm_set.sh: builds a set of real instrument notes for matching with the fm6 voice,
 # rendered by fluidsynth from the General MIDI soundfont of Debian's fluid-soundfont-gm
 # (FluidR3_GM.sf2, MIT licence): sampled pianos, electric pianos, an organ, guitars, basses,

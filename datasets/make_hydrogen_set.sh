@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # datasets/make_hydrogen_set.sh: builds a set of real drum recordings for matching with the drum
 # voice, from the drum kits of Debian's hydrogen-data package (GPL and other free licences, see
 # each kit's drumkit.xml).

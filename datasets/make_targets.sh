@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: GPL-3.0-or-later
 # datasets/make_targets.sh: regenerates the small target recordings that ship in
 # datasets/targets/. They are made with sox's own synthesizer (not with soundmatch's synths),
 # so matching them is a real test: no synth in soundmatch can reproduce them exactly.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* datasets/presets.c: the rendered-voice index of datasets/presets.h.
  *
  * Layout: opening loads the voices (sm_dx7_load, so names come along) and hashes the files'

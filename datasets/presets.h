@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* datasets/presets.h: an index of rendered human-made DX7 voices, for finding the voices that
  * sound nearest a target before matching starts.
  *
@@ -53,6 +54,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Grid notes: 24, 30, ..., 102. */
 #define SM_PRESET_GRID_LO 24
@@ -166,5 +171,9 @@ size_t sm_preset_differing(const double *a, const double *b, size_t n);
  * published banks. Returns how many voices lie within max_diff, or SM_ERR_ARG (NULL input). */
 int sm_preset_index_exclude_near(const sm_preset_index *idx, const double *truth_native,
                                  size_t max_diff, unsigned char *exclude);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* experiments/experiment.c: reading and checking experiment files (see experiment.h). */
 #include "experiments/experiment.h"
 #include "core/fileio.h"
@@ -206,6 +207,73 @@ static char *target_name(const char *path, const sm_experiment *e)
 }
 
 static int add_target(sm_experiment *e, const char *name, const char *path, const double *truth,
+                      size_t variant, sm_error *err);
+
+/* [target] descriptors = name:value, ... (features/features.h, value units): values that
+ * replace the targets' own, or with no other target one target of these values alone,
+ * named "descriptors". Targets added later (synthetic ones) take the goal through add_target. */
+static int parse_descriptor_goal(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    sm_error perr = {0, ""};
+    size_t i;
+    int line = 0;
+    const char *v = sm_ini_get(ini, "target", "descriptors", &line);
+    if (!v) return 0;
+    if (!(e->goal = malloc(sizeof *e->goal))) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    if (sm_descr_goal_parse(v, e->goal, e->sample_rate, &perr) != 0)
+        return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [target] descriptors: %s", e->path, line,
+                            sm_error_text(&perr));
+    for (i = 0; i < e->n_targets; i++) e->targets[i].goal = e->goal;
+    return 0;
+}
+
+/* [cost] descriptors = all | name[:weight], ..., descriptors_trajectory = W: the seven sound
+ * descriptors' term (features/descr_cost.c), its spreads those of the synth's reference set.
+ * With `descriptors` given the MFCC weight defaults to 0 (unless a preset sets it). */
+static int parse_descriptor_cost(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    sm_error perr = {0, ""};
+    int line = 0;
+    const char *v = sm_ini_get(ini, "cost", "descriptors", &line);
+    sm_descr_scales(e->synth->name, e->cost.descr_scale);
+    if (v) {
+        if (sm_descr_weights_parse(v, e->cost.w_descr, &perr) != 0)
+            return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [cost] descriptors: %s", e->path,
+                                line, sm_error_text(&perr));
+        if (!sm_ini_get(ini, "cost", "preset", NULL)) e->cost.w_mfcc = 0.0;
+    } else if (e->goal) {
+        sm_ini_get(ini, "target", "descriptors", &line);
+        return sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [target] descriptors needs [cost] "
+                            "descriptors = ... (the weights, or all)", e->path, line);
+    }
+    return sm_ini_get_double(ini, "cost", "descriptors_trajectory", 0, 0, 1000,
+                             &e->cost.w_descr_traj, err);
+}
+
+/* A target of descriptor values alone has nothing to hear: only the descriptors' means can
+ * score it, and no preset can be found near it by sound. */
+static int check_values_target(const sm_experiment *e, sm_error *err)
+{
+    const sm_cost_config *c = &e->cost;
+    size_t i;
+    for (i = 0; i < e->n_targets; i++)
+        if (!e->targets[i].path && !e->targets[i].truth) break;
+    if (i == e->n_targets) return 0;
+    if (c->w_mfcc > 0 || c->w_mss > 0 || c->w_loudness > 0 || c->w_centroid > 0 ||
+        c->w_pitch > 0 || c->w_level > 0 || c->w_logmel > 0 || c->w_descr_traj > 0)
+        return sm_error_set(err, SM_ERR_CONFIG,
+                            "%s: the target of [target] descriptors alone has no sound: only "
+                            "[cost] descriptors can score it (set the other cost weights and "
+                            "descriptors_trajectory to 0)", e->path);
+    if (e->prior_dataset)
+        return sm_error_set(err, SM_ERR_CONFIG,
+                            "%s: the target of [target] descriptors alone has no sound to find "
+                            "presets near ([prior]); soundmatch design starts from an index of "
+                            "patches by their descriptors", e->path);
+    return 0;
+}
+
+static int add_target(sm_experiment *e, const char *name, const char *path, const double *truth,
                       size_t variant, sm_error *err)
 {
     sm_exp_target *t;
@@ -217,6 +285,7 @@ static int add_target(sm_experiment *e, const char *name, const char *path, cons
     t = &e->targets[e->n_targets];
     memset(t, 0, sizeof *t);
     t->variant = variant;
+    t->goal = e->goal;
     t->name = name ? strdup(name) : target_name(path, e);
     t->path = path ? strdup(path) : NULL;
     if (truth) {
@@ -363,6 +432,39 @@ done:
     return rc;
 }
 
+#define SYNTHETIC_MAX_DRAWS 100
+
+/* *silent = 1 when the patch renders, for the experiment's note, a peak below -100 dBFS (the
+ * runner's test for a silent target) in its first second at most: a patch silent there is drawn
+ * again even if it would sound later, which keeps parsing fast and never lets a silent target
+ * through. */
+static int synthetic_is_silent(const sm_experiment *e, const double *native, int *silent,
+                               sm_error *err)
+{
+    size_t n = (size_t)llround(fmin(e->note.length_s, 1.0) * e->sample_rate), i;
+    float *buf = malloc((n ? n : 1) * sizeof *buf), peak = 0;
+    void *st = buf ? e->synth->alloc(e->sample_rate, err) : NULL;
+    int rc;
+    *silent = 0;
+    if (!st) {
+        free(buf);
+        return err && err->code ? err->code : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    }
+    rc = e->synth->render(st, native, &e->note, buf, n);
+    e->synth->free(st);
+    if (rc) {
+        free(buf);
+        return sm_error_set(err, rc, "%s: rendering a synthetic target failed", e->synth->name);
+    }
+    for (i = 0; i < n; i++) {
+        float a = fabsf(buf[i]);
+        if (a > peak || a != a) peak = a != a ? 1.0f : a;
+    }
+    free(buf);
+    *silent = peak < 1e-5f;
+    return 0;
+}
+
 static int add_synthetic(sm_experiment *e, size_t variant, long count, uint64_t seed,
                          sm_error *err)
 {
@@ -380,10 +482,29 @@ static int add_synthetic(sm_experiment *e, size_t variant, long count, uint64_t 
     sm_rng_init(&r, seed, 0x7a7);
     for (k = 0; k < (size_t)count && !rc; k++) {
         char name[32];
-        for (i = 0; i < d; i++) x[i] = sm_rng_uniform(&r);
-        sm_param_view_expand(view, x, native);
+        unsigned draws = 0;
+        int silent;
+        /* A draw that renders silence cannot be matched (frozen levels, a fast decay, an
+         * operator off): draw again, a bounded number of times. */
+        do {
+            for (i = 0; i < d; i++) x[i] = sm_rng_uniform(&r);
+            sm_param_view_expand(view, x, native);
+            rc = synthetic_is_silent(e, native, &silent, err);
+            draws++;
+        } while (!rc && silent && draws < SYNTHETIC_MAX_DRAWS);
+        if (rc) break;
         snprintf(name, sizeof name, "synth%02zu", k + 1);
+        if (silent) {
+            rc = sm_error_set(err, SM_ERR_CONFIG,
+                              "%s: [target] synthetic: %u random patches of %s%s%s were all "
+                              "silent; free parameters that make sound (operator levels, "
+                              "envelope levels)", e->path, draws, e->synth->name,
+                              e->variants[variant].name[0] ? " in variant " : "",
+                              e->variants[variant].name);
+            break;
+        }
         rc = add_target(e, name, NULL, native, variant, err);
+        if (!rc) e->targets[e->n_targets - 1].redraws = draws - 1;
     }
     free(x);
     free(native);
@@ -596,34 +717,13 @@ static int parse_optimizers(sm_experiment *e, sm_ini *ini, sm_error *err)
         if ((x) != 0) goto fail; \
     } while (0)
 
-sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error *err)
+/* Every section is one this format knows, and the required ones are there. */
+static int check_sections(sm_experiment *e, sm_ini *ini, sm_error *err)
 {
-    sm_ini *ini = sm_ini_parse_string(text, path, err);
-    sm_experiment *e;
-    const char *v, *synth_name;
-    char *pathcopy;
-    long lv;
-    int line;
+    const char *path = e->path;
+    size_t s;
     static const char *const sections[] = {"experiment", "target", "synth", "cost", "run",
                                            "report", "prior", NULL};
-    size_t s;
-    if (!ini) return NULL;
-    e = calloc(1, sizeof *e);
-    if (!e) {
-        sm_ini_free(ini);
-        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    e->path = strdup(path);
-    pathcopy = strdup(path);
-    e->dir = pathcopy ? strdup(dirname(pathcopy)) : NULL;
-    free(pathcopy);
-    e->fingerprint = fnv1a(text);
-    e->text = strdup(text);
-    if (!e->path || !e->dir || !e->text) {
-        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
     for (s = 0; s < ini->n_sections; s++) {
         const char *sec = ini->sections[s];
         int known = strncmp(sec, "optimizer", 9) == 0 || strncmp(sec, "variant", 7) == 0, k;
@@ -646,7 +746,16 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
                 goto fail;
             }
     }
-    /* [experiment] */
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
+
+/* [experiment]: name and description. */
+static int parse_experiment_section(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *path = e->path;
+    const char *v;
     v = sm_ini_get(ini, "experiment", "name", NULL);
     if (!v) {
         const char *b = strrchr(path, '/');
@@ -661,14 +770,25 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     v = sm_ini_get(ini, "experiment", "description", NULL);
     e->description = strdup(v ? v : "");
     TRY(sm_ini_check_unused(ini, "experiment", err));
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
 
-    /* [synth] */
+/* [synth]: the synth, its note, its base patch and the free and frozen parameters. */
+static int parse_synth(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *path = e->path;
+    const char *v, *synth_name;
+    long lv;
+    int line;
     TRY(sm_ini_require(ini, "synth", "name", &synth_name, err));
     e->synth = sm_synth_find(synth_name);
     if (!e->synth) {
+        char names[256];
         sm_ini_get(ini, "synth", "name", &line);
-        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: unknown synth '%s' (known: fm6, drum, neuron)",
-                     path, line, synth_name);
+        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: unknown synth '%s' (known: %s)", path, line,
+                     synth_name, sm_synth_names(names, sizeof names));
         goto fail;
     }
     e->view = sm_param_view_alloc(e->synth->space);
@@ -748,8 +868,18 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         sm_error_set(err, SM_ERR_CONFIG, "%s: [synth] leaves no parameter free to search", path);
         goto fail;
     }
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
 
-    /* [run] (before targets and optimizers, which use the budget) */
+/* [run] (read before the targets and optimizers, which use the budget). */
+static int parse_run(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *path = e->path;
+    const char *v;
+    long lv;
+    int line;
     TRY(sm_ini_get_long(ini, "run", "budget", 0, 1, 100000000, &lv, err));
     if (!sm_ini_get(ini, "run", "budget", NULL)) {
         sm_error_set(err, SM_ERR_CONFIG, "%s: [run] needs 'budget = N' (evaluations per run)",
@@ -780,12 +910,29 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     e->threads = (int)lv;
     TRY(sm_ini_get_long(ini, "run", "batch", 64, 1, 100000, &lv, err));
     e->batch = (size_t)lv;
+    if ((v = sm_ini_get(ini, "run", "distribute", &line))) {
+        if (strcasecmp(v, "runs") == 0) e->distribute = SM_DISTRIBUTE_RUNS;
+        else if (strcasecmp(v, "population") == 0) e->distribute = SM_DISTRIBUTE_POPULATION;
+        else {
+            sm_error_set(err, SM_ERR_CONFIG,
+                         "%s:%d: [run] distribute = '%s': say runs (each MPI rank does whole "
+                         "runs) or population (each run's batches spread over the ranks)",
+                         path, line, v);
+            goto fail;
+        }
+    }
     TRY(sm_ini_check_unused(ini, "run", err));
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
 
-    /* [variant NAME] */
-    TRY(parse_variants(e, ini, err));
-
-    /* [target] */
+/* [target]: files, a folder, patches, descriptors and synthetic targets. */
+static int parse_targets(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *path = e->path;
+    const char *v;
+    int line;
     TRY(sm_ini_get_double(ini, "target", "sample_rate", 44100, 8000, 192000, &e->sample_rate, err));
     if ((v = sm_ini_get(ini, "target", "files", &line))) {
         char *copy = strdup(v), *items[4096];
@@ -817,21 +964,33 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     }
     if ((v = sm_ini_get(ini, "target", "patches", &line)))
         TRY(add_patches(e, v, line, err));
+    TRY(parse_descriptor_goal(e, ini, err));
     {
         long count, seed;
         TRY(sm_ini_get_long(ini, "target", "synthetic", 0, 0, MAX_TARGETS, &count, err));
         TRY(sm_ini_get_long(ini, "target", "synthetic_seed", 12345, 0, 1L << 40, &seed, err));
         TRY(replicate_for_variants(e, count, (uint64_t)seed, err));
     }
+    if (!e->n_targets && e->goal) TRY(add_target(e, "descriptors", NULL, NULL, 0, err));
     if (!e->n_targets) {
         sm_error_set(err, SM_ERR_CONFIG,
-                     "%s: [target] names no target (use files =, folder =, patches = or "
-                     "synthetic = N)", path);
+                     "%s: [target] names no target (use files =, folder =, patches =, "
+                     "synthetic = N or descriptors =)", path);
         goto fail;
     }
     TRY(sm_ini_check_unused(ini, "target", err));
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
 
-    /* [cost] */
+/* [cost], and [synth] fit_level, whose default follows the cost's gain normalisation. */
+static int parse_cost(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *path = e->path;
+    const char *v;
+    long lv;
+    int line;
     e->cost = sm_cost_config_default(e->sample_rate);
     if ((v = sm_ini_get(ini, "cost", "preset", &line))) {
         if (strcmp(v, "match") == 0) e->cost = sm_cost_config_match(e->sample_rate);
@@ -862,6 +1021,7 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     e->cost.logmel2.hop = (int)lv / 4 > 0 ? (int)lv / 4 : 1;
     TRY(sm_ini_get_long(ini, "cost", "logmel2_mels", e->cost.logmel2.n_mels, 1, 256, &lv, err));
     e->cost.logmel2.n_mels = (int)lv;
+    TRY(parse_descriptor_cost(e, ini, err));
     TRY(sm_ini_get_double(ini, "cost", "mfcc", e->cost.w_mfcc, 0, 1e6, &e->cost.w_mfcc, err));
     TRY(sm_ini_get_double(ini, "cost", "mss", e->cost.w_mss, 0, 1e6, &e->cost.w_mss, err));
     TRY(sm_ini_get_double(ini, "cost", "loudness", 0, 0, 1e6, &e->cost.w_loudness, err));
@@ -889,8 +1049,18 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         goto fail;
     }
     TRY(sm_ini_check_unused(ini, "synth", err));
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
 
-    /* [prior] */
+/* [prior]: human presets as start points. */
+static int parse_prior(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *path = e->path;
+    const char *v;
+    long lv;
+    int line;
     e->exclude_near = -1;
     e->prior_starts = 32;
     e->prior_candidates = 256;
@@ -934,17 +1104,22 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
     if (e->prior_candidates < e->prior_starts) e->prior_candidates = e->prior_starts;
     TRY(sm_ini_get_long(ini, "prior", "exclude_near", -1, -1, 1000, &e->exclude_near, err));
     TRY(sm_ini_check_unused(ini, "prior", err));
+    TRY(check_values_target(e, err));
     if (sm_cost_config_check(&e->cost, err) != 0) {
         char msg[sizeof err->msg];
         snprintf(msg, sizeof msg, "%s", err ? err->msg : "");
         sm_error_set(err, SM_ERR_CONFIG, "%s: [cost] %s", path, msg);
         goto fail;
     }
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
 
-    /* [optimizer NAME] */
-    TRY(parse_optimizers(e, ini, err));
-
-    /* [report] */
+/* [report]: where the results go. */
+static int parse_report(sm_experiment *e, sm_ini *ini, sm_error *err)
+{
+    const char *v;
     v = sm_ini_get(ini, "report", "dir", NULL);
     if (v) {
         e->report_dir = strdup(v);
@@ -958,6 +1133,44 @@ sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error 
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto fail;
     }
+    return 0;
+fail:
+    return err && err->code ? err->code : SM_ERR_CONFIG;
+}
+
+sm_experiment *sm_experiment_parse(const char *text, const char *path, sm_error *err)
+{
+    sm_ini *ini = sm_ini_parse_string(text, path, err);
+    sm_experiment *e;
+    char *pathcopy;
+    if (!ini) return NULL;
+    e = calloc(1, sizeof *e);
+    if (!e) {
+        sm_ini_free(ini);
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    e->path = strdup(path);
+    pathcopy = strdup(path);
+    e->dir = pathcopy ? strdup(dirname(pathcopy)) : NULL;
+    free(pathcopy);
+    e->fingerprint = fnv1a(text);
+    e->text = strdup(text);
+    if (!e->path || !e->dir || !e->text) {
+        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto fail;
+    }
+    /* section by section, in the order their values are needed */
+    TRY(check_sections(e, ini, err));
+    TRY(parse_experiment_section(e, ini, err));
+    TRY(parse_synth(e, ini, err));
+    TRY(parse_run(e, ini, err));
+    TRY(parse_variants(e, ini, err));
+    TRY(parse_targets(e, ini, err));
+    TRY(parse_cost(e, ini, err));
+    TRY(parse_prior(e, ini, err));
+    TRY(parse_optimizers(e, ini, err));
+    TRY(parse_report(e, ini, err));
     sm_ini_free(ini);
     return e;
 fail:
@@ -1012,6 +1225,7 @@ void sm_experiment_free(sm_experiment *e)
         free(e->targets[i].truth);
     }
     free(e->targets);
+    free(e->goal);
     for (i = 0; i < e->n_opt; i++) {
         for (k = 0; k < e->opt[i].n_settings; k++) {
             free((char *)e->opt[i].settings[k].key);
@@ -1039,4 +1253,19 @@ void sm_experiment_free(sm_experiment *e)
     for (i = 0; i < e->n_prior_files; i++) free(e->prior_files[i]);
     free(e->prior_files);
     free(e);
+}
+
+const char *sm_experiment_name(const sm_experiment *e)
+{
+    return e ? e->name : NULL;
+}
+
+size_t sm_experiment_n_runs(const sm_experiment *e)
+{
+    return e ? e->n_targets * e->n_opt * e->n_seeds : 0;
+}
+
+const char *sm_experiment_report_dir(const sm_experiment *e)
+{
+    return e ? e->report_dir : NULL;
 }

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* experiments/objective.c: render -> MFCC -> cost workers for core/eval (see objective.h). */
 #include "experiments/objective.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* experiments/objective.h: the matching objective, where synth, features and optimizer meet.
  *
  * An objective binds a synth, a view of its parameters (some frozen), a note, a sample rate
@@ -13,6 +14,10 @@
 #include "core/params.h"
 #include "features/features.h"
 #include "synths/synth.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct {
     const sm_synth_type *synth;
@@ -39,5 +44,9 @@ double sm_objective_eval_native(void *worker, const double *native, const float 
 /* MFCC summary (means then deviations, 2*n_mfcc values) of point x01's render. Needs
  * obj->mfcc or obj->target. Returns 0 or an sm_err code. */
 int sm_objective_summary(void *worker, const double *x01, double *summary);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,178 +1,37 @@
-/* experiments/report.c: the self-contained HTML report of an experiment (see experiments/report.h).
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* experiments/report.c: the report's entry point, its working state, and the page's head,
+ * metadata and foot (see experiments/report.h; the other seams are listed in
+ * experiments/report_internal.h).
  *
  * The page is written top to bottom straight into a temporary file (core/fileio.h), which is
- * renamed to DIR/index.html only when everything succeeded. Figures are drawn by
- * experiments/plot.c into PNG bytes and embedded as base64 data URIs, as is the audio, re-encoded
- * as 16-bit mono WAV. Statistics come from experiments/stats.c. Spectrograms are computed here
- * with FFTW (plans made with FFTW_ESTIMATE; the report runs in one thread, so planning is safe).
+ * renamed to DIR/index.html only when everything succeeded; the per-target media go into
+ * DIR/media.tmp, which replaces DIR/media just before. Figures are drawn by experiments/plot.c
+ * and statistics come from experiments/stats.c.
  *
  * How the numbers are defined (the page repeats this in its captions):
  * - A run's best-so-far trace is the step function through (trace_evals[i], trace_cost[i]); a run
  *   without a trace has the single point (evals, final_cost). Before its first point a run has no
  *   best cost yet, counted as +infinity.
- * - "Evaluations to reach" a level L: the first trace point with cost <= L. The table shows the
- *   median over the runs that reached L and how many did.
- * - Pairwise tests pair optimizers by target, on the median final cost over seeds. */
-#include "experiments/report.h"
+ * - A run reaches a level L after the evaluations of its first trace point with cost <= L.
+ * - Comparisons over targets pair optimizers by target, on the median final cost over seeds. */
+#include "config.h"
+#include "experiments/report_internal.h"
 
-#include <fftw3.h>
 #include <math.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "core/audio.h"
 #include "core/fileio.h"
 #include "experiments/plot.h"
 #include "experiments/stats.h"
 
-#define SPEC_NFFT 1024
-#define SPEC_HOP 256
-#define SPEC_FMIN_HZ 40.0
-#define SPEC_FMAX_HZ 11025.0
-#define SPEC_DB_RANGE 80.0
-#define CONV_GRID 240
-#define PAIR_MIN 5            /* fewer paired targets than this: "n too small" */
-#define ALPHA 0.05
 #define INI_MAX_BYTES 65536   /* the experiment file is embedded up to this size */
-
-/* ---- base64 ---- */
-
-char *sm_base64_encode(const void *data, size_t n, size_t *out_len)
-{
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    const unsigned char *p = data;
-    size_t i, o = 0, len;
-    char *s;
-    if (out_len) *out_len = 0;
-    if (n > (SIZE_MAX - 1) / 4 * 3 - 3) return NULL;
-    len = (n + 2) / 3 * 4;
-    s = malloc(len + 1);
-    if (!s) return NULL;
-    for (i = 0; i + 2 < n; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        s[o++] = tab[v >> 18 & 63];
-        s[o++] = tab[v >> 12 & 63];
-        s[o++] = tab[v >> 6 & 63];
-        s[o++] = tab[v & 63];
-    }
-    if (i < n) { /* one or two bytes left */
-        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0);
-        s[o++] = tab[v >> 18 & 63];
-        s[o++] = tab[v >> 12 & 63];
-        s[o++] = i + 1 < n ? tab[v >> 6 & 63] : '=';
-        s[o++] = '=';
-    }
-    s[o] = '\0';
-    if (out_len) *out_len = o;
-    return s;
-}
-
-/* ---- the report's working state ---- */
-
-typedef struct {
-    const sm_report_input *in;
-    FILE *f;
-    size_t n_opt, n_tgt;
-    const char **opt, **tgt;       /* distinct names, in order of first appearance */
-    size_t *ro, *rt;               /* per run: its optimizer and target index */
-    double *med;                   /* n_opt x n_tgt: median final cost over seeds (NaN: none) */
-    double *best;                  /* n_opt x n_tgt: best final cost over seeds */
-    size_t *n_seeds;               /* n_opt x n_tgt: runs */
-    double *levels;
-    const char **level_names;
-    size_t n_levels;
-    int any_threshold;             /* some run has an inaudible threshold */
-    int any_truth;                 /* some run has a parameter error */
-    char *dir_abs;                 /* the report folder, resolved (NULL if it cannot be) */
-} report;
-
-/* ---- HTML output helpers ---- */
-
-static void esc(FILE *f, const char *s)
-{
-    if (!s) return;
-    for (; *s; s++) {
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-    }
-}
-
-/* A URL path, percent-encoded so that it is also safe inside an HTML attribute. */
-static void put_url(FILE *f, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '/' || c == '.' || c == '-' || c == '_' || c == '~')
-            fputc(c, f);
-        else
-            fprintf(f, "%%%02X", c);
-    }
-}
-
-/* A number in 4 significant digits; NaN as a dash and infinity as the symbol. */
-static void put_num(FILE *f, double v)
-{
-    if (isnan(v)) fputs("&mdash;", f);
-    else if (isinf(v)) fputs(v > 0 ? "&infin;" : "&minus;&infin;", f);
-    else fprintf(f, "%.4g", v);
-}
-
-static void put_p(FILE *f, double p)
-{
-    if (isnan(p)) fputs("&mdash;", f);
-    else if (p < 0.0001) fputs("&lt;&nbsp;0.0001", f);
-    else fprintf(f, "%.4f", p);
-}
-
-static void put_duration(FILE *f, double s)
-{
-    if (!isfinite(s) || s < 0) fputs("&mdash;", f);
-    else if (s < 1) fprintf(f, "%.0f&nbsp;ms", s * 1000);
-    else if (s < 60) fprintf(f, "%.1f&nbsp;s", s);
-    else if (s < 3600) fprintf(f, "%dm&nbsp;%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else fprintf(f, "%dh&nbsp;%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
-}
-
-/* A colour swatch matching optimizer i's line in the plots. */
-static void put_swatch(FILE *f, size_t i)
-{
-    fprintf(f, "<span class=\"sw\" style=\"background:#%06X\"></span>", sm_plot_palette(i));
-}
-
-static void put_opt(FILE *f, const report *R, size_t i)
-{
-    put_swatch(f, i);
-    esc(f, R->opt[i]);
-}
-
-/* Embeds PNG bytes as an image. */
-static int put_png(FILE *f, const unsigned char *png, size_t n, const char *alt)
-{
-    char *b = sm_base64_encode(png, n, NULL);
-    if (!b) return SM_ERR_NOMEM;
-    fputs("<img class=\"plot\" alt=\"", f);
-    esc(f, alt);
-    fputs("\" src=\"data:image/png;base64,", f);
-    fputs(b, f);
-    fputs("\">", f);
-    free(b);
-    return 0;
-}
 
 /* ---- run helpers ---- */
 
-/* The run's trace, or the single point (evals, final_cost) if it has none. */
-static size_t run_trace(const sm_run_result *r, const size_t **e, const double **c)
+size_t sm_report_trace(const sm_run_result *r, const size_t **e, const double **c)
 {
     if (r->n_trace && r->trace_evals && r->trace_cost) {
         *e = r->trace_evals;
@@ -184,21 +43,29 @@ static size_t run_trace(const sm_run_result *r, const size_t **e, const double *
     return 1;
 }
 
-/* Evaluations after which the run first had a cost <= level; NaN if it never did. */
-static double evals_to_reach(const sm_run_result *r, double level)
+double sm_report_evals_to_reach(const sm_run_result *r, double level)
 {
     const size_t *e;
     const double *c;
-    size_t i, n = run_trace(r, &e, &c);
+    size_t i, n = sm_report_trace(r, &e, &c);
     for (i = 0; i < n; i++)
         if (c[i] <= level) return (double)e[i];
     return NAN;
 }
 
-static double run_threshold(const report *R, const sm_run_result *r)
+double sm_report_threshold(const report *R, const sm_run_result *r)
 {
     if (isfinite(r->inaudible_cost) && r->inaudible_cost > 0) return r->inaudible_cost;
     return R->in->inaudible_cost;
+}
+
+int sm_report_is_baseline(const report *R, size_t o)
+{
+    const char *b = R->in->baseline, *name = R->opt[o];
+    size_t n;
+    if (!b || !*b) return 0;
+    n = strlen(b);
+    return strcmp(name, b) == 0 || (strncmp(name, b, n) == 0 && strncmp(name + n, " @ ", 3) == 0);
 }
 
 static size_t name_index(const char **names, size_t *n, const char *s)
@@ -221,15 +88,42 @@ static void report_free(report *R)
     free(R->n_seeds);
     free(R->levels);
     free(R->level_names);
-    free(R->dir_abs);
+    free(R->grp);
+    free(R->media_tmp);
 }
 
-/* Indexes optimizers and targets, the per-target summaries and the cost levels. */
+/* Optimizers that share a target form a group (one for an ordinary experiment; one per
+ * variant when variants search different target sets): only optimizers within a group are
+ * compared. grp[o] is the group's first optimizer. */
+static void find_groups(report *R)
+{
+    size_t no = R->n_opt, nt = R->n_tgt, a, b, t;
+    for (a = 0; a < no; a++) R->grp[a] = a;
+    for (a = 0; a < no; a++)
+        for (b = a + 1; b < no; b++) {
+            size_t ra = a, rb = b;
+            for (t = 0; t < nt; t++)
+                if (!isnan(R->med[a * nt + t]) && !isnan(R->med[b * nt + t])) break;
+            if (t == nt) continue;
+            while (R->grp[ra] != ra) ra = R->grp[ra];
+            while (R->grp[rb] != rb) rb = R->grp[rb];
+            if (ra < rb) R->grp[rb] = ra;
+            else if (rb < ra) R->grp[ra] = rb;
+        }
+    R->n_groups = 0;
+    for (a = 0; a < no; a++) {
+        while (R->grp[R->grp[a]] != R->grp[a]) R->grp[a] = R->grp[R->grp[a]];
+        R->n_groups += R->grp[a] == a;
+    }
+}
+
+/* Indexes optimizers and targets, the per-target summaries, the groups and the cost levels. */
 static int report_prepare(report *R, sm_error *err)
 {
     const sm_report_input *in = R->in;
     size_t n = in->n_runs, i, o, t;
     double *buf;
+    R->baseline = SIZE_MAX;
     R->opt = calloc(n, sizeof *R->opt);
     R->tgt = calloc(n, sizeof *R->tgt);
     R->ro = calloc(n, sizeof *R->ro);
@@ -240,13 +134,16 @@ static int report_prepare(report *R, sm_error *err)
         const sm_run_result *r = &in->runs[i];
         R->ro[i] = name_index(R->opt, &R->n_opt, r->optimizer);
         R->rt[i] = name_index(R->tgt, &R->n_tgt, r->target);
-        if (isfinite(run_threshold(R, r))) R->any_threshold = 1;
+        if (isfinite(sm_report_threshold(R, r))) R->any_threshold = 1;
         if (!isnan(r->param_error)) R->any_truth = 1;
     }
+    for (o = 0; o < R->n_opt && R->baseline == SIZE_MAX; o++)
+        if (sm_report_is_baseline(R, o)) R->baseline = o;
     R->med = malloc(R->n_opt * R->n_tgt * sizeof *R->med);
     R->best = malloc(R->n_opt * R->n_tgt * sizeof *R->best);
     R->n_seeds = calloc(R->n_opt * R->n_tgt, sizeof *R->n_seeds);
-    if (!R->med || !R->best || !R->n_seeds) goto nomem;
+    R->grp = calloc(R->n_opt, sizeof *R->grp);
+    if (!R->med || !R->best || !R->n_seeds || !R->grp) goto nomem;
     for (o = 0; o < R->n_opt; o++)
         for (t = 0; t < R->n_tgt; t++) {
             size_t k = 0;
@@ -261,9 +158,10 @@ static int report_prepare(report *R, sm_error *err)
             R->best[o * R->n_tgt + t] = b;
             R->n_seeds[o * R->n_tgt + t] = k;
         }
-    /* cost levels: the caller's, or the quartiles of all final costs (+ the threshold) */
-    R->levels = malloc((in->n_levels + 4) * sizeof *R->levels);
-    R->level_names = malloc((in->n_levels + 4) * sizeof *R->level_names);
+    find_groups(R);
+    /* cost levels: the caller's, or quantiles of all final costs (+ the threshold) */
+    R->levels = malloc((in->n_levels + 6) * sizeof *R->levels);
+    R->level_names = malloc((in->n_levels + 6) * sizeof *R->level_names);
     if (!R->levels || !R->level_names) goto nomem;
     if (in->cost_levels && in->n_levels) {
         for (i = 0; i < in->n_levels; i++)
@@ -272,14 +170,15 @@ static int report_prepare(report *R, sm_error *err)
                 R->levels[R->n_levels++] = in->cost_levels[i];
             }
     } else {
-        static const double q[3] = {0.75, 0.5, 0.25};
-        static const char *names[3] = {"Q3 of final costs", "median of final costs",
-                                       "Q1 of final costs"};
+        static const double q[5] = {0.9, 0.75, 0.5, 0.25, 0.1};
+        static const char *names[5] = {"90% of final costs", "Q3 of final costs",
+                                       "median of final costs", "Q1 of final costs",
+                                       "10% of final costs"};
         for (i = 0; i < n; i++) {
             double c = in->runs[i].final_cost;
             buf[i] = isfinite(c) ? c : NAN;
         }
-        for (i = 0; i < 3; i++) {
+        for (i = 0; i < 5; i++) {
             double v = sm_quantile(buf, n, q[i]);
             if (!isfinite(v) || (R->n_levels && R->levels[R->n_levels - 1] == v)) continue;
             R->level_names[R->n_levels] = names[i];
@@ -297,69 +196,7 @@ nomem:
     return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
 }
 
-/* ---- relative links ---- */
-
-/* Splits an absolute path into its components (in place); returns the count. */
-static size_t split_path(char *s, char **part, size_t max)
-{
-    size_t n = 0;
-    char *save = NULL, *tok = strtok_r(s, "/", &save);
-    while (tok && n < max) {
-        part[n++] = tok;
-        tok = strtok_r(NULL, "/", &save);
-    }
-    return n;
-}
-
-/* The path of file relative to the folder dir_abs (a new string), or NULL if the file does
- * not exist or memory runs out. */
-static char *relative_link(const char *dir_abs, const char *file)
-{
-    char *abs, *d, *out = NULL, *a[256], *b[256];
-    size_t na, nb, k = 0, i, len = 1;
-    if (!dir_abs || !file) return NULL;
-    abs = realpath(file, NULL);
-    d = strdup(dir_abs);
-    if (!abs || !d) goto done;
-    na = split_path(d, a, 256);
-    nb = split_path(abs, b, 256);
-    if (na == 256 || nb == 256 || nb == 0) goto done;
-    while (k < na && k + 1 < nb && strcmp(a[k], b[k]) == 0) k++;
-    len += 3 * (na - k);
-    for (i = k; i < nb; i++) len += strlen(b[i]) + 1;
-    out = malloc(len);
-    if (!out) goto done;
-    out[0] = '\0';
-    for (i = k; i < na; i++) strcat(out, "../");
-    for (i = k; i < nb; i++) {
-        strcat(out, b[i]);
-        if (i + 1 < nb) strcat(out, "/");
-    }
-done:
-    free(abs);
-    free(d);
-    return out;
-}
-
-/* Shows a path, linked relative to the report when the file exists. */
-static void put_path_link(FILE *f, const report *R, const char *path)
-{
-    char *rel = relative_link(R->dir_abs, path);
-    if (rel) {
-        fputs("<a href=\"", f);
-        put_url(f, rel);
-        fputs("\"><code>", f);
-        esc(f, path);
-        fputs("</code></a>", f);
-        free(rel);
-    } else {
-        fputs("<code>", f);
-        esc(f, path);
-        fputs("</code>", f);
-    }
-}
-
-/* ---- page sections ---- */
+/* ---- the page's head, metadata and foot ---- */
 
 static const char *CSS =
     "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',Arial,sans-serif;"
@@ -382,1082 +219,201 @@ static const char *CSS =
     ".win{background:#e3f4e8}.lose{background:#fbe6e4}.ns{color:#6b6b73}.best{font-weight:700}\n"
     "img.plot{max-width:100%;height:auto;display:block;margin:8px 0;border:1px solid #ececf0}\n"
     ".target{border:1px solid #e3e3e8;border-radius:6px;padding:4px 16px 12px;margin:14px 0}\n"
-    ".players{display:flex;flex-wrap:wrap;gap:28px}.players figure{margin:4px 0}\n"
-    "figcaption{font-size:0.9em;color:#45454d;margin-bottom:3px}\n"
+    ".cells{display:flex;flex-wrap:wrap;gap:14px}.cell{margin:4px 0;width:272px}\n"
+    ".cell img{width:272px;height:auto;display:block;border:1px solid #ececf0}\n"
+    ".cell audio{width:100%;margin-top:4px}.cell.tgt{background:#f7f7fa}\n"
+    "figcaption{font-size:0.88em;color:#45454d;margin-bottom:3px;min-height:3.9em}\n"
     ".note{background:#fff8e1;border-left:4px solid #f0c040;padding:6px 12px}\n"
+    "h4{font-size:1em;margin:0.8em 0 0.2em}table.descr td:nth-child(n+4){text-align:right}\n"
+    ".verdict{background:#eef5ff;border-left:5px solid #0072B2;padding:8px 14px;"
+    "font-size:1.05em}\n"
+    "a.dl,.on{white-space:nowrap}\n"
     "nav ul{columns:2;margin:0.3em 0}pre{background:#f6f6f9;padding:10px;overflow-x:auto;"
     "font-size:0.85em}\n"
     "footer{margin-top:3em;color:#8a8a92;font-size:0.85em}\n";
 
-static void section_header(report *R)
+void sm_report_page_head(report *R, const char *title)
+{
+    FILE *f = R->f;
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
+    sm_html_esc(f, title);
+    fputs(" &ndash; soundmatch</title>\n<style>\n", f);
+    fputs(CSS, f);
+    fputs("</style>\n</head>\n<body>\n<h1>", f);
+    sm_html_esc(f, title);
+    fputs("</h1>\n", f);
+}
+
+void sm_report_page_foot(report *R)
+{
+    fputs("<footer>Made by soundmatch. This page works offline: its plots are embedded, and its "
+          "audio, spectrograms and patches are in the folder <code>media/</code> beside it "
+          "(keep them together when you move or zip it).</footer>\n</body>\n</html>\n", R->f);
+}
+
+static const char *or_dash(const char *s)
+{
+    return s && *s ? s : "unknown";
+}
+
+/* The metadata of the runs: one row per run folder. The block sits between the comments
+ * sm:meta and /sm:meta, so that reports of the same results can be compared without it. */
+void sm_report_section_meta(report *R)
 {
     const sm_report_input *in = R->in;
     FILE *f = R->f;
+    size_t i;
     time_t now = time(NULL);
     struct tm tmv;
     char date[64] = "";
-    if (localtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%d %H:%M", &tmv);
-    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>", f);
-    esc(f, in->title && *in->title ? in->title : "soundmatch report");
-    fputs(" &ndash; soundmatch report</title>\n<style>\n", f);
-    fputs(CSS, f);
-    fputs("</style>\n</head>\n<body>\n<h1>", f);
-    esc(f, in->title && *in->title ? in->title : "Experiment");
-    fputs("</h1>\n<p class=\"meta\">", f);
+    if (gmtime_r(&now, &tmv)) strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    fputs("<!-- sm:meta -->\n<h2 id=\"meta\">How the results were made</h2>\n", f);
+    if (in->n_meta && in->meta) {
+        fputs("<table>\n<thead><tr><th>Run folder</th><th>soundmatch</th><th>Commit</th>"
+              "<th>CPU</th><th class=\"num\">Threads</th><th class=\"num\">Runs</th>"
+              "<th class=\"num\">Wall time<br><span class=\"sub\">runs added up / command</span>"
+              "</th><th>Finished</th><th>Experiment hash</th></tr></thead>\n<tbody>\n", f);
+        for (i = 0; i < in->n_meta; i++) {
+            const sm_report_meta *m = &in->meta[i];
+            fputs("<tr><td><code>", f);
+            sm_html_esc(f, or_dash(m->source));
+            fputs("</code></td><td>", f);
+            sm_html_esc(f, or_dash(m->version));
+            fputs("</td><td><code>", f);
+            sm_html_esc(f, or_dash(m->commit));
+            fputs("</code></td><td>", f);
+            sm_html_esc(f, or_dash(m->cpu_model));
+            if (m->n_cpus > 0) fprintf(f, " &times; %d", m->n_cpus);
+            fputs("</td><td class=\"num\">", f);
+            if (m->threads > 0) fprintf(f, "%d", m->threads);
+            else fputs("&mdash;", f);
+            fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">", m->n_runs);
+            sm_html_duration(f, m->runs_wall_s);
+            fputs(" / ", f);
+            sm_html_duration(f, m->elapsed_s);
+            fputs("</td><td>", f);
+            sm_html_esc(f, or_dash(m->date));
+            fputs("</td><td><code>", f);
+            sm_html_esc(f, or_dash(m->fingerprint));
+            fputs("</code></td></tr>\n", f);
+        }
+        fputs("</tbody>\n</table>\n<p class=\"cap\">Per-run wall times are in the summary "
+              "above and in <code>results.csv</code>; all of this is also in "
+              "<code>results.json</code> beside <code>results.csv</code>. The experiment "
+              "hash is FNV-1a (64 bits) of the experiment file's text: folders with the same "
+              "hash ran the same experiment.</p>\n", f);
+    } else {
+        fputs("<p>No metadata was given for these runs.</p>\n", f);
+    }
+    fprintf(f, "<p class=\"sub\">Page written %s by soundmatch %s.</p>\n<!-- /sm:meta -->\n",
+            date, PACKAGE_VERSION);
+}
+
+void sm_report_section_experiment_file(report *R)
+{
+    FILE *f = R->f;
+    unsigned char *text = NULL;
+    size_t n = 0;
+    sm_error e = {0, ""};
+    const char *t = R->in->experiment_text;
+    if (!t && !R->in->experiment_file) return;
+    fputs("<h2 id=\"experiment\">Experiment file</h2>\n", f);
+    if (!t) {
+        if (sm_read_file(R->in->experiment_file, INI_MAX_BYTES, &text, &n, &e) != 0) {
+            fputs("<p class=\"note\">Cannot show it: ", f);
+            sm_html_esc(f, sm_error_text(&e));
+            fputs("</p>\n", f);
+            return;
+        }
+        t = (const char *)text;
+    }
+    fputs("<p>", f);
+    sm_html_download(f, t, strlen(t), "text/plain", "experiment.ini", "Download experiment.ini");
+    fputs(" &middot; <code>soundmatch run experiment.ini</code> runs it again from the folder "
+          "it came from (paths in it are relative to that folder).</p>\n<details open>"
+          "<summary>experiment.ini</summary>\n<pre>", f);
+    sm_html_esc(f, t);
+    fputs("</pre>\n</details>\n", f);
+    free(text);
+}
+
+/* The line under the title: synth, cost, the size of the experiment. */
+static void section_header_line(report *R)
+{
+    const sm_report_input *in = R->in;
+    FILE *f = R->f;
+    fputs("<p class=\"meta\">", f);
     if (in->synth) {
         fputs("Synth <b>", f);
-        esc(f, in->synth);
+        sm_html_esc(f, in->synth);
         fputs("</b> &middot; ", f);
     }
     if (in->cost_desc) {
         fputs("cost: ", f);
-        esc(f, in->cost_desc);
+        sm_html_esc(f, in->cost_desc);
         fputs(" &middot; ", f);
     }
     fprintf(f, "%zu runs: %zu optimizer%s &times; %zu target%s", in->n_runs, R->n_opt,
             R->n_opt == 1 ? "" : "s", R->n_tgt, R->n_tgt == 1 ? "" : "s");
     if (isfinite(in->inaudible_cost)) {
         fputs(" &middot; inaudible below cost ", f);
-        put_num(f, in->inaudible_cost);
+        sm_html_num(f, in->inaudible_cost);
     }
-    if (in->experiment_file) {
-        fputs("<br>Experiment file: ", f);
-        put_path_link(f, R, in->experiment_file);
-        fputs(" (its text is at the end of this page)", f);
-    }
-    if (*date) fprintf(f, "<br>Written %s by soundmatch.", date);
+    if (in->experiment_text || in->experiment_file)
+        fputs("<br>The experiment file is at the <a href=\"#experiment\">end of this page</a>.",
+              f);
     fputs("</p>\n", f);
     if (in->notes_html && *in->notes_html) {
         fputs("<div class=\"notes\">", f);
         fputs(in->notes_html, f);
         fputs("</div>\n", f);
     }
+}
+
+static void section_nav(report *R)
+{
+    FILE *f = R->f;
     fputs("<nav><b>Contents</b><ul>\n<li><a href=\"#summary\">Summary per optimizer</a></li>\n"
-          "<li><a href=\"#reach\">Evaluations to reach a cost</a></li>\n", f);
+          "<li><a href=\"#distribution\">Distribution of final costs</a></li>\n"
+          "<li><a href=\"#fixed\">Time to reach a cost: ERT and ECDFs</a></li>\n", f);
     if (R->any_truth) fputs("<li><a href=\"#params\">Parameter error</a></li>\n", f);
     fputs("<li><a href=\"#convergence\">Convergence</a></li>\n"
-          "<li><a href=\"#pairwise\">Pairwise tests</a></li>\n"
+          "<li><a href=\"#statistics\">Statistics: ranks, critical differences, pairwise "
+          "tests</a></li>\n"
           "<li><a href=\"#targets\">Results per target</a></li>\n"
-          "<li><a href=\"#media\">Spectrograms and audio</a></li>\n", f);
-    if (in->experiment_file) fputs("<li><a href=\"#experiment\">Experiment file</a></li>\n", f);
+          "<li><a href=\"#media\">Best matches: spectrograms and audio</a></li>\n"
+          "<li><a href=\"#meta\">How the results were made</a></li>\n", f);
+    if (R->in->experiment_text || R->in->experiment_file)
+        fputs("<li><a href=\"#experiment\">Experiment file</a></li>\n", f);
     fputs("</ul></nav>\n", f);
 }
 
-static int section_summary(report *R, sm_error *err)
+static int write_experiment_page(report *R, sm_error *err)
 {
     const sm_report_input *in = R->in;
-    FILE *f = R->f;
-    size_t o, i, n = in->n_runs;
-    double *cost = malloc(n * sizeof *cost), *ev = malloc(n * sizeof *ev),
-           *wall = malloc(n * sizeof *wall), *meds = malloc(R->n_opt * sizeof *meds);
-    double best_med = INFINITY;
-    if (!cost || !ev || !wall || !meds) {
-        free(cost);
-        free(ev);
-        free(wall);
-        free(meds);
-        return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-    }
-    for (o = 0; o < R->n_opt; o++) {
-        size_t k = 0;
-        for (i = 0; i < n; i++)
-            if (R->ro[i] == o) cost[k++] = in->runs[i].final_cost;
-        meds[o] = sm_median(cost, k);
-        if (meds[o] < best_med) best_med = meds[o];
-    }
-    fputs("<h2 id=\"summary\">Summary per optimizer</h2>\n<table>\n<thead><tr><th>Optimizer</th>"
-          "<th class=\"num\">Runs</th><th class=\"num\">Median final cost</th>"
-          "<th class=\"num\">IQR<br><span class=\"sub\">(Q1 &ndash; Q3)</span></th>"
-          "<th class=\"num\">Best</th>", f);
-    if (R->any_threshold) fputs("<th class=\"num\">Inaudible</th>", f);
-    fputs("<th class=\"num\">Evaluations<br><span class=\"sub\">median per run</span></th>"
-          "<th class=\"num\">Wall time<br><span class=\"sub\">median per run / total</span></th>"
-          "<th class=\"num\">Evaluations/s</th><th class=\"num\">Non-finite renders</th>"
-          "</tr></thead>\n<tbody>\n", f);
-    for (o = 0; o < R->n_opt; o++) {
-        size_t k = 0, below = 0, known = 0, nonfin = 0;
-        double sum_ev = 0, sum_wall = 0, bestc = NAN;
-        for (i = 0; i < n; i++) {
-            const sm_run_result *r = &in->runs[i];
-            double th;
-            if (R->ro[i] != o) continue;
-            cost[k] = r->final_cost;
-            ev[k] = (double)r->evals;
-            wall[k] = r->wall_s;
-            k++;
-            sum_ev += (double)r->evals;
-            if (isfinite(r->wall_s)) sum_wall += r->wall_s;
-            nonfin += r->n_nonfinite;
-            if (!isnan(r->final_cost) && !(bestc <= r->final_cost)) bestc = r->final_cost;
-            th = run_threshold(R, r);
-            if (isfinite(th)) {
-                known++;
-                if (r->final_cost <= th) below++;
-            }
-        }
-        fputs("<tr><td>", f);
-        put_opt(f, R, o);
-        fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num%s\">", k,
-                meds[o] == best_med && R->n_opt > 1 ? " best" : "");
-        put_num(f, meds[o]);
-        fputs("</td><td class=\"num\">", f);
-        put_num(f, sm_iqr(cost, k));
-        fputs(" <span class=\"sub\">(", f);
-        put_num(f, sm_quantile(cost, k, 0.25));
-        fputs(" &ndash; ", f);
-        put_num(f, sm_quantile(cost, k, 0.75));
-        fputs(")</span></td><td class=\"num\">", f);
-        put_num(f, bestc);
-        fputs("</td>", f);
-        if (R->any_threshold) {
-            if (known)
-                fprintf(f, "<td class=\"num\">%.0f%% <span class=\"sub\">(%zu/%zu)</span></td>",
-                        100.0 * (double)below / (double)known, below, known);
-            else
-                fputs("<td class=\"num\">&mdash;</td>", f);
-        }
-        fputs("<td class=\"num\">", f);
-        put_num(f, sm_median(ev, k));
-        fputs("</td><td class=\"num\">", f);
-        put_duration(f, sm_median(wall, k));
-        fputs(" / ", f);
-        put_duration(f, sum_wall);
-        fputs("</td><td class=\"num\">", f);
-        if (sum_wall > 0) fprintf(f, "%.0f", sum_ev / sum_wall);
-        else fputs("&mdash;", f);
-        fprintf(f, "</td><td class=\"num\">%zu</td></tr>\n", nonfin);
-    }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">"
-          "Final cost: the best cost of each run, over all targets and seeds "
-          "(lower is better; the lowest median is in bold). IQR = Q3 &minus; Q1 (type-7 "
-          "quantiles).", f);
-    if (R->any_threshold)
-        fputs(" Inaudible: the share of runs whose final cost is at or below the "
-              "&ldquo;cannot hear the difference&rdquo; threshold of their target.", f);
-    fputs(" Evaluations/s: all evaluations over all wall time. Non-finite renders: renders that "
-          "gave NaN or infinity, summed over runs.</p>\n", f);
-    free(cost);
-    free(ev);
-    free(wall);
-    free(meds);
-    return 0;
-}
-
-static int section_reach(report *R, sm_error *err)
-{
-    const sm_report_input *in = R->in;
-    FILE *f = R->f;
-    size_t o, l, i, n = in->n_runs;
-    double *ev = malloc(n * sizeof *ev);
-    if (!ev) return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-    fputs("<h2 id=\"reach\">Evaluations to reach a cost</h2>\n", f);
-    if (!R->n_levels) {
-        fputs("<p>No finite final cost: no level to reach.</p>\n", f);
-        free(ev);
-        return 0;
-    }
-    fputs("<table>\n<thead><tr><th>Optimizer</th>", f);
-    for (l = 0; l < R->n_levels; l++) {
-        fputs("<th class=\"num\">cost &le; ", f);
-        put_num(f, R->levels[l]);
-        if (R->level_names[l] && *R->level_names[l]) {
-            fputs("<br><span class=\"sub\">", f);
-            esc(f, R->level_names[l]);
-            fputs("</span>", f);
-        }
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead>\n<tbody>\n", f);
-    for (o = 0; o < R->n_opt; o++) {
-        fputs("<tr><td>", f);
-        put_opt(f, R, o);
-        fputs("</td>", f);
-        for (l = 0; l < R->n_levels; l++) {
-            size_t k = 0, total = 0;
-            for (i = 0; i < n; i++) {
-                double e;
-                if (R->ro[i] != o) continue;
-                total++;
-                e = evals_to_reach(&in->runs[i], R->levels[l]);
-                if (!isnan(e)) ev[k++] = e;
-            }
-            fputs("<td class=\"num\">", f);
-            if (k) fprintf(f, "%.0f", sm_median(ev, k));
-            else fputs("&mdash;", f);
-            fprintf(f, " <span class=\"sub\">(%zu/%zu)</span></td>", k, total);
-        }
-        fputs("</tr>\n", f);
-    }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">"
-          "The median number of evaluations after which a run's best cost "
-          "was first at or below the level, over the runs that reached it; in brackets, how many "
-          "runs reached it. &mdash;: no run did.", f);
-    if (!(in->cost_levels && in->n_levels))
-        fputs(" The levels are the quartiles of all final costs", f);
-    if (!(in->cost_levels && in->n_levels) && isfinite(in->inaudible_cost))
-        fputs(" and the inaudible threshold", f);
-    if (!(in->cost_levels && in->n_levels)) fputs(".", f);
-    fputs("</p>\n", f);
-    free(ev);
-    return 0;
-}
-
-static int section_params(report *R, sm_error *err)
-{
-    const sm_report_input *in = R->in;
-    FILE *f = R->f;
-    size_t o, i, n = in->n_runs;
-    double *pe;
-    if (!R->any_truth) return 0;
-    pe = malloc(n * sizeof *pe);
-    if (!pe) return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-    fputs("<h2 id=\"params\">Parameter error (synthetic targets)</h2>\n<table>\n<thead><tr>"
-          "<th>Optimizer</th><th class=\"num\">Runs with a known truth</th>"
-          "<th class=\"num\">Median error</th><th class=\"num\">IQR<br><span class=\"sub\">"
-          "(Q1 &ndash; Q3)</span></th></tr></thead>\n<tbody>\n", f);
-    for (o = 0; o < R->n_opt; o++) {
-        size_t k = 0;
-        for (i = 0; i < n; i++)
-            if (R->ro[i] == o && !isnan(in->runs[i].param_error)) pe[k++] = in->runs[i].param_error;
-        fputs("<tr><td>", f);
-        put_opt(f, R, o);
-        fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">", k);
-        put_num(f, sm_median(pe, k));
-        fputs("</td><td class=\"num\">", f);
-        put_num(f, sm_iqr(pe, k));
-        fputs(" <span class=\"sub\">(", f);
-        put_num(f, sm_quantile(pe, k, 0.25));
-        fputs(" &ndash; ", f);
-        put_num(f, sm_quantile(pe, k, 0.75));
-        fputs(")</span></td></tr>\n", f);
-    }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">"
-          "Mean absolute difference between the found and the true "
-          "parameters, in normalized [0,&nbsp;1] coordinates, over the free parameters "
-          "(targets rendered from known patches only). A low cost with a high parameter error "
-          "means a different patch that sounds alike.</p>\n", f);
-    free(pe);
-    return 0;
-}
-
-/* Draws the convergence of the runs of target `only` (SIZE_MAX: all runs) into a PNG: per
- * optimizer, each run's trace is sampled on a common grid of evaluation counts, then the
- * median and quartiles over runs are taken at every grid point. */
-static int convergence_png(const report *R, size_t only, int w, int h, const char *title,
-                           unsigned char **png, size_t *png_len, sm_error *err)
-{
-    const sm_report_input *in = R->in;
-    size_t n = in->n_runs, i, o, g;
-    double e_min = INFINITY, e_max = 0, lo_pos = INFINITY, hi_pos = 0;
-    int log_x, log_y, rc = SM_ERR_NOMEM, all_pos = 1;
-    double *grid = malloc(CONV_GRID * sizeof *grid);
-    double *vals = malloc(n * sizeof *vals);
-    double *mat = malloc(n * CONV_GRID * sizeof *mat); /* one row per run of the optimizer */
-    double *q = malloc(3 * CONV_GRID * R->n_opt * sizeof *q); /* per optimizer: med, lo, hi */
-    sm_plot_series *ser = calloc(R->n_opt, sizeof *ser);
-    sm_line_plot lp;
-    if (!grid || !vals || !mat || !q || !ser) {
-        sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-        goto out;
-    }
-    for (i = 0; i < n; i++) {
-        const size_t *e;
-        const double *c;
-        size_t m;
-        if (only != SIZE_MAX && R->rt[i] != only) continue;
-        m = run_trace(&in->runs[i], &e, &c);
-        if ((double)(e[0] ? e[0] : 1) < e_min) e_min = (double)(e[0] ? e[0] : 1);
-        if ((double)e[m - 1] > e_max) e_max = (double)e[m - 1];
-        if ((double)in->runs[i].evals > e_max) e_max = (double)in->runs[i].evals;
-    }
-    if (!(e_max >= e_min)) {
-        rc = sm_error_set(err, SM_ERR_EMPTY, "no trace to draw");
-        goto out;
-    }
-    log_x = e_max >= 100 * e_min;
-    for (g = 0; g < CONV_GRID; g++) {
-        double t = (double)g / (CONV_GRID - 1);
-        grid[g] = log_x ? e_min * pow(e_max / e_min, t) : e_min + t * (e_max - e_min);
-    }
-    grid[0] = e_min;
-    grid[CONV_GRID - 1] = e_max;
-    for (o = 0; o < R->n_opt; o++) {
-        double *med = q + 3 * CONV_GRID * o, *lo = med + CONV_GRID, *hi = lo + CONV_GRID;
-        size_t k = 0, j;
-        for (i = 0; i < n; i++) {
-            const size_t *e;
-            const double *c;
-            size_t m;
-            if (R->ro[i] != o || (only != SIZE_MAX && R->rt[i] != only)) continue;
-            m = run_trace(&in->runs[i], &e, &c);
-            sm_trace_on_grid(e, c, m, grid, CONV_GRID, mat + k * CONV_GRID);
-            k++;
-        }
-        for (g = 0; g < CONV_GRID; g++) {
-            for (j = 0; j < k; j++) vals[j] = mat[j * CONV_GRID + g];
-            med[g] = sm_quantile(vals, k, 0.5);
-            lo[g] = sm_quantile(vals, k, 0.25);
-            hi[g] = sm_quantile(vals, k, 0.75);
-        }
-        for (g = 0; g < 3 * CONV_GRID; g++) {
-            double v = med[g];
-            if (!isfinite(v)) continue;
-            if (v <= 0) all_pos = 0;
-            else {
-                if (v < lo_pos) lo_pos = v;
-                if (v > hi_pos) hi_pos = v;
-            }
-        }
-        ser[o].label = R->opt[o];
-        ser[o].n = k ? CONV_GRID : 0;
-        ser[o].x = grid;
-        ser[o].y = med;
-        ser[o].lo = lo;
-        ser[o].hi = hi;
-        ser[o].step = 1;
-    }
-    log_y = all_pos && hi_pos >= 10 * lo_pos;
-    memset(&lp, 0, sizeof lp);
-    lp.width = w;
-    lp.height = h;
-    lp.title = title;
-    lp.x_label = log_x ? "evaluations (log scale)" : "evaluations";
-    lp.y_label = log_y ? "best cost so far (log scale)" : "best cost so far";
-    lp.log_x = log_x;
-    lp.log_y = log_y;
-    lp.n_series = R->n_opt;
-    lp.series = ser;
-    rc = sm_plot_lines_png(&lp, png, png_len, err);
-out:
-    free(grid);
-    free(vals);
-    free(mat);
-    free(q);
-    free(ser);
-    return rc;
-}
-
-/* Embeds a plot, or says why there is none. Only running out of memory is an error. */
-static int put_plot_or_note(FILE *f, int rc, unsigned char *png, size_t len, const char *alt,
-                            const sm_error *perr, sm_error *err)
-{
-    if (rc == 0) {
-        rc = put_png(f, png, len, alt);
-        free(png);
-        if (rc) return sm_error_set(err, rc, "report: out of memory");
-        return 0;
-    }
-    if (rc == SM_ERR_NOMEM) return sm_error_set(err, rc, "report: %s", sm_error_text(perr));
-    fputs("<p class=\"note\">No plot: ", f);
-    esc(f, sm_error_text(perr));
-    fputs("</p>\n", f);
-    return 0;
-}
-
-static int section_convergence(report *R, sm_error *err)
-{
-    FILE *f = R->f;
-    unsigned char *png = NULL;
-    size_t len = 0;
-    sm_error perr = {0, ""};
+    sm_report_stats *st = NULL;
     int rc;
-    fputs("<h2 id=\"convergence\">Convergence</h2>\n", f);
-    rc = convergence_png(R, SIZE_MAX, 960, 480, "Best cost so far, all targets and seeds", &png,
-                         &len, &perr);
-    rc = put_plot_or_note(f, rc, png, len, "convergence plot of all runs", &perr, err);
-    if (rc) return rc;
-    fputs("<p class=\"sub\">Line: the median over all runs (targets &times; seeds) of the best "
-          "cost found so far, as a step function of the number of evaluations; band: the "
-          "quartiles (Q1 to Q3). A run has no cost before its first evaluation (counted as "
-          "infinite). Each target's own plot is in its section below.</p>\n", f);
-    return 0;
-}
-
-/* The matrix of pairwise verdicts among the optimizers of group g (grp[a] == g): row optimizer
- * against column optimizer. */
-static void section_pairwise_matrix(const report *R, size_t g, const size_t *grp, const sm_rank_test *w,
-                                    const int *tested, const size_t *npair, const double *p)
-{
-    FILE *f = R->f;
-    const size_t no = R->n_opt;
-    size_t a, b;
-    fputs("<table>\n<thead><tr><th>Row vs column</th>", f);
-    for (b = 0; b < no; b++) {
-        if (grp[b] != g) continue;
-        fputs("<th>", f);
-        put_opt(f, R, b);
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead>\n<tbody>\n", f);
-    for (a = 0; a < no; a++) {
-        if (grp[a] != g) continue;
-        fputs("<tr><th>", f);
-        put_opt(f, R, a);
-        fputs("</th>", f);
-        for (b = 0; b < no; b++) {
-            size_t lo = a < b ? a : b, hi = a < b ? b : a, kk;
-            int row_first = a < b, better;
-            if (grp[b] != g) continue;
-            if (a == b) {
-                fputs("<td class=\"ns\">&mdash;</td>", f);
-                continue;
-            }
-            /* index of pair (lo, hi) */
-            kk = lo * no - lo * (lo + 1) / 2 + (hi - lo - 1);
-            if (!tested[kk]) {
-                fprintf(f, "<td class=\"ns\">n too small (%zu)</td>", npair[kk]);
-                continue;
-            }
-            /* W+ counts lo - hi > 0, i.e. lo has higher costs: hi is better */
-            better = w[kk].statistic < w[kk].statistic_other ? row_first : !row_first;
-            if (w[kk].statistic == w[kk].statistic_other) better = -1;
-            if (!(p[kk] < ALPHA) || better < 0) {
-                fputs("<td class=\"ns\">no clear difference<br><span class=\"sub\">p = ", f);
-                put_p(f, p[kk]);
-                fputs("</span></td>", f);
-            } else {
-                fprintf(f, "<td class=\"%s\">%s<br><span class=\"sub\">p = ",
-                        better ? "win" : "lose", better ? "better" : "worse");
-                put_p(f, p[kk]);
-                fputs("</span></td>", f);
-            }
-        }
-        fputs("</tr>\n", f);
-    }
-    fputs("</tbody>\n</table>\n", f);
-}
-
-static int section_pairwise(report *R, sm_error *err)
-{
-    FILE *f = R->f;
-    size_t no = R->n_opt, nt = R->n_tgt, a, b, i, t, np = no * (no - 1) / 2, k = 0;
-    sm_rank_test *w = calloc(np ? np : 1, sizeof *w);
-    int *tested = calloc(np ? np : 1, sizeof *tested);
-    size_t *npair = calloc(np ? np : 1, sizeof *npair), *awin = calloc(np ? np : 1, sizeof *awin),
-           *bwin = calloc(np ? np : 1, sizeof *bwin);
-    double *p = malloc((np ? np : 1) * sizeof *p), *adj = malloc((np ? np : 1) * sizeof *adj);
-    double *x = malloc((nt ? nt : 1) * sizeof *x), *y = malloc((nt ? nt : 1) * sizeof *y);
-    double *ux = malloc(R->in->n_runs * sizeof *ux), *uy = malloc(R->in->n_runs * sizeof *uy);
-    double *mwu = malloc((np ? np : 1) * sizeof *mwu);
-    size_t *grp = malloc((no ? no : 1) * sizeof *grp), n_groups = 0, g;
-    int rc = 0;
-    if (!w || !tested || !npair || !awin || !bwin || !p || !adj || !x || !y || !ux || !uy || !mwu ||
-        !grp) {
-        rc = sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-        goto out;
-    }
-    fputs("<h2 id=\"pairwise\">Pairwise tests</h2>\n", f);
-    if (no < 2) {
-        fputs("<p>Only one optimizer: nothing to compare.</p>\n", f);
-        goto out;
-    }
-    /* pair index k runs over a < b in row order */
-    for (a = 0, k = 0; a < no; a++)
-        for (b = a + 1; b < no; b++, k++) {
-            size_t m = 0, ku = 0, kv = 0;
-            for (t = 0; t < nt; t++) {
-                double va = R->med[a * nt + t], vb = R->med[b * nt + t];
-                if (isnan(va) || isnan(vb)) continue;
-                x[m] = va;
-                y[m] = vb;
-                if (va < vb) awin[k]++;
-                else if (vb < va) bwin[k]++;
-                m++;
-            }
-            npair[k] = m;
-            p[k] = NAN;
-            if (m >= PAIR_MIN) {
-                int r = sm_wilcoxon_signed_rank_ex(x, y, m, SM_TEST_AUTO, &w[k]);
-                if (r == SM_ERR_NOMEM) {
-                    rc = sm_error_set(err, r, "report: out of memory");
-                    goto out;
-                }
-                if (r == 0) {
-                    tested[k] = 1;
-                    p[k] = w[k].p;
-                }
-            }
-            for (i = 0; i < R->in->n_runs; i++) {
-                if (R->ro[i] == a) ux[ku++] = R->in->runs[i].final_cost;
-                else if (R->ro[i] == b) uy[kv++] = R->in->runs[i].final_cost;
-            }
-            {
-                sm_rank_test u;
-                int r = sm_mann_whitney_u_ex(ux, ku, uy, kv, SM_TEST_AUTO, &u);
-                if (r == SM_ERR_NOMEM) {
-                    rc = sm_error_set(err, r, "report: out of memory");
-                    goto out;
-                }
-                mwu[k] = r == 0 ? u.p : NAN;
-            }
-        }
-    if (sm_holm_adjust(p, np, adj) != 0) {
-        rc = sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-        goto out;
-    }
-    /* Optimizers that share targets form groups (one for an ordinary experiment; one per
-     * variant when variants search different target sets): only pairs within a group are
-     * compared, each group in its own matrix. grp[a] is the group's first optimizer. */
-    for (a = 0; a < no; a++) grp[a] = a;
-    for (a = 0, k = 0; a < no; a++)
-        for (b = a + 1; b < no; b++, k++) {
-            size_t ra = a, rb = b;
-            if (npair[k] == 0) continue;
-            while (grp[ra] != ra) ra = grp[ra];
-            while (grp[rb] != rb) rb = grp[rb];
-            if (ra < rb) grp[rb] = ra;
-            else if (rb < ra) grp[ra] = rb;
-        }
-    for (a = 0; a < no; a++) {
-        while (grp[grp[a]] != grp[a]) grp[a] = grp[grp[a]];
-        n_groups += grp[a] == a;
-    }
-    for (g = 0; g < no; g++) {
-        size_t members = 0;
-        if (grp[g] != g) continue;
-        for (a = 0; a < no; a++) members += grp[a] == g;
-        if (members < 2) continue;
-        if (n_groups > 1) {
-            int first = 1;
-            fputs("<h3>Optimizers on the same targets: ", f);
-            for (a = 0; a < no; a++)
-                if (grp[a] == g) {
-                    if (!first) fputs(", ", f);
-                    esc(f, R->opt[a]);
-                    first = 0;
-                }
-            fputs("</h3>\n", f);
-        }
-        section_pairwise_matrix(R, g, grp, w, tested, npair, p);
-    }
-    if (n_groups > 1)
-        fputs("<p class=\"cap\">Optimizers that ran on different targets (different variants "
-              "of the experiment) share no target to pair by, so each matrix compares only those "
-              "that ran on the same targets.</p>\n", f);
-    fprintf(f, "<p class=\"cap\">"
-               "Wilcoxon signed-rank test, two-sided, pairing the optimizers "
-               "by target on the median final cost over seeds. A cell says whether the row's "
-               "optimizer has lower costs than the column's at p &lt; %.2f (uncorrected; see "
-               "the Holm-adjusted p below). Fewer than %d paired targets: n too small. Zero "
-               "differences are dropped; p is exact (permutation distribution of the midranks) "
-               "up to %d non-zero differences, else from the normal approximation with tie and "
-               "continuity corrections.</p>\n",
-            ALPHA, PAIR_MIN, SM_STATS_EXACT_MAX_N);
-    /* the details */
-    fputs("<table>\n<thead><tr><th>A</th><th>B</th><th class=\"num\">Targets paired</th>"
-          "<th class=\"num\">A lower / B lower / equal</th><th class=\"num\">W+ / W&minus;</th>"
-          "<th>Method</th><th class=\"num\">p</th><th class=\"num\">Holm p</th>"
-          "<th>Verdict</th><th class=\"num\">Mann-Whitney p<br><span class=\"sub\">all runs, "
-          "unpaired</span></th></tr></thead>\n<tbody>\n", f);
-    for (a = 0, k = 0; a < no; a++)
-        for (b = a + 1; b < no; b++, k++) {
-            if (grp[a] != grp[b]) continue;
-            fputs("<tr><td>", f);
-            put_opt(f, R, a);
-            fputs("</td><td>", f);
-            put_opt(f, R, b);
-            fprintf(f, "</td><td class=\"num\">%zu</td><td class=\"num\">%zu / %zu / %zu</td>",
-                    npair[k], awin[k], bwin[k], npair[k] - awin[k] - bwin[k]);
-            if (!tested[k]) {
-                fputs("<td class=\"num\">&mdash;</td><td>&mdash;</td><td class=\"num\">&mdash;"
-                      "</td><td class=\"num\">&mdash;</td><td class=\"ns\">n too small</td>", f);
-            } else {
-                fputs("<td class=\"num\">", f);
-                put_num(f, w[k].statistic);
-                fputs(" / ", f);
-                put_num(f, w[k].statistic_other);
-                fprintf(f, "</td><td>%s%s</td><td class=\"num\">", w[k].exact ? "exact" : "normal",
-                        w[k].n_zero ? " (zeros dropped)" : "");
-                put_p(f, p[k]);
-                fputs("</td><td class=\"num\">", f);
-                put_p(f, adj[k]);
-                fputs("</td><td>", f);
-                if (p[k] < ALPHA && w[k].statistic != w[k].statistic_other) {
-                    put_opt(f, R, w[k].statistic < w[k].statistic_other ? a : b);
-                    fputs(" better", f);
-                } else {
-                    fputs("<span class=\"ns\">no clear difference</span>", f);
-                }
-                fputs("</td>", f);
-            }
-            fputs("<td class=\"num\">", f);
-            put_p(f, mwu[k]);
-            fputs("</td></tr>\n", f);
-        }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">"
-          "W+ is the rank sum of the targets where A's cost is higher than "
-          "B's (W&minus; the reverse), so the optimizer with the smaller rank sum is the better. "
-          "Holm p: adjusted for the number of pairs tested. The Mann-Whitney U test compares all "
-          "final costs of A and B as independent samples, ignoring targets and seeds.</p>\n", f);
+    if ((rc = sm_report_stats_compute(R, &st, err)) != 0) return rc;
+    sm_report_page_head(R, in->title && *in->title ? in->title : "Experiment");
+    section_header_line(R);
+    sm_report_section_verdict(R, st);
+    section_nav(R);
+    if ((rc = sm_report_section_summary(R, err)) != 0) goto out;
+    if ((rc = sm_report_section_distribution(R, err)) != 0) goto out;
+    if ((rc = sm_report_section_fixed_target(R, err)) != 0) goto out;
+    if ((rc = sm_report_section_params(R, err)) != 0) goto out;
+    if ((rc = sm_report_section_convergence(R, err)) != 0) goto out;
+    if ((rc = sm_report_section_statistics(R, st, err)) != 0) goto out;
+    sm_report_section_targets(R);
+    sm_report_section_classes(R);
+    if ((rc = sm_report_section_media(R, err)) != 0) goto out;
+    sm_report_section_meta(R);
+    sm_report_section_experiment_file(R);
+    sm_report_page_foot(R);
 out:
-    free(grp);
-    free(w);
-    free(tested);
-    free(npair);
-    free(awin);
-    free(bwin);
-    free(p);
-    free(adj);
-    free(x);
-    free(y);
-    free(ux);
-    free(uy);
-    free(mwu);
+    sm_report_stats_free(st);
     return rc;
-}
-
-static void section_targets(report *R)
-{
-    FILE *f = R->f;
-    size_t o, t, nt = R->n_tgt;
-    int multi = 0;
-    for (o = 0; o < R->n_opt * nt; o++)
-        if (R->n_seeds[o] > 1) multi = 1;
-    fputs("<h2 id=\"targets\">Results per target</h2>\n<table>\n<thead><tr><th>Target</th>", f);
-    for (o = 0; o < R->n_opt; o++) {
-        fputs("<th class=\"num\">", f);
-        put_opt(f, R, o);
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead>\n<tbody>\n", f);
-    for (t = 0; t < nt; t++) {
-        double bmin = INFINITY;
-        for (o = 0; o < R->n_opt; o++)
-            if (R->best[o * nt + t] < bmin) bmin = R->best[o * nt + t];
-        fputs("<tr><td>", f);
-        if (t < SM_REPORT_MAX_MEDIA_TARGETS) fprintf(f, "<a href=\"#t%zu\">", t);
-        esc(f, R->tgt[t]);
-        if (t < SM_REPORT_MAX_MEDIA_TARGETS) fputs("</a>", f);
-        fputs("</td>", f);
-        for (o = 0; o < R->n_opt; o++) {
-            double v = R->best[o * nt + t];
-            fprintf(f, "<td class=\"num%s\">", v == bmin && R->n_opt > 1 ? " best" : "");
-            put_num(f, v);
-            if (multi && R->n_seeds[o * nt + t] > 1) {
-                fputs(" <span class=\"sub\">(", f);
-                put_num(f, R->med[o * nt + t]);
-                fputs(")</span>", f);
-            }
-            fputs("</td>", f);
-        }
-        fputs("</tr>\n", f);
-    }
-    fprintf(f, "</tbody>\n</table>\n<p class=\"cap\">"
-               "The best final cost of each optimizer on each target, over "
-               "seeds%s; the lowest in each row is in bold.</p>\n",
-            multi ? " (in brackets: the median over seeds)" : "");
-}
-
-/* Results per class of target, where target names carry a class before their first '_'
- * ("kick_GMRockKit_1"): for each class and optimizer, the median over the class's targets of
- * the per-target median final cost. Shown only when there are at least two classes and some
- * class holds more than one target. */
-static void section_classes(report *R)
-{
-    FILE *f = R->f;
-    size_t nt = R->n_tgt, t, o, c, n_cls = 0, biggest = 0;
-    const char **cls = calloc(nt ? nt : 1, sizeof *cls);
-    size_t *len = calloc(nt ? nt : 1, sizeof *len), *of = calloc(nt ? nt : 1, sizeof *of);
-    double *v = calloc(nt ? nt : 1, sizeof *v);
-    if (!cls || !len || !of || !v) goto out;
-    for (t = 0; t < nt; t++) {
-        const char *u = strchr(R->tgt[t], '_');
-        size_t l = u ? (size_t)(u - R->tgt[t]) : 0;
-        if (!l) goto out; /* a name without a class: no class table */
-        for (c = 0; c < n_cls; c++)
-            if (len[c] == l && strncmp(cls[c], R->tgt[t], l) == 0) break;
-        if (c == n_cls) {
-            cls[n_cls] = R->tgt[t];
-            len[n_cls++] = l;
-        }
-        of[t] = c;
-    }
-    for (c = 0; c < n_cls; c++) {
-        size_t k = 0;
-        for (t = 0; t < nt; t++) k += of[t] == c;
-        if (k > biggest) biggest = k;
-    }
-    if (n_cls < 2 || biggest < 2) goto out;
-    fputs("<h2 id=\"classes\">Results per class</h2>\n<table>\n<thead><tr><th>Class</th>"
-          "<th class=\"num\">Targets</th>", f);
-    for (o = 0; o < R->n_opt; o++) {
-        fputs("<th class=\"num\">", f);
-        put_opt(f, R, o);
-        fputs("</th>", f);
-    }
-    fputs("</tr></thead>\n<tbody>\n", f);
-    for (c = 0; c < n_cls; c++) {
-        size_t k = 0;
-        double row[64], bmin = INFINITY;
-        fputs("<tr><td>", f);
-        for (t = 0; t < len[c]; t++) {
-            char ch[2] = {cls[c][t], 0};
-            esc(f, ch);
-        }
-        for (t = 0; t < nt; t++) k += of[t] == c;
-        fprintf(f, "</td><td class=\"num\">%zu</td>", k);
-        for (o = 0; o < R->n_opt && o < 64; o++) {
-            size_t m = 0;
-            for (t = 0; t < nt; t++)
-                if (of[t] == c && isfinite(R->med[o * nt + t])) v[m++] = R->med[o * nt + t];
-            row[o] = m ? sm_median(v, m) : NAN;
-            if (row[o] < bmin) bmin = row[o];
-        }
-        for (o = 0; o < R->n_opt && o < 64; o++) {
-            fprintf(f, "<td class=\"num%s\">", row[o] == bmin && R->n_opt > 1 ? " best" : "");
-            put_num(f, row[o]);
-            fputs("</td>", f);
-        }
-        fputs("</tr>\n", f);
-    }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">How close each class of target gets: the "
-          "median, over the class's targets, of each optimizer's median final cost over seeds "
-          "(the class is the part of the target's name before its first underscore); the lowest "
-          "in each row is in bold.</p>\n", f);
-out:
-    free(cls);
-    free(len);
-    free(of);
-    free(v);
-}
-
-/* ---- audio: spectrograms and players ---- */
-
-static unsigned char *put_le(unsigned char *p, uint32_t v, int bytes)
-{
-    int i;
-    for (i = 0; i < bytes; i++) p[i] = (unsigned char)(v >> (8 * i) & 255);
-    return p + bytes;
-}
-
-/* Mono float samples as a 16-bit PCM WAV file in memory (at most max_s seconds). */
-static unsigned char *wav16_memory(const sm_audio *a, double max_s, size_t *len)
-{
-    size_t n = a->n, i, bytes;
-    unsigned char *b, *p;
-    uint32_t rate = (uint32_t)lround(a->sample_rate);
-    if ((double)n > max_s * a->sample_rate) n = (size_t)(max_s * a->sample_rate);
-    bytes = 44 + 2 * n;
-    b = malloc(bytes);
-    if (!b) return NULL;
-    memcpy(b, "RIFF", 4);
-    p = put_le(b + 4, (uint32_t)(bytes - 8), 4);
-    memcpy(p, "WAVEfmt ", 8);
-    p = put_le(p + 8, 16, 4);     /* fmt chunk size */
-    p = put_le(p, 1, 2);          /* PCM */
-    p = put_le(p, 1, 2);          /* mono */
-    p = put_le(p, rate, 4);
-    p = put_le(p, rate * 2u, 4);  /* bytes per second */
-    p = put_le(p, 2, 2);          /* block align */
-    p = put_le(p, 16, 2);         /* bits per sample */
-    memcpy(p, "data", 4);
-    p = put_le(p + 4, (uint32_t)(2 * n), 4);
-    for (i = 0; i < n; i++) {
-        double v = a->data[i];
-        if (!(v == v)) v = 0;
-        if (v > 1) v = 1;
-        if (v < -1) v = -1;
-        p = put_le(p, (uint32_t)(uint16_t)(int16_t)lround(v * 32767.0), 2);
-    }
-    *len = bytes;
-    return b;
-}
-
-static int put_audio(FILE *f, const sm_audio *a, const char *caption)
-{
-    size_t len;
-    unsigned char *wav = wav16_memory(a, SM_REPORT_MAX_AUDIO_S, &len);
-    char *b;
-    if (!wav) return SM_ERR_NOMEM;
-    b = sm_base64_encode(wav, len, NULL);
-    free(wav);
-    if (!b) return SM_ERR_NOMEM;
-    fputs("<figure><figcaption>", f);
-    esc(f, caption);
-    if ((double)a->n > SM_REPORT_MAX_AUDIO_S * a->sample_rate)
-        fprintf(f, " (first %.0f s)", SM_REPORT_MAX_AUDIO_S);
-    fputs("</figcaption><audio controls preload=\"metadata\" src=\"data:audio/wav;base64,", f);
-    fputs(b, f);
-    fputs("\"></audio></figure>\n", f);
-    free(b);
-    return 0;
-}
-
-/* Log-magnitude STFT (Hann, SPEC_NFFT / SPEC_HOP) of the first max_s seconds of a, as a
- * column-major n_cols x (SPEC_NFFT/2+1) grid of magnitudes (linear, not yet in dB). */
-static float *stft_magnitude(const sm_audio *a, double max_s, size_t *n_cols)
-{
-    size_t n = a->n, cols, c, i, rows = SPEC_NFFT / 2 + 1;
-    double *in = fftw_malloc(SPEC_NFFT * sizeof *in), win[SPEC_NFFT];
-    fftw_complex *out = fftw_malloc(rows * sizeof *out);
-    fftw_plan plan = NULL;
-    float *mag = NULL;
-    if ((double)n > max_s * a->sample_rate) n = (size_t)(max_s * a->sample_rate);
-    /* whole frames only (a zero-padded last frame would draw a broadband edge) */
-    cols = n <= SPEC_NFFT ? 1 : 1 + (n - SPEC_NFFT) / SPEC_HOP;
-    if (!in || !out) goto out;
-    plan = fftw_plan_dft_r2c_1d(SPEC_NFFT, in, out, FFTW_ESTIMATE);
-    mag = malloc(cols * rows * sizeof *mag);
-    if (!plan || !mag) {
-        free(mag);
-        mag = NULL;
-        goto out;
-    }
-    for (i = 0; i < SPEC_NFFT; i++) win[i] = 0.5 - 0.5 * cos(2 * M_PI * (double)i / SPEC_NFFT);
-    for (c = 0; c < cols; c++) {
-        size_t start = c * SPEC_HOP;
-        for (i = 0; i < SPEC_NFFT; i++)
-            in[i] = start + i < n ? win[i] * a->data[start + i] : 0.0;
-        fftw_execute(plan);
-        for (i = 0; i < rows; i++)
-            mag[c * rows + i] = (float)hypot(out[i][0], out[i][1]);
-    }
-    *n_cols = cols;
-out:
-    if (plan) fftw_destroy_plan(plan);
-    fftw_free(in);
-    fftw_free(out);
-    return mag;
-}
-
-/* The spectrograms of target and match side by side, in dB relative to the target's peak. */
-static int spectrogram_png(const sm_audio *ta, const sm_audio *ma, const char *match_title,
-                           unsigned char **png, size_t *len, sm_error *err)
-{
-    size_t rows = SPEC_NFFT / 2 + 1, nc[2], i, p;
-    const sm_audio *au[2] = {ta, ma};
-    float *m[2] = {NULL, NULL};
-    double ref = 0, fmax;
-    sm_heatmap_panel pn[2];
-    sm_heatmap_plot hp;
-    int rc;
-    for (p = 0; p < 2; p++) {
-        m[p] = stft_magnitude(au[p], SM_REPORT_MAX_AUDIO_S, &nc[p]);
-        if (!m[p]) {
-            free(m[0]);
-            return sm_error_set(err, SM_ERR_NOMEM, "spectrogram: out of memory");
-        }
-    }
-    for (p = 0; p < 2 && ref <= 0; p++) /* the target's peak; the match's if the target is silent */
-        for (i = 0; i < nc[p] * rows; i++)
-            if (m[p][i] > ref) ref = m[p][i];
-    if (!(ref > 0)) ref = 1;
-    for (p = 0; p < 2; p++)
-        for (i = 0; i < nc[p] * rows; i++)
-            m[p][i] = (float)(20.0 * log10(m[p][i] / ref + 1e-12));
-    fmax = SPEC_FMAX_HZ;
-    for (p = 0; p < 2; p++)
-        if (au[p]->sample_rate / 2 < fmax) fmax = au[p]->sample_rate / 2;
-    for (p = 0; p < 2; p++) {
-        double dur = (double)(nc[p] > 1 ? (nc[p] - 1) * SPEC_HOP + SPEC_NFFT : SPEC_NFFT) /
-                     au[p]->sample_rate;
-        pn[p].title = p == 0 ? "Target" : match_title;
-        pn[p].n_cols = nc[p];
-        pn[p].n_rows = rows;
-        pn[p].v = m[p];
-        pn[p].x0 = 0;
-        pn[p].x1 = dur;
-        pn[p].y0 = 0;
-        pn[p].y1 = au[p]->sample_rate / 2;
-    }
-    memset(&hp, 0, sizeof hp);
-    hp.panel_width = 420;
-    hp.height = 320;
-    hp.x_label = "time (s)";
-    hp.y_label = "frequency (Hz)";
-    hp.value_label = "dB re target peak";
-    hp.vmin = -SPEC_DB_RANGE;
-    hp.vmax = 0;
-    hp.y_min = SPEC_FMIN_HZ;
-    hp.y_max = fmax;
-    hp.log_y = 1;
-    hp.n_panels = 2;
-    hp.panels = pn;
-    rc = sm_plot_heatmap_png(&hp, png, len, err);
-    free(m[0]);
-    free(m[1]);
-    return rc;
-}
-
-/* The run with the lowest final cost on target t (SIZE_MAX if none has a number). */
-static size_t best_run_of(const report *R, size_t t)
-{
-    size_t i, best = SIZE_MAX;
-    for (i = 0; i < R->in->n_runs; i++) {
-        double c = R->in->runs[i].final_cost;
-        if (R->rt[i] != t || isnan(c)) continue;
-        if (best == SIZE_MAX || c < R->in->runs[best].final_cost) best = i;
-    }
-    return best;
-}
-
-/* Every run of target t with the measures no optimizer minimises: log-mel distance and
- * loudness difference of its best.wav to the target (../shared/MEASURES.md), beside its
- * cost. Nothing when the runs carry no measures. */
-static void measures_table(const report *R, size_t t)
-{
-    FILE *f = R->f;
-    size_t i;
-    int any = 0;
-    for (i = 0; i < R->in->n_runs; i++)
-        if (R->rt[i] == t && R->in->runs[i].has_measures) any = 1;
-    if (!any) return;
-    fputs("<table>\n<thead><tr><th>Optimizer</th><th class=\"num\">Seed</th>"
-          "<th class=\"num\">Cost</th><th class=\"num\">Log-mel distance (dB)</th>"
-          "<th class=\"num\">Loudness difference (dB)</th></tr></thead>\n<tbody>\n", f);
-    for (i = 0; i < R->in->n_runs; i++) {
-        const sm_run_result *r = &R->in->runs[i];
-        if (R->rt[i] != t || !r->has_measures) continue;
-        fputs("<tr><td>", f);
-        put_opt(f, R, R->ro[i]);
-        fprintf(f, "</td><td class=\"num\">%llu</td><td class=\"num\">", r->seed);
-        put_num(f, r->final_cost);
-        fputs("</td><td class=\"num\">", f);
-        if (isfinite(r->logmel_db)) fprintf(f, "%.2f", r->logmel_db);
-        else fputs("&ndash;", f);
-        fputs("</td><td class=\"num\">", f);
-        if (isfinite(r->loudness_db)) fprintf(f, "%+.1f", r->loudness_db);
-        else fputs("silent", f);
-        fputs("</td></tr>\n", f);
-    }
-    fputs("</tbody>\n</table>\n<p class=\"cap\">Judged by the measures of "
-          "MEASURES.md, which the search does not minimise (the matching cost holds log-mel "
-          "distances at other resolutions: features/README.md): the log-mel distance (FFT "
-          "2048, 64 mel bands, each sound at its own RMS; two "
-          "different DX7 voices are about 18 dB apart, one voice in two faithful engines "
-          "under 1 dB) and the loudness difference (within 3 dB is loud enough).</p>\n", f);
-}
-
-static int target_section(report *R, size_t t, sm_error *err)
-{
-    FILE *f = R->f;
-    size_t bi = best_run_of(R, t);
-    const sm_run_result *br = bi == SIZE_MAX ? NULL : &R->in->runs[bi];
-    sm_audio ta = {NULL, 0, 0}, ma = {NULL, 0, 0};
-    sm_error aerr = {0, ""};
-    unsigned char *png = NULL;
-    size_t len = 0;
-    int rc = 0, have_t = 0, have_m = 0;
-    char title[256];
-    fprintf(f, "<section class=\"target\" id=\"t%zu\">\n<h3>", t);
-    esc(f, R->tgt[t]);
-    fputs("</h3>\n", f);
-    if (!br) {
-        fputs("<p>No run of this target has a final cost.</p>\n</section>\n", f);
-        return 0;
-    }
-    fputs("<p>Best match: ", f);
-    put_opt(f, R, R->ro[bi]);
-    fprintf(f, ", seed %llu, cost ", br->seed);
-    put_num(f, br->final_cost);
-    fprintf(f, " after %zu evaluations", br->evals);
-    if (isfinite(br->param_error)) {
-        fputs(", parameter error ", f);
-        put_num(f, br->param_error);
-    }
-    fputs(".", f);
-    if (br->patch_path) {
-        fputs(" Patch: ", f);
-        put_path_link(f, R, br->patch_path);
-    }
-    fputs("</p>\n", f);
-    if (br->target_notes && br->target_notes[0]) {
-        fputs("<p class=\"sub\">Target: ", f);
-        esc(f, br->target_notes);
-        fputs(".</p>\n", f);
-    }
-    measures_table(R, t);
-    /* the target's own convergence plot */
-    {
-        sm_error perr = {0, ""};
-        int r = convergence_png(R, t, 860, 300, NULL, &png, &len, &perr);
-        rc = put_plot_or_note(f, r, png, len, "convergence on this target", &perr, err);
-        png = NULL;
-        if (rc) goto out;
-    }
-    if (br->target_wav && sm_audio_read(br->target_wav, 0, &ta, NULL, &aerr) == 0) have_t = 1;
-    else {
-        fputs("<p class=\"note\">Target audio unavailable: ", f);
-        esc(f, br->target_wav ? sm_error_text(&aerr) : "no file given");
-        fputs("</p>\n", f);
-    }
-    sm_error_clear(&aerr);
-    if (br->best_wav && sm_audio_read(br->best_wav, 0, &ma, NULL, &aerr) == 0) have_m = 1;
-    else {
-        fputs("<p class=\"note\">Match audio unavailable: ", f);
-        esc(f, br->best_wav ? sm_error_text(&aerr) : "no file given");
-        fputs("</p>\n", f);
-    }
-    snprintf(title, sizeof title, "Best match (%s, seed %llu)", br->optimizer, br->seed);
-    if (have_t && have_m) {
-        sm_error perr = {0, ""};
-        int r = spectrogram_png(&ta, &ma, title, &png, &len, &perr);
-        rc = put_plot_or_note(f, r, png, len, "spectrograms of the target and the best match",
-                              &perr, err);
-        png = NULL;
-        if (rc) goto out;
-    }
-    fputs("<div class=\"players\">\n", f);
-    if (have_t && put_audio(f, &ta, "Target") != 0) goto nomem;
-    if (have_m && put_audio(f, &ma, title) != 0) goto nomem;
-    fputs("</div>\n</section>\n", f);
-    goto out;
-nomem:
-    rc = sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-out:
-    sm_audio_free(&ta);
-    sm_audio_free(&ma);
-    return rc;
-}
-
-static int section_media(report *R, sm_error *err)
-{
-    FILE *f = R->f;
-    size_t t, shown = R->n_tgt;
-    if (shown > SM_REPORT_MAX_MEDIA_TARGETS) shown = SM_REPORT_MAX_MEDIA_TARGETS;
-    fprintf(f, "<h2 id=\"media\">Spectrograms and audio</h2>\n<p class=\"sub\">For each "
-               "target: the convergence of each optimizer on it (median over seeds, quartile "
-               "band), and the best run over all optimizers and seeds, named, with its "
-               "spectrogram beside the target's and both as audio. Spectrograms: magnitude of a "
-               "short-time Fourier transform (Hann window of %d samples, hop %d) in dB relative "
-               "to the target's peak, over %.0f dB, on a logarithmic frequency axis from %.0f Hz "
-               "to %.0f&nbsp;kHz (or the Nyquist frequency). Audio: 16-bit mono WAV, at most "
-               "%.0f s.</p>\n",
-            SPEC_NFFT, SPEC_HOP, SPEC_DB_RANGE, SPEC_FMIN_HZ, SPEC_FMAX_HZ / 1000,
-            SM_REPORT_MAX_AUDIO_S);
-    if (R->n_tgt > SM_REPORT_MAX_MEDIA_TARGETS)
-        fprintf(f, "<p class=\"note\">There are %zu targets: to keep this page small, only the "
-                   "first %d have spectrograms and audio players. The table above lists them "
-                   "all.</p>\n", R->n_tgt, SM_REPORT_MAX_MEDIA_TARGETS);
-    for (t = 0; t < shown; t++) {
-        int rc = target_section(R, t, err);
-        if (rc) return rc;
-    }
-    return 0;
-}
-
-static void section_experiment_file(report *R)
-{
-    FILE *f = R->f;
-    unsigned char *text = NULL;
-    size_t n = 0;
-    sm_error e = {0, ""};
-    if (!R->in->experiment_file) return;
-    fputs("<h2 id=\"experiment\">Experiment file</h2>\n<details><summary>", f);
-    esc(f, R->in->experiment_file);
-    fputs("</summary>\n", f);
-    if (sm_read_file(R->in->experiment_file, INI_MAX_BYTES, &text, &n, &e) == 0) {
-        fputs("<pre>", f);
-        esc(f, (const char *)text);
-        fputs("</pre>\n", f);
-        free(text);
-    } else {
-        fputs("<p class=\"note\">Cannot show it: ", f);
-        esc(f, sm_error_text(&e));
-        fputs("</p>\n", f);
-    }
-    fputs("</details>\n", f);
 }
 
 /* ---- entry point ---- */
@@ -1478,28 +434,18 @@ int sm_report_write(const char *dir, const sm_report_input *in, sm_error *err)
             return sm_error_set(err, SM_ERR_ARG, "report: run %zu has no target or optimizer name",
                                 i);
     R.in = in;
+    R.dir = dir;
     rc = sm_mkdir_p(dir, err);
     if (rc) return rc;
     path = sm_path_join(dir, "index.html");
     if (!path) return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-    R.dir_abs = realpath(dir, NULL);
-    rc = report_prepare(&R, err);
-    if (rc) goto fail;
-    rc = sm_outfile_open(&of, path, err);
-    if (rc) goto fail;
+    if ((rc = report_prepare(&R, err)) != 0) goto fail;
+    if ((rc = sm_report_media_begin(&R, err)) != 0) goto fail;
+    if ((rc = sm_outfile_open(&of, path, err)) != 0) goto fail;
     R.f = of.f;
-    section_header(&R);
-    if ((rc = section_summary(&R, err)) != 0) goto fail;
-    if ((rc = section_reach(&R, err)) != 0) goto fail;
-    if ((rc = section_params(&R, err)) != 0) goto fail;
-    if ((rc = section_convergence(&R, err)) != 0) goto fail;
-    if ((rc = section_pairwise(&R, err)) != 0) goto fail;
-    section_targets(&R);
-    section_classes(&R);
-    if ((rc = section_media(&R, err)) != 0) goto fail;
-    section_experiment_file(&R);
-    fputs("<footer>Made by soundmatch. This page is self-contained: plots and audio are embedded "
-          "in it.</footer>\n</body>\n</html>\n", R.f);
+    rc = in->match_page ? sm_report_write_match_page(&R, err) : write_experiment_page(&R, err);
+    if (rc) goto fail;
+    if ((rc = sm_report_media_commit(&R, err)) != 0) goto fail;
     R.f = NULL;
     rc = sm_outfile_commit(&of, err);
     report_free(&R);
@@ -1507,6 +453,7 @@ int sm_report_write(const char *dir, const sm_report_input *in, sm_error *err)
     return rc;
 fail:
     sm_outfile_abort(&of);
+    sm_report_media_abort(&R);
     report_free(&R);
     free(path);
     return rc;

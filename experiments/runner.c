@@ -1,13 +1,16 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* experiments/runner.c: the experiment loop (see runner.h). The runner owns the loop: it asks
  * the optimizer for a batch, scores it on the evaluator's threads, tells the costs back,
  * records the best-so-far trace, and writes every output all-or-nothing. */
 #include "experiments/runner.h"
+#include "experiments/runner_internal.h"
 #include "core/audio.h"
 #include "core/eval.h"
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "experiments/objective.h"
 #include "experiments/report.h"
+#include "experiments/results_meta.h"
 #include "search/pcakm.h"
 #include "datasets/presets.h"
 
@@ -23,44 +26,6 @@
 #include <sys/stat.h>
 #include <time.h>
 
-/* One target, prepared: its audio at the experiment's rate and length, and its features. */
-typedef struct {
-    float *audio;
-    size_t n;
-    sm_note note;          /* the experiment's, with this target's note, length and gate */
-    sm_cost_target *ct;
-    double threshold;      /* cost of the truth detuned by fine +/-1 (NaN if not defined) */
-    double *truth_x;       /* free coordinates of the truth, or NULL */
-    char *wav_path;
-    double f0_hz;          /* pitch found (NaN: unpitched or not analysed) */
-    double onset_s;        /* seconds dropped before the onset */
-    double file_s;         /* the recording's length in seconds (NaN for rendered targets) */
-    float *orig;           /* the recording as read (at the experiment's rate), or NULL */
-    size_t n_orig;
-    size_t onset;          /* samples dropped before the onset */
-    char notes[512];       /* what was done to the target: note found, trimming, padding */
-    double *starts;        /* prior: start points (n_starts x free parameters), best first */
-    double *start_costs;
-    size_t n_starts;
-    char start_name[32];   /* the best start's patch name */
-} prepared_target;
-
-/* One run's outcome, kept for results.csv and the report. */
-typedef struct {
-    size_t target, opt;
-    uint64_t seed;
-    double final_cost, wall_s, param_error;
-    size_t evals, n_nonfinite;
-    int inaudible;
-    double logmel_db;      /* independent measures of best.wav against the target (NaN: none) */
-    double loudness_db;
-    double wav_gain_db;    /* gain in best.wav beyond what the patch's level reaches */
-    size_t n_trace;
-    size_t *trace_evals;
-    double *trace_cost;
-    char *best_wav, *patch_path;
-} run_record;
-
 static double now_s(void)
 {
     struct timespec ts;
@@ -68,8 +33,7 @@ static double now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-static char *fmt_path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt_path(const char *fmt, ...)
+char *sm_runner_path(const char *fmt, ...)
 {
     va_list ap;
     char *s = NULL;
@@ -79,7 +43,7 @@ static char *fmt_path(const char *fmt, ...)
     return s;
 }
 
-static int file_exists(const char *p)
+int sm_runner_file_exists(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0;
@@ -269,17 +233,22 @@ static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
     } else {
         pt->audio = calloc(n, sizeof *pt->audio);
         if (!pt->audio) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        rc = render_truth(e, t->truth, pt->audio, n, err);
+        /* without a truth: descriptor values alone ([target] descriptors), silent here */
+        rc = t->truth ? render_truth(e, t->truth, pt->audio, n, err) : 0;
         if (rc) return rc;
+        if (t->redraws)
+            target_note(opt, t, pt, 1, "drawn again %u time%s: the first random patch%s silent",
+                        t->redraws, t->redraws > 1 ? "s" : "", t->redraws > 1 ? "es were" : " was");
     }
     pt->n = n;
-    if (sm_audio_peak(pt->audio, n) < 1e-5)
+    if ((t->path || t->truth) && sm_audio_peak(pt->audio, n) < 1e-5)
         return sm_error_set(err, SM_ERR_EMPTY,
                             "target %s%s%s is silent (peak below -100 dBFS) in its first %.2f s: "
                             "nothing to match",
                             t->name, t->path ? " from " : "", t->path ? t->path : "",
                             pt->note.length_s);
-    pt->ct = sm_cost_target_alloc(&e->cost, pt->audio, n, err);
+    pt->ct = sm_cost_target_alloc_goal(&e->cost, t->path || t->truth ? pt->audio : NULL, n,
+                                       t->goal, err);
     if (!pt->ct) return err && err->code ? err->code : SM_ERR_NOMEM;
     if (t->truth) {
         pt->truth_x = malloc(view->space.n * sizeof *pt->truth_x);
@@ -287,7 +256,8 @@ static int prepare_target(const sm_experiment *e, size_t ti, const char *dir,
         sm_param_view_project(view, t->truth, pt->truth_x);
         pt->threshold = detune_threshold(e, view, t->truth, pt->ct, n);
     }
-    pt->wav_path = fmt_path("%s/targets/%s.wav", dir, t->name);
+    if (!dir) return 0;   /* prepared for runs done on behalf of another process */
+    pt->wav_path = sm_runner_path("%s/targets/%s.wav", dir, t->name);
     if (!pt->wav_path) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     /* the recording as it is (the matches line up with it), or the rendered target */
     return pt->orig ? sm_audio_write_wav(pt->wav_path, pt->orig, pt->n_orig, e->sample_rate,
@@ -307,280 +277,7 @@ static void free_target(prepared_target *pt)
     free(pt->wav_path);
 }
 
-/* ---- pcakm's model ------------------------------------------------------------------- */
-
-/* 1 if the patch `native` (full space) is, on the free parameters of `view`, the patch of one
- * of variant v's targets made from known values: such a patch must not be in pcakm's dataset,
- * or pcakm would start from the answer (voices31380.bin holds a copy of each of rom1a's 32
- * voices, dx7_factory's targets, 12 of them under other names). */
-static int is_target_patch(const sm_experiment *e, size_t v, const sm_param_view *view,
-                           const double *native, double *a, double *b)
-{
-    size_t t, j, d = view->space.n;
-    sm_param_view_project(view, native, a);
-    for (t = 0; t < e->n_targets; t++) {
-        if (e->targets[t].variant != v || !e->targets[t].truth) continue;
-        sm_param_view_project(view, e->targets[t].truth, b);
-        for (j = 0; j < d && a[j] == b[j]; j++) continue;
-        if (j == d) return 1;
-    }
-    return 0;
-}
-
-/* Builds (or loads from the cache) the PCA + k-means model over rendered random patches of
- * the experiment's free space, for variant v. The cache file's name is a hash of everything
- * that shapes the dataset, so a changed experiment never reuses a stale model. */
-static sm_pcakm_model *pcakm_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
-                                   int threads, sm_error *err)
-{
-    const sm_param_view *view = e->variants[v].view;
-    size_t d = view->space.n, n = o->dataset_size, m = 2 * (size_t)e->cost.mfcc.n_mfcc, i;
-    size_t ns = (size_t)llround(e->note.length_s * e->sample_rate);
-    uint64_t h = 1469598103934665603ULL;
-    char *path = NULL;
-    double *points = NULL, *feats = NULL;
-    sm_pcakm_model *model = NULL;
-    sm_objective obj;
-    sm_eval *ev = NULL;
-    sm_rng r;
-    sm_pcakm_params pp = sm_pcakm_params_default();
-#define MIX(v) h = sm_rng_mix(h, (uint64_t)(v))
-    for (i = 0; e->synth->name[i]; i++) MIX(e->synth->name[i]);
-    for (i = 0; i < e->synth->space->n; i++) {
-        double b = view->base[i];
-        uint64_t bits;
-        memcpy(&bits, &b, sizeof bits);
-        MIX(bits);
-        MIX(view->frozen[i]);
-    }
-    MIX(llround(e->note.note * 1000));
-    MIX(llround(e->note.velocity * 1000));
-    MIX(llround(e->note.gate_s * 1e6));
-    MIX(ns);
-    MIX(llround(e->sample_rate));
-    MIX(e->cost.mfcc.n_mfcc);
-    MIX(e->cost.mfcc.n_fft);
-    MIX(e->cost.mfcc.hop);
-    MIX(e->cost.mfcc.n_mels);
-    MIX(e->cost.mfcc.htk);
-    MIX(n);
-    MIX(o->clusters);
-    if (o->dataset) {
-        for (i = 0; o->dataset[i]; i++) MIX(o->dataset[i]);
-        /* the targets whose patches are left out of the dataset */
-        for (i = 0; i < e->n_targets; i++) {
-            size_t j;
-            if (e->targets[i].variant != v || !e->targets[i].truth) continue;
-            for (j = 0; j < e->synth->space->n; j++) {
-                uint64_t bits;
-                memcpy(&bits, &e->targets[i].truth[j], sizeof bits);
-                MIX(bits);
-            }
-        }
-    }
-#undef MIX
-    pp.k = (size_t)o->clusters;
-    if (sm_mkdir_p(e->cache_dir, err) != 0) return NULL;
-    path = fmt_path("%s/pcakm-%s-%016" PRIx64 ".model", e->cache_dir, e->synth->name, h);
-    if (!path) {
-        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        return NULL;
-    }
-    if (file_exists(path)) {
-        model = sm_pcakm_model_load(path, err);
-        if (model) {
-            free(path);
-            return model;
-        }
-        /* a corrupt cache file is rebuilt */
-    }
-    points = malloc(n * d * sizeof *points);
-    feats = malloc(n * m * sizeof *feats);
-    if (!points || !feats) {
-        sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    sm_rng_init(&r, 0x5ca1ab1e, 7);
-    if (o->dataset) {
-        /* human-made patches: n of them, drawn without replacement, projected on the free
-         * parameters (the frozen ones keep the experiment's values) */
-        double *all = NULL;
-        size_t count = 0, *idx;
-        if (!e->synth->patch_load_all) {
-            sm_error_set(err, SM_ERR_CONFIG, "pcakm: synth %s cannot read a dataset file (%s)",
-                         e->synth->name, o->dataset);
-            goto out;
-        }
-        if (e->synth->patch_load_all(o->dataset, &all, &count, err) != 0) goto out;
-        idx = malloc((count ? count : 1) * sizeof *idx);
-        if (!idx || count == 0) {
-            free(all);
-            free(idx);
-            sm_error_set(err, count ? SM_ERR_NOMEM : SM_ERR_EMPTY, "pcakm: %s holds no patch",
-                         o->dataset);
-            goto out;
-        }
-        for (i = 0; i < count; i++) idx[i] = i;
-        sm_rng_shuffle(&r, idx, count);
-        {
-            /* the first n in the shuffled order that are no target's own patch */
-            size_t taken = 0;
-            double *tb = malloc((d ? d : 1) * sizeof *tb);
-            if (!tb) {
-                free(all);
-                free(idx);
-                sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            for (i = 0; i < count && taken < n; i++)
-                if (!is_target_patch(e, v, view, all + idx[i] * e->synth->space->n,
-                                     points + taken * d, tb))
-                    taken++;
-            n = taken;
-            free(tb);
-        }
-        free(all);
-        free(idx);
-        if (n == 0) {
-            sm_error_set(err, SM_ERR_EMPTY, "pcakm: every patch of %s is a target's own patch",
-                         o->dataset);
-            goto out;
-        }
-    } else {
-        for (i = 0; i < n * d; i++) points[i] = sm_rng_uniform(&r);
-    }
-    memset(&obj, 0, sizeof obj);
-    obj.synth = e->synth;
-    obj.view = view;
-    obj.note = e->note;
-    obj.sample_rate = e->sample_rate;
-    obj.n_samples = ns;
-    obj.mfcc = &e->cost.mfcc;
-    ev = sm_eval_alloc(&sm_objective_worker, &obj, threads, err);
-    if (!ev) goto out;
-#pragma omp parallel for num_threads(sm_eval_threads(ev)) schedule(dynamic, 8)
-    for (long j = 0; j < (long)n; j++) {
-        void *w = sm_eval_worker(ev, omp_get_thread_num());
-        if (sm_objective_summary(w, points + (size_t)j * d, feats + (size_t)j * m) != 0) {
-            size_t q;
-            for (q = 0; q < m; q++) feats[(size_t)j * m + q] = 0; /* a failed render: all zero */
-        }
-    }
-    model = sm_pcakm_model_build(points, n, d, feats, m, &pp, 0x9e3779b9, err);
-    if (model && sm_pcakm_model_save(path, model, err) != 0) {
-        sm_pcakm_model_free(model);
-        model = NULL;
-    }
-out:
-    sm_eval_free(ev);
-    free(points);
-    free(feats);
-    free(path);
-    return model;
-}
-
-/* MFCC summary of a prepared target, for pcakm's query. */
-static int target_summary(const sm_experiment *e, const prepared_target *pt, double *summary,
-                          sm_error *err)
-{
-    sm_mfcc *m = sm_mfcc_alloc(&e->cost.mfcc, pt->n, err);
-    size_t frames = sm_mfcc_n_frames(&e->cost.mfcc, pt->n);
-    double *out = malloc(frames * (size_t)e->cost.mfcc.n_mfcc * sizeof *out);
-    int rc;
-    if (!m || !out) {
-        sm_mfcc_free(m);
-        free(out);
-        return err && err->code ? err->code : SM_ERR_NOMEM;
-    }
-    rc = sm_mfcc_compute(m, pt->audio, pt->n, out, &frames);
-    if (!rc) sm_mfcc_summary(out, frames, e->cost.mfcc.n_mfcc, summary);
-    sm_mfcc_free(m);
-    free(out);
-    return rc;
-}
-
 /* ---- one run ------------------------------------------------------------------------- */
-
-static int write_trace(const char *path, const run_record *r, sm_error *err)
-{
-    sm_outfile of;
-    size_t i;
-    int rc = sm_outfile_open(&of, path, err);
-    if (rc) return rc;
-    fprintf(of.f, "evals,best_cost\n");
-    for (i = 0; i < r->n_trace; i++)
-        fprintf(of.f, "%zu,%.17g\n", r->trace_evals[i], r->trace_cost[i]);
-    return sm_outfile_commit(&of, err);
-}
-
-static int read_trace(const char *path, run_record *r)
-{
-    FILE *f = fopen(path, "r");
-    char line[256];
-    size_t cap = 0;
-    if (!f) return SM_ERR_IO;
-    while (fgets(line, sizeof line, f)) {
-        size_t ev;
-        double c;
-        if (sscanf(line, "%zu,%lf", &ev, &c) != 2) continue;
-        if (r->n_trace == cap) {
-            size_t *te;
-            double *tc;
-            cap = cap ? 2 * cap : 64;
-            te = realloc(r->trace_evals, cap * sizeof *te);
-            if (te) r->trace_evals = te;
-            tc = realloc(r->trace_cost, cap * sizeof *tc);
-            if (tc) r->trace_cost = tc;
-            if (!te || !tc) {
-                fclose(f);
-                return SM_ERR_NOMEM;
-            }
-        }
-        r->trace_evals[r->n_trace] = ev;
-        r->trace_cost[r->n_trace] = c;
-        r->n_trace++;
-    }
-    fclose(f);
-    return 0;
-}
-
-static int write_result(const char *path, const sm_experiment *e, const run_record *r,
-                        sm_error *err)
-{
-    sm_outfile of;
-    int rc = sm_outfile_open(&of, path, err);
-    if (rc) return rc;
-    fprintf(of.f, "target=%s\noptimizer=%s\nseed=%" PRIu64 "\nfinal_cost=%.17g\nevals=%zu\n"
-                  "wall_s=%.6f\nn_nonfinite=%zu\nparam_error=%.17g\ninaudible=%d\n"
-                  "logmel_db=%.17g\nloudness_db=%.17g\nwav_gain_db=%.17g\n",
-            e->targets[r->target].name, e->opt[r->opt].name, r->seed, r->final_cost, r->evals,
-            r->wall_s, r->n_nonfinite, r->param_error, r->inaudible, r->logmel_db,
-            r->loudness_db, r->wav_gain_db);
-    return sm_outfile_commit(&of, err);
-}
-
-static int read_result(const char *path, run_record *r)
-{
-    FILE *f = fopen(path, "r");
-    char line[512];
-    int have = 0;
-    if (!f) return SM_ERR_IO;
-    r->logmel_db = r->loudness_db = NAN;
-    r->wav_gain_db = 0.0;
-    while (fgets(line, sizeof line, f)) {
-        sscanf(line, "logmel_db=%lf", &r->logmel_db);
-        sscanf(line, "loudness_db=%lf", &r->loudness_db);
-        sscanf(line, "wav_gain_db=%lf", &r->wav_gain_db);
-        have |= (sscanf(line, "final_cost=%lf", &r->final_cost) == 1) << 0;
-        have |= (sscanf(line, "evals=%zu", &r->evals) == 1) << 1;
-        have |= (sscanf(line, "wall_s=%lf", &r->wall_s) == 1) << 2;
-        have |= (sscanf(line, "n_nonfinite=%zu", &r->n_nonfinite) == 1) << 3;
-        have |= (sscanf(line, "param_error=%lf", &r->param_error) == 1) << 4;
-        have |= (sscanf(line, "inaudible=%d", &r->inaudible) == 1) << 5;
-    }
-    fclose(f);
-    return have == 63 ? 0 : SM_ERR_FORMAT;
-}
 
 /* Appends (evals, best) to a run's best-so-far trace, growing it as needed. */
 static int trace_push(run_record *rec, size_t *cap, size_t evals, double best)
@@ -607,6 +304,23 @@ typedef struct {
     const sm_run_options *opt;
     sm_progress prog;
 } run_ctx;
+
+/* Scores k points for target ti with the key held gate_s: through the dispatcher's eval if it
+ * has one, else on ev's threads. Adds the NaN/Inf count to *n_bad. */
+static int score(const sm_run_options *opt, sm_eval *ev, size_t ti, double gate_s,
+                 const double *x, size_t k, size_t d, double *cost, uint64_t *n_bad,
+                 sm_error *err)
+{
+    const sm_dispatch *dp = opt ? opt->dispatch : NULL;
+    uint64_t before;
+    int rc;
+    if (dp && dp->eval) return dp->eval(dp->ctx, ev, ti, gate_s, x, k, d, cost, n_bad, err);
+    before = sm_eval_get_stats(ev).n_nonfinite;
+    if ((rc = sm_eval_batch(ev, x, k, d, cost)) != 0)
+        return sm_error_set(err, rc, "scoring a batch of %zu points failed", k);
+    *n_bad += sm_eval_get_stats(ev).n_nonfinite - before;
+    return 0;
+}
 
 /* ---- the prior: human presets as start points ----------------------------------------- */
 
@@ -696,6 +410,7 @@ static int prior_starts(const sm_experiment *e, prior_data *pd, size_t ti,
     size_t *ids = malloc((pd->n ? pd->n : 1) * sizeof *ids), *order = NULL;
     double *x = NULL, *cost = NULL;
     size_t n_ids = 0, m = 0, i, j, n_excluded = 0;
+    uint64_t n_bad = 0;   /* (broken presets simply score worst) */
     int rc = 0;
     if (!exclude || !ids) goto nomem;
     if (t->truth && e->exclude_near >= 0) {
@@ -732,10 +447,8 @@ static int prior_starts(const sm_experiment *e, prior_data *pd, size_t ti,
         goto out;
     }
     if (e->gate_given) {
-        if ((rc = sm_eval_batch(ev, x, m, d, cost)) != 0) {
-            rc = sm_error_set(err, rc, "scoring the prior's presets failed");
+        if ((rc = score(opt, ev, ti, obj->note.gate_s, x, m, d, cost, &n_bad, err)) != 0)
             goto out;
-        }
     } else {
         /* The key-held time is unknown: score the presets under each gate length and keep
          * the gate under which the best of them scores lowest. */
@@ -745,9 +458,8 @@ static int prior_starts(const sm_experiment *e, prior_data *pd, size_t ti,
         for (g = 0; g < N_GATES; g++) {
             double lo = INFINITY;
             obj->note.gate_s = gate_fractions[g] * pt->note.length_s;
-            if ((rc = sm_eval_batch(ev, x, m, d, c)) != 0) {
+            if ((rc = score(opt, ev, ti, obj->note.gate_s, x, m, d, c, &n_bad, err)) != 0) {
                 free(c);
-                rc = sm_error_set(err, rc, "scoring the prior's presets failed");
                 goto out;
             }
             for (i = 0; i < m; i++)
@@ -877,7 +589,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     double *x = malloc(batch * d * sizeof *x), *cost = malloc(batch * sizeof *cost);
     double *best_x = malloc(d * sizeof *best_x), *native = NULL;
     double best = INFINITY, t0 = now_s();
-    sm_eval_stats s0 = sm_eval_get_stats(ev), s1;
+    uint64_t n_bad = 0;
     sm_opt_config cfg;
     void *st = NULL;
     size_t cap = 0;
@@ -911,7 +623,9 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
                               o->type->name, k, want);
             goto out;
         }
-        sm_eval_batch(ev, x, k, d, cost);
+        if ((rc = score(rc_->opt, ev, rec->target, pt->note.gate_s, x, k, d, cost, &n_bad,
+                        err)) != 0)
+            goto out;
         o->type->tell(st, x, cost, k);
         for (i = 0; i < k; i++) {
             used++;
@@ -929,7 +643,9 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
             rc_->prog.best = best;
             rc_->opt->progress(rc_->opt->progress_ctx, &rc_->prog);
         }
-        if (rc_->opt && rc_->opt->stop && *rc_->opt->stop) {
+        if ((rc_->opt && rc_->opt->stop && *rc_->opt->stop) ||
+            (rc_->opt && rc_->opt->dispatch && rc_->opt->dispatch->poll &&
+             rc_->opt->dispatch->poll(rc_->opt->dispatch->ctx))) {
             rc = sm_error_set(err, SM_ERR_INTERRUPTED, "interrupted");
             goto out;
         }
@@ -944,11 +660,10 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
-    s1 = sm_eval_get_stats(ev);
     rec->wall_s = now_s() - t0;
     rec->evals = used;
     rec->final_cost = best;
-    rec->n_nonfinite = (size_t)(s1.n_nonfinite - s0.n_nonfinite);
+    rec->n_nonfinite = (size_t)n_bad;
     rec->param_error = NAN;
     if (pt->truth_x) {
         double s = 0;
@@ -973,7 +688,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         float *wav = NULL, *r = NULL;
         size_t nr = 0;
         const double gain_db = e->fit_level ? fit_level(e, sm_eval_worker(ev, 0), pt, native) : 0.0;
-        rec->best_wav = fmt_path("%s/best.wav", rundir);
+        rec->best_wav = sm_runner_path("%s/best.wav", rundir);
         wav = calloc(n_wav ? n_wav : 1, sizeof *wav);
         if (!wav || !rec->best_wav) {
             free(wav);
@@ -1001,7 +716,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     if (e->synth->patch_save && e->synth->patch_ext) {
         char name[64];
         patch_name(e->targets[rec->target].name, name, sizeof name);
-        rec->patch_path = fmt_path("%s/best%s", rundir, e->synth->patch_ext);
+        rec->patch_path = sm_runner_path("%s/best%s", rundir, e->synth->patch_ext);
         if (!rec->patch_path) {
             rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
             goto out;
@@ -1009,12 +724,12 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         rc = e->synth->patch_save(rec->patch_path, native, name, err);
         if (rc) goto out;
     }
-    p = fmt_path("%s/trace.csv", rundir);
-    rc = p ? write_trace(p, rec, err) : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    p = sm_runner_path("%s/trace.csv", rundir);
+    rc = p ? sm_ckpt_write_trace(p, rec, err) : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     free(p);
     if (rc) goto out;
-    p = fmt_path("%s/result.txt", rundir);
-    rc = p ? write_result(p, e, rec, err) : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    p = sm_runner_path("%s/result.txt", rundir);
+    rc = p ? sm_ckpt_write_result(p, e, rec, err) : sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     free(p);
 out:
     if (st) o->type->free(st);
@@ -1025,170 +740,477 @@ out:
     return rc;
 }
 
-/* ---- the experiment ------------------------------------------------------------------ */
+/* ---- the runs, wherever they are done (runner.h, "Dispatchers") ----------------------- */
 
-/* Refuses to mix results of two different experiments in one folder. */
-static int check_fingerprint(const sm_experiment *e, const char *dir, int fresh, sm_error *err)
+struct sm_run_set {
+    const sm_experiment *e;
+    const sm_run_options *opt;
+    const char *dir;
+    int threads;
+    int owns;                 /* 1: made by sm_run_set_new, which owns the arrays below */
+    size_t n_runs, n_done;
+    prepared_target *pts;
+    unsigned char *state;     /* per target: 0 not prepared, 1 prepared, 2 with start points */
+    size_t *notes_len;        /* per target: length of its notes once prepared */
+    run_record *recs;
+    unsigned char *done;      /* per run: recs[r] holds its result */
+    sm_pcakm_model **models;  /* per optimizer and variant, pcakm only; made when needed */
+    double *summary;
+    prior_data *prior;
+    int prior_ready;
+    size_t ev_target;         /* the target that ev and obj score (SIZE_MAX: none) */
+    sm_eval *ev;
+    sm_objective obj;
+    run_ctx ctx;
+};
+
+static void record_clear(run_record *r)
 {
-    char *p = fmt_path("%s/fingerprint.txt", dir), buf[64];
-    FILE *f;
-    int rc = 0;
-    if (!p) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    snprintf(buf, sizeof buf, "%016" PRIx64 "\n", e->fingerprint);
-    f = fopen(p, "r");
-    if (f) {
-        char old[64] = "";
-        if (!fgets(old, sizeof old, f)) old[0] = '\0';
-        fclose(f);
-        if (strcmp(old, buf) != 0 && !fresh)
-            rc = sm_error_set(err, SM_ERR_CONFIG,
-                              "%s holds results of a different experiment file; choose another "
-                              "folder with -o, or start over with --fresh", dir);
+    free(r->trace_evals);
+    free(r->trace_cost);
+    free(r->best_wav);
+    free(r->patch_path);
+    memset(r, 0, sizeof *r);
+}
+
+/* A set over the given arrays (borrowed; the caller has prepared every target), or over its
+ * own (pts NULL). */
+static sm_run_set *set_make(const sm_experiment *e, const sm_run_options *opt, const char *dir,
+                            int threads, prepared_target *pts, run_record *recs,
+                            sm_pcakm_model **models, double *summary, prior_data *prior,
+                            sm_error *err)
+{
+    sm_run_set *s = calloc(1, sizeof *s);
+    size_t i, nt = e->n_targets ? e->n_targets : 1;
+    if (!s) goto nomem;
+    s->e = e;
+    s->opt = opt;
+    s->dir = dir;
+    s->threads = threads;
+    s->n_runs = e->n_targets * e->n_opt * e->n_seeds;
+    s->ev_target = SIZE_MAX;
+    s->ctx.e = e;
+    s->ctx.opt = opt;
+    s->ctx.prog.n_runs = s->n_runs;
+    s->ctx.prog.budget = e->budget;
+    s->state = calloc(nt, 1);
+    s->notes_len = calloc(nt, sizeof *s->notes_len);
+    s->done = calloc(s->n_runs ? s->n_runs : 1, 1);
+    if (!s->state || !s->notes_len || !s->done) goto nomem;
+    if (pts) {
+        s->pts = pts;
+        s->recs = recs;
+        s->models = models;
+        s->summary = summary;
+        s->prior = prior;
+        for (i = 0; i < e->n_targets; i++) {
+            s->state[i] = 1;
+            s->notes_len[i] = strlen(pts[i].notes);
+        }
+        return s;
     }
-    if (!rc && (!f || fresh)) rc = sm_write_file(p, buf, strlen(buf), err);
-    free(p);
-    if (!rc) {
-        char *copy = fmt_path("%s/experiment.ini", dir);
-        if (!copy) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        rc = sm_write_file(copy, e->text, strlen(e->text), err);
-        free(copy);
+    s->owns = 1;
+    s->pts = calloc(nt, sizeof *s->pts);
+    s->recs = calloc(s->n_runs ? s->n_runs : 1, sizeof *s->recs);
+    s->models = calloc(e->n_opt * e->n_variants + 1, sizeof *s->models);
+    s->summary = malloc(2 * (size_t)e->cost.mfcc.n_mfcc * sizeof *s->summary);
+    s->prior = calloc(1, sizeof *s->prior);
+    if (!s->pts || !s->recs || !s->models || !s->summary || !s->prior) goto nomem;
+    for (i = 0; i < e->n_targets; i++) s->pts[i].threshold = NAN;
+    return s;
+nomem:
+    sm_run_set_free(s);
+    sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    return NULL;
+}
+
+sm_run_set *sm_run_set_new(const sm_experiment *e, const sm_run_options *opt, sm_error *err)
+{
+    if (!e) {
+        sm_error_set(err, SM_ERR_ARG, "sm_run_set_new: no experiment");
+        return NULL;
     }
+    return set_make(e, opt, opt && opt->out_dir ? opt->out_dir : e->report_dir,
+                    opt && opt->threads > 0 ? opt->threads : e->threads, NULL, NULL, NULL, NULL,
+                    NULL, err);
+}
+
+void sm_run_set_free(sm_run_set *s)
+{
+    size_t i;
+    if (!s) return;
+    sm_eval_free(s->ev);
+    if (s->owns) {
+        if (s->pts)
+            for (i = 0; i < s->e->n_targets; i++) free_target(&s->pts[i]);
+        if (s->recs)
+            for (i = 0; i < s->n_runs; i++) record_clear(&s->recs[i]);
+        if (s->models)
+            for (i = 0; i < s->e->n_opt * s->e->n_variants; i++)
+                sm_pcakm_model_free(s->models[i]);
+        if (s->prior) prior_free(s->prior);
+        free(s->pts);
+        free(s->recs);
+        free(s->models);
+        free(s->summary);
+        free(s->prior);
+    }
+    free(s->state);
+    free(s->notes_len);
+    free(s->done);
+    free(s);
+}
+
+size_t sm_run_set_size(const sm_run_set *s)
+{
+    return s ? s->n_runs : 0;
+}
+
+/* Target ti read and checked (a process that writes no target folder prepares on demand). */
+static int set_prepare(sm_run_set *s, size_t ti, sm_error *err)
+{
+    int rc;
+    if (s->state[ti]) return 0;
+    if ((rc = prepare_target(s->e, ti, NULL, s->opt, &s->pts[ti], err)) != 0) return rc;
+    s->state[ti] = 1;
+    s->notes_len[ti] = strlen(s->pts[ti].notes);
+    return 0;
+}
+
+/* The evaluator of target ti: one target's at a time, made anew when the target changes. */
+static sm_eval *set_evaluator(sm_run_set *s, size_t ti, sm_error *err)
+{
+    const sm_experiment *e = s->e;
+    if (s->ev && s->ev_target == ti) return s->ev;
+    sm_eval_free(s->ev);
+    s->ev = NULL;
+    s->ev_target = SIZE_MAX;
+    memset(&s->obj, 0, sizeof s->obj);
+    s->obj.synth = e->synth;
+    s->obj.view = e->variants[e->targets[ti].variant].view;
+    s->obj.note = s->pts[ti].note;
+    s->obj.sample_rate = e->sample_rate;
+    s->obj.n_samples = s->pts[ti].n;
+    s->obj.target = s->pts[ti].ct;
+    s->ev = sm_eval_alloc(&sm_objective_worker, &s->obj, s->threads, err);
+    if (s->ev) s->ev_target = ti;
+    return s->ev;
+}
+
+/* Run r's folder, a new string (NULL: out of memory). */
+static char *run_dir(const sm_run_set *s, size_t r)
+{
+    const sm_experiment *e = s->e;
+    const size_t per_target = e->n_opt * e->n_seeds;
+    return sm_runner_path("%s/runs/%s/%s/seed%" PRIu64, s->dir, e->targets[r / per_target].name,
+                    e->opt[r % per_target / e->n_seeds].name, e->seeds[r % e->n_seeds]);
+}
+
+/* Run r's record, emptied and labelled. */
+static run_record *set_record(sm_run_set *s, size_t r)
+{
+    const size_t per_target = s->e->n_opt * s->e->n_seeds;
+    run_record *rec = &s->recs[r];
+    record_clear(rec);
+    rec->target = r / per_target;
+    rec->opt = r % per_target / s->e->n_seeds;
+    rec->seed = s->e->seeds[r % s->e->n_seeds];
+    return rec;
+}
+
+static void set_progress(sm_run_set *s, sm_progress *p, const run_record *rec, size_t r)
+{
+    p->run = r + 1;
+    p->n_runs = s->n_runs;
+    p->target = s->e->targets[rec->target].name;
+    p->optimizer = s->e->opt[rec->opt].name;
+    p->seed = rec->seed;
+    p->budget = s->e->budget;
+    p->n_done = s->n_done;
+}
+
+/* The paths of a finished run's outputs, as written by do_run. */
+static void record_paths(const sm_run_set *s, run_record *rec, const char *rundir)
+{
+    rec->best_wav = sm_runner_path("%s/best.wav", rundir);
+    if (s->e->synth->patch_ext)
+        rec->patch_path = sm_runner_path("%s/best%s", rundir, s->e->synth->patch_ext);
+}
+
+static void mark_done(sm_run_set *s, size_t r)
+{
+    s->done[r] = 1;
+    s->n_done++;
+    s->ctx.prog.n_done = s->n_done;
+}
+
+/* Run r from its checkpoint, if it finished earlier: 0, else nonzero. */
+static int set_read_checkpoint(sm_run_set *s, size_t r)
+{
+    char *rundir = run_dir(s, r), *resf = rundir ? sm_runner_path("%s/result.txt", rundir) : NULL;
+    run_record *rec = set_record(s, r);
+    int rc = resf ? sm_ckpt_read_result(resf, rec) : SM_ERR_NOMEM;
+    if (rc == 0) {
+        char *tp = sm_runner_path("%s/trace.csv", rundir);
+        sm_progress p;
+        if (tp) sm_ckpt_read_trace(tp, rec);
+        free(tp);
+        record_paths(s, rec, rundir);
+        mark_done(s, r);
+        memset(&p, 0, sizeof p);
+        set_progress(s, &p, rec, r);
+        p.skipped = 1;
+        p.evals = rec->evals;
+        p.best = rec->final_cost;
+        if (s->opt && s->opt->progress) s->opt->progress(s->opt->progress_ctx, &p);
+    }
+    free(rundir);
+    free(resf);
     return rc;
 }
 
-static int write_results_csv(const sm_experiment *e, const char *dir, const run_record *recs,
-                             size_t n, const prepared_target *pts, sm_error *err)
+/* Does run r here: its target prepared and its start points found first (once per target),
+ * pcakm's model made or loaded if needed, then the run. */
+static int set_do(sm_run_set *s, size_t r, sm_error *err)
 {
-    char *p = fmt_path("%s/results.csv", dir);
-    sm_outfile of;
-    size_t i;
+    const sm_experiment *e = s->e;
+    run_record *rec = set_record(s, r);
+    const size_t ti = rec->target, oi = rec->opt, var = e->targets[ti].variant;
+    const sm_param_view *view = e->variants[var].view;
+    sm_pcakm_input pin;
+    const void *aux = NULL;
+    sm_eval *ev;
+    char *rundir;
     int rc;
-    if (!p) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    rc = sm_outfile_open(&of, p, err);
-    free(p);
-    if (rc) return rc;
-    fprintf(of.f, "target,optimizer,seed,final_cost,evals,wall_s,evals_per_s,n_nonfinite,"
-                  "param_error,inaudible_threshold,inaudible,variant,logmel_db,loudness_db,"
-                  "wav_gain_db,note\n");
-    for (i = 0; i < n; i++) {
-        const run_record *r = &recs[i];
-        char inaud[16] = "";
-        if (r->inaudible >= 0) snprintf(inaud, sizeof inaud, "%d", r->inaudible);
-        fprintf(of.f, "%s,%s,%" PRIu64 ",%.9g,%zu,%.3f,%.1f,%zu,%.6g,%.6g,%s,%s,%.4g,%.4g,%.4g,%g\n",
-                e->targets[r->target].name, e->opt[r->opt].name, r->seed, r->final_cost,
-                r->evals, r->wall_s, r->wall_s > 0 ? (double)r->evals / r->wall_s : 0.0,
-                r->n_nonfinite, r->param_error, pts[r->target].threshold, inaud,
-                e->variants[e->targets[r->target].variant].name, r->logmel_db, r->loudness_db,
-                r->wav_gain_db, pts[r->target].note.note);
+    if ((rc = set_prepare(s, ti, err)) != 0) return rc;
+    if (!(ev = set_evaluator(s, ti, err))) return err && err->code ? err->code : SM_ERR_NOMEM;
+    if (e->prior_dataset && s->state[ti] < 2) {
+        if (!s->prior_ready) {
+            s->prior_ready = 1;
+            if ((rc = prior_open(e, s->opt, s->threads, s->prior, err)) != 0) return rc;
+        }
+        s->pts[ti].notes[s->notes_len[ti]] = '\0';   /* notes taken from another process */
+        rc = prior_starts(e, s->prior, ti, view, s->opt, &s->pts[ti], &s->obj, ev, err);
+        if (rc) return rc;
+        s->state[ti] = 2;
     }
-    return sm_outfile_commit(&of, err);
+    if (strcmp(e->opt[oi].type->name, "pcakm") == 0) {
+        sm_pcakm_model **m = &s->models[oi * e->n_variants + var];
+        if (!*m && !(*m = sm_runner_pcakm_model(e, var, &e->opt[oi], s->threads, err)))
+            return err && err->code ? err->code : SM_ERR_NOMEM;
+        if ((rc = sm_runner_target_summary(e, &s->pts[ti], s->summary, err)) != 0) return rc;
+        pin.model = *m;
+        pin.target_features = s->summary;
+        aux = &pin;
+    }
+    if (!(rundir = run_dir(s, r))) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    set_progress(s, &s->ctx.prog, rec, r);
+    s->ctx.prog.evals = 0;
+    s->ctx.prog.best = INFINITY;
+    s->ctx.prog.skipped = 0;
+    rc = do_run(&s->ctx, &e->opt[oi], view, &s->pts[ti], ev, aux, rundir, rec, err);
+    free(rundir);
+    return rc;
 }
 
-/* The cost's terms in words, for the report. */
-static void describe_cost(const sm_cost_config *c, char *out, size_t size)
+/* A run's result as bytes: counts (uint64), then values (double), then the trace, then the
+ * target's notes (which hold what its start points said). */
+#define PACK_MAGIC 0x736d7231u   /* "smr1" */
+enum { PACK_NU = 6, PACK_NF = 6 };
+
+static int pack_record(const sm_run_set *s, size_t r, void **out, size_t *size, sm_error *err)
 {
-    size_t k = 0;
-    out[0] = '\0';
-#define SM_ADD(...) (k += (size_t)snprintf(out + k, k < size ? size - k : 0, __VA_ARGS__))
-    if (c->w_mfcc > 0)
-        SM_ADD("MFCC distance x %g (%d coefficients, FFT %d, hop %d, %d mels)", c->w_mfcc,
-               c->mfcc.n_mfcc, c->mfcc.n_fft, c->mfcc.hop, c->mfcc.n_mels);
-    if (c->w_logmel > 0)
-        SM_ADD("%slog-mel distance x %g (FFT %d, hop %d, %d mels)", k ? " + " : "", c->w_logmel,
-               c->logmel.n_fft, c->logmel.hop, c->logmel.n_mels);
-    if (c->w_mss > 0) SM_ADD("%smulti-resolution spectral distance x %g", k ? " + " : "", c->w_mss);
-    if (c->w_loudness > 0) SM_ADD("%sloudness envelope x %g", k ? " + " : "", c->w_loudness);
-    if (c->w_centroid > 0) SM_ADD("%scentroid x %g", k ? " + " : "", c->w_centroid);
-    if (c->w_pitch > 0) SM_ADD("%spitch x %g", k ? " + " : "", c->w_pitch);
-    if (c->w_level > 0) SM_ADD("%slevel difference x %g per dB", k ? " + " : "", c->w_level);
-    if (c->normalize_gain) SM_ADD(", each candidate first scaled to the target's RMS");
-#undef SM_ADD
-    if (k >= size && size > 4) strcpy(out + size - 4, "...");
+    const run_record *rec = &s->recs[r];
+    const char *notes = s->pts[rec->target].notes;
+    const size_t nn = strlen(notes), nt = rec->n_trace;
+    uint64_t u[PACK_NU] = {PACK_MAGIC, r, rec->evals, rec->n_nonfinite, nt, nn};
+    double f[PACK_NF] = {rec->final_cost, rec->wall_s, rec->param_error,
+                         rec->logmel_db, rec->loudness_db, rec->wav_gain_db};
+    int64_t inaud = rec->inaudible;
+    const size_t n = sizeof u + sizeof f + sizeof inaud + nt * (sizeof(uint64_t) + sizeof(double)) + nn;
+    unsigned char *b = malloc(n), *p = b;
+    size_t i;
+    if (!b) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    memcpy(p, u, sizeof u);
+    p += sizeof u;
+    memcpy(p, f, sizeof f);
+    p += sizeof f;
+    memcpy(p, &inaud, sizeof inaud);
+    p += sizeof inaud;
+    for (i = 0; i < nt; i++, p += sizeof(uint64_t)) {
+        const uint64_t v = rec->trace_evals[i];
+        memcpy(p, &v, sizeof v);
+    }
+    memcpy(p, rec->trace_cost, nt * sizeof(double));
+    p += nt * sizeof(double);
+    memcpy(p, notes, nn);
+    *out = b;
+    *size = n;
+    return 0;
 }
 
-static int write_report(const sm_experiment *e, const char *dir, const run_record *recs,
-                        size_t n, const prepared_target *pts, sm_error *err)
+int sm_run_set_do(sm_run_set *s, size_t run, void **result, size_t *size, sm_error *err)
 {
-    sm_run_result *rr = calloc(n ? n : 1, sizeof *rr);
-    char **labels = calloc(n ? n : 1, sizeof *labels);
-    sm_report_input in;
-    double *th = malloc((e->n_targets ? e->n_targets : 1) * sizeof *th);
-    size_t i, k = 0;
-    char cost_desc[256];
     int rc;
-    if (!rr || !th || !labels) {
-        free(rr);
-        free(th);
-        free(labels);
+    if (!s || run >= s->n_runs || (result && !size))
+        return sm_error_set(err, SM_ERR_ARG, "sm_run_set_do: no run %zu", run);
+    if ((rc = set_do(s, run, err)) != 0) return rc;
+    if (!result) {
+        mark_done(s, run);
+        return 0;
+    }
+    rc = pack_record(s, run, result, size, err);
+    /* the process that writes results.csv keeps the record; this one needs it no more */
+    record_clear(&s->recs[run]);
+    return rc;
+}
+
+int sm_run_set_accept(sm_run_set *s, size_t run, const void *result, size_t size, sm_error *err)
+{
+    const unsigned char *p = result;
+    uint64_t u[PACK_NU];
+    double f[PACK_NF];
+    int64_t inaud;
+    run_record *rec;
+    char *rundir;
+    sm_progress pr;
+    size_t i, head = sizeof u + sizeof f + sizeof inaud;
+    if (!s || run >= s->n_runs || !p || size < head)
+        return sm_error_set(err, SM_ERR_FORMAT, "run %zu: no result", run + 1);
+    memcpy(u, p, sizeof u);
+    memcpy(f, p + sizeof u, sizeof f);
+    memcpy(&inaud, p + sizeof u + sizeof f, sizeof inaud);
+    if (u[0] != PACK_MAGIC || u[1] != run || u[4] > size || u[5] >= sizeof s->pts[0].notes ||
+        size != head + u[4] * (sizeof(uint64_t) + sizeof(double)) + u[5])
+        return sm_error_set(err, SM_ERR_FORMAT, "run %zu: its result is garbled (%zu bytes)",
+                            run + 1, size);
+    if (s->done[run]) return 0;   /* already taken (a checkpoint, or twice) */
+    rec = set_record(s, run);
+    rec->evals = (size_t)u[2];
+    rec->n_nonfinite = (size_t)u[3];
+    rec->final_cost = f[0];
+    rec->wall_s = f[1];
+    rec->param_error = f[2];
+    rec->logmel_db = f[3];
+    rec->loudness_db = f[4];
+    rec->wav_gain_db = f[5];
+    rec->inaudible = (int)inaud;
+    rec->n_trace = (size_t)u[4];
+    rec->trace_evals = malloc((rec->n_trace ? rec->n_trace : 1) * sizeof *rec->trace_evals);
+    rec->trace_cost = malloc((rec->n_trace ? rec->n_trace : 1) * sizeof *rec->trace_cost);
+    rundir = run_dir(s, run);
+    if (!rec->trace_evals || !rec->trace_cost || !rundir) {
+        free(rundir);
+        record_clear(rec);
         return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     }
-    for (i = 0; i < n; i++) {
-        const run_record *r = &recs[i];
-        rr[i].target = e->targets[r->target].name;
-        rr[i].optimizer = e->opt[r->opt].name;
-        if (e->n_variants > 1 &&
-            asprintf(&labels[i], "%s @ %s", e->opt[r->opt].name,
-                     e->variants[e->targets[r->target].variant].name) >= 0)
-            rr[i].optimizer = labels[i];
-        rr[i].seed = r->seed;
-        rr[i].final_cost = r->final_cost;
-        rr[i].evals = r->evals;
-        rr[i].wall_s = r->wall_s;
-        rr[i].n_nonfinite = r->n_nonfinite;
-        rr[i].param_error = r->param_error;
-        rr[i].n_trace = r->n_trace;
-        rr[i].trace_evals = r->trace_evals;
-        rr[i].trace_cost = r->trace_cost;
-        rr[i].target_wav = pts[r->target].wav_path;
-        rr[i].best_wav = r->best_wav;
-        rr[i].patch_path = r->patch_path;
-        rr[i].has_measures = 1;
-        rr[i].logmel_db = r->logmel_db;
-        rr[i].loudness_db = r->loudness_db;
-        rr[i].target_notes = pts[r->target].notes;
+    p += head;
+    for (i = 0; i < rec->n_trace; i++, p += sizeof(uint64_t)) {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        rec->trace_evals[i] = (size_t)v;
     }
-    for (i = 0; i < e->n_targets; i++)
-        if (isfinite(pts[i].threshold)) th[k++] = pts[i].threshold;
-    /* the median of the per-target thresholds */
-    for (i = 1; i < k; i++) {
-        double v = th[i];
-        size_t j = i;
-        while (j > 0 && th[j - 1] > v) {
-            th[j] = th[j - 1];
-            j--;
-        }
-        th[j] = v;
+    memcpy(rec->trace_cost, p, rec->n_trace * sizeof(double));
+    p += rec->n_trace * sizeof(double);
+    if (s->state[rec->target] < 2) {
+        /* the notes of the process that found the target's start points */
+        memcpy(s->pts[rec->target].notes, p, (size_t)u[5]);
+        s->pts[rec->target].notes[u[5]] = '\0';
     }
-    describe_cost(&e->cost, cost_desc, sizeof cost_desc);
-    memset(&in, 0, sizeof in);
-    in.title = e->name;
-    in.experiment_file = e->path;
-    in.synth = e->synth->name;
-    in.cost_desc = cost_desc;
-    in.n_runs = n;
-    in.runs = rr;
-    in.inaudible_cost = k ? (k % 2 ? th[k / 2] : 0.5 * (th[k / 2 - 1] + th[k / 2])) : NAN;
-    in.notes_html = NULL;
-    rc = sm_report_write(dir, &in, err);
-    for (i = 0; i < n; i++) free(labels[i]);
-    free(labels);
-    free(rr);
-    free(th);
+    record_paths(s, rec, rundir);
+    free(rundir);
+    mark_done(s, run);
+    memset(&pr, 0, sizeof pr);
+    set_progress(s, &pr, rec, run);
+    pr.evals = rec->evals;
+    pr.best = rec->final_cost;
+    if (s->opt && s->opt->progress) s->opt->progress(s->opt->progress_ctx, &pr);
+    return 0;
+}
+
+int sm_run_set_eval(sm_run_set *s, size_t target, double gate_s, const double *x, size_t k,
+                    size_t d, double *cost, uint64_t *n_bad, sm_error *err)
+{
+    sm_eval *ev;
+    uint64_t before;
+    int rc;
+    if (!s || target >= s->e->n_targets || !n_bad ||
+        d != s->e->variants[s->e->targets[target].variant].view->space.n)
+        return sm_error_set(err, SM_ERR_ARG, "sm_run_set_eval: no target %zu of %zu values",
+                            target, d);
+    if ((rc = set_prepare(s, target, err)) != 0) return rc;
+    if (!(ev = set_evaluator(s, target, err))) return err && err->code ? err->code : SM_ERR_NOMEM;
+    s->obj.note.gate_s = gate_s;
+    before = sm_eval_get_stats(ev).n_nonfinite;
+    if ((rc = sm_eval_batch(ev, x, k, d, cost)) != 0)
+        return sm_error_set(err, rc, "scoring a batch of %zu points failed", k);
+    *n_bad += sm_eval_get_stats(ev).n_nonfinite - before;
+    return 0;
+}
+
+/* Every run of the list: those finished earlier from their checkpoints, the others by the
+ * dispatcher, or here in order. */
+static int run_list(sm_run_set *s, sm_error *err)
+{
+    const sm_run_options *opt = s->opt;
+    const sm_dispatch *dp = opt ? opt->dispatch : NULL;
+    size_t *todo = malloc((s->n_runs ? s->n_runs : 1) * sizeof *todo), n_todo = 0, r, i;
+    int rc = 0;
+    if (!todo) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    for (r = 0; r < s->n_runs; r++)
+        if ((opt && opt->fresh) || set_read_checkpoint(s, r) != 0) todo[n_todo++] = r;
+    if (dp && dp->run) {
+        if (n_todo) rc = dp->run(dp->ctx, s, todo, n_todo, err);
+    } else {
+        for (i = 0; i < n_todo && !rc; i++)
+            rc = opt && opt->max_runs && i >= opt->max_runs
+                     ? sm_error_set(err, SM_ERR_INTERRUPTED, "stopped after %zu runs", i)
+                     : sm_run_set_do(s, todo[i], NULL, NULL, err);
+    }
+    if (!rc && s->n_done != s->n_runs)
+        rc = sm_error_set(err, SM_ERR_ARG, "%zu of %zu runs were not done", s->n_runs - s->n_done,
+                          s->n_runs);
+    free(todo);
     return rc;
+}
+
+/* ---- the experiment ------------------------------------------------------------------ */
+
+/* results.json beside results.csv (experiments/results_meta.h), then the report, made from
+ * the folder as `soundmatch report` makes it (experiments/report.h). */
+static int write_meta_and_report(const sm_experiment *e, const char *dir, int threads,
+                                 double t_start, const prepared_target *pts, int report,
+                                 sm_error *err)
+{
+    const char **notes = calloc(e->n_targets ? e->n_targets : 1, sizeof *notes);
+    sm_results_meta m;
+    size_t i;
+    int rc;
+    if (!notes) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    for (i = 0; i < e->n_targets; i++) notes[i] = pts[i].notes;
+    m.threads = threads;
+    m.elapsed_s = now_s() - t_start;
+    m.target_notes = notes;
+    rc = sm_results_json_write(e, dir, &m, err);
+    free(notes);
+    if (rc || !report) return rc;
+    return sm_report_from_dirs(&dir, 1, dir, NULL, err);
 }
 
 int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_error *err)
 {
     const char *dir = opt && opt->out_dir ? opt->out_dir : e->report_dir;
+    const double t_start = now_s();
     int threads = opt && opt->threads > 0 ? opt->threads : e->threads;
-    size_t n_runs = e->n_targets * e->n_opt * e->n_seeds, nrec = 0, ti, oi, si, new_runs = 0;
+    size_t n_runs = e->n_targets * e->n_opt * e->n_seeds, nrec = 0, ti, oi, si;
     prepared_target *pts = calloc(e->n_targets, sizeof *pts);
     run_record *recs = calloc(n_runs ? n_runs : 1, sizeof *recs);
     sm_pcakm_model **models = calloc(e->n_opt * e->n_variants, sizeof *models);
     double *summary = malloc(2 * (size_t)e->cost.mfcc.n_mfcc * sizeof *summary);
-    run_ctx ctx;
+    sm_run_set *set = NULL;
     prior_data prior;
-    int rc = 0, prior_ready = 0;
+    int rc = 0, existed = 1, was_empty = 0;
+    sm_dir_lock *lock = NULL;
     char *p;
     memset(&prior, 0, sizeof prior);
     if (!pts || !recs || !models || !summary) {
@@ -1196,126 +1218,57 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
         goto out;
     }
     for (ti = 0; ti < e->n_targets; ti++) pts[ti].threshold = NAN;
+    /* What the folder held before: a run that fails before it finishes any run leaves the
+     * folder as it found it (removed if this run made it, emptied if it was empty). */
+    existed = sm_dir_exists(dir, &was_empty);
     if ((rc = sm_mkdir_p(dir, err)) != 0) goto out;
-    p = fmt_path("%s/targets", dir);
+    if ((rc = sm_dir_lock_take(dir, "soundmatch run", &lock, err)) != 0) goto out;
+    p = sm_runner_path("%s/targets", dir);
     rc = p ? sm_mkdir_p(p, err) : SM_ERR_NOMEM;
     free(p);
     if (rc) goto out;
-    if ((rc = check_fingerprint(e, dir, opt ? opt->fresh : 0, err)) != 0) goto out;
+    if ((rc = sm_ckpt_check_fingerprint(e, dir, opt ? opt->fresh : 0, err)) != 0) goto out;
     /* A run killed mid-write leaves the temporary file of that write: remove them before
      * resuming (finished runs are known by their result.txt, never by a temporary file). */
     if ((rc = sm_remove_stale_tmp(dir, NULL, err)) != 0) goto out;
-    memset(&ctx, 0, sizeof ctx);
-    ctx.e = e;
-    ctx.opt = opt;
-    ctx.prog.n_runs = n_runs;
-    ctx.prog.budget = e->budget;
+    /* Every target is read and checked before the first run, so that a silent or broken
+     * target fails the experiment at once rather than after the runs of the others. */
+    for (ti = 0; ti < e->n_targets && !rc; ti++) rc = prepare_target(e, ti, dir, opt, &pts[ti], err);
+    if (rc) goto out;
     for (oi = 0; oi < e->n_opt; oi++) {
         size_t v;
         if (strcmp(e->opt[oi].type->name, "pcakm") != 0) continue;
         for (v = 0; v < e->n_variants; v++) {
             models[oi * e->n_variants + v] =
-                pcakm_model(e, v, &e->opt[oi], threads, err);
+                sm_runner_pcakm_model(e, v, &e->opt[oi], threads, err);
             if (!models[oi * e->n_variants + v]) {
                 rc = err && err->code ? err->code : SM_ERR_NOMEM;
                 goto out;
             }
         }
     }
-    for (ti = 0; ti < e->n_targets && !rc; ti++) {
-        sm_objective obj;
-        sm_eval *ev = NULL;
-        const size_t var = e->targets[ti].variant;
-        const sm_param_view *view = e->variants[var].view;
-        if ((rc = prepare_target(e, ti, dir, opt, &pts[ti], err)) != 0) break;
-        memset(&obj, 0, sizeof obj);
-        obj.synth = e->synth;
-        obj.view = view;
-        obj.note = pts[ti].note;
-        obj.sample_rate = e->sample_rate;
-        obj.n_samples = pts[ti].n;
-        obj.target = pts[ti].ct;
-        for (oi = 0; oi < e->n_opt && !rc; oi++) {
-            sm_pcakm_input pin;
-            const void *aux = NULL;
-            if (models[oi * e->n_variants + var]) {
-                if ((rc = target_summary(e, &pts[ti], summary, err)) != 0) break;
-                pin.model = models[oi * e->n_variants + var];
-                pin.target_features = summary;
-                aux = &pin;
-            }
-            for (si = 0; si < e->n_seeds && !rc; si++) {
-                run_record *r = &recs[nrec];
-                char *rundir = fmt_path("%s/runs/%s/%s/seed%" PRIu64, dir, e->targets[ti].name,
-                                        e->opt[oi].name, e->seeds[si]);
-                char *resf = rundir ? fmt_path("%s/result.txt", rundir) : NULL;
-                memset(r, 0, sizeof *r);
-                r->target = ti;
-                r->opt = oi;
-                r->seed = e->seeds[si];
-                ctx.prog.run = nrec + 1;
-                ctx.prog.target = e->targets[ti].name;
-                ctx.prog.optimizer = e->opt[oi].name;
-                ctx.prog.seed = e->seeds[si];
-                ctx.prog.evals = 0;
-                ctx.prog.best = INFINITY;
-                ctx.prog.skipped = 0;
-                if (!rundir || !resf) {
-                    free(rundir);
-                    free(resf);
-                    rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-                    break;
-                }
-                if (!(opt && opt->fresh) && read_result(resf, r) == 0) {
-                    char *tp = fmt_path("%s/trace.csv", rundir);
-                    if (tp) read_trace(tp, r);
-                    free(tp);
-                    r->best_wav = fmt_path("%s/best.wav", rundir);
-                    if (e->synth->patch_ext)
-                        r->patch_path = fmt_path("%s/best%s", rundir, e->synth->patch_ext);
-                    ctx.prog.skipped = 1;
-                    ctx.prog.evals = r->evals;
-                    ctx.prog.best = r->final_cost;
-                    if (opt && opt->progress) opt->progress(opt->progress_ctx, &ctx.prog);
-                    nrec++;
-                } else if (opt && opt->max_runs && new_runs >= opt->max_runs) {
-                    rc = sm_error_set(err, SM_ERR_INTERRUPTED, "stopped after %zu runs", new_runs);
-                } else {
-                    if (!ev) {
-                        ev = sm_eval_alloc(&sm_objective_worker, &obj, threads, err);
-                        if (!ev) {
-                            rc = err && err->code ? err->code : SM_ERR_NOMEM;
-                            free(rundir);
-                            free(resf);
-                            break;
-                        }
-                        if (e->prior_dataset && !prior_ready) {
-                            rc = prior_open(e, opt, threads, &prior, err);
-                            prior_ready = 1;
-                        }
-                        if (!rc && e->prior_dataset)
-                            rc = prior_starts(e, &prior, ti, view, opt, &pts[ti], &obj, ev, err);
-
-                        if (rc) {
-                            free(rundir);
-                            free(resf);
-                            break;
-                        }
-                    }
-                    rc = do_run(&ctx, &e->opt[oi], view, &pts[ti], ev, aux, rundir, r, err);
-                    nrec++;
-                    new_runs++;
-                }
-                free(rundir);
-                free(resf);
-            }
-        }
-        sm_eval_free(ev);
+    /* every run: from its checkpoint, by the dispatcher, or here (runner.h, "Dispatchers") */
+    set = set_make(e, opt, dir, threads, pts, recs, models, summary, &prior, err);
+    if (!set) {
+        rc = err && err->code ? err->code : SM_ERR_NOMEM;
+        goto out;
     }
+    rc = run_list(set, err);
+    nrec = set->n_done;
     if (rc) goto out;
-    if ((rc = write_results_csv(e, dir, recs, nrec, pts, err)) != 0) goto out;
-    if (!(opt && opt->no_report)) rc = write_report(e, dir, recs, nrec, pts, err);
+    if ((rc = sm_ckpt_write_results_csv(e, dir, recs, nrec, pts, err)) != 0) goto out;
+    rc = write_meta_and_report(e, dir, threads, t_start, pts, !(opt && opt->no_report), err);
 out:
+    sm_run_set_free(set);
+    if (rc && lock && nrec == 0 && !(existed && !was_empty)) {
+        /* nothing finished and nothing was there before: no partial output */
+        sm_error keep = err ? *err : (sm_error){0};
+        sm_dir_lock_release(lock);
+        lock = NULL;
+        sm_remove_tree(dir, existed, NULL);
+        if (err) *err = keep;
+    }
+    sm_dir_lock_release(lock);
     if (pts)
         for (ti = 0; ti < e->n_targets; ti++) free_target(&pts[ti]);
     if (recs)

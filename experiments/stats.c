@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* experiments/stats.c: quantiles and rank tests for the report (see experiments/stats.h).
  *
  * The exact distributions are counted by dynamic programming over doubled midranks, which are

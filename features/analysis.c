@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/analysis.c: what a target recording is before it is matched: its pitch (which
  * note a synth should play), where the sound starts and ends, and its level.
  *

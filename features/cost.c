@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/cost.c: the MFCC distance and the matching cost of a candidate against a target.
  *
  * sm_cost_target holds the target's features, computed once and then only read, so every
@@ -39,6 +40,8 @@
  * candidate costs 100 x w_level).
  * LOGMEL: sm_logmel_plan_distance at the settings `logmel` (and `logmel2`, averaged), which
  * divides each sound by its own RMS.
+ * DESCR: the seven sound descriptors' normalised errors, weighted (features/descr_cost.c); the
+ * candidate as rendered, never gain-normalised.
  * Gain normalisation (normalize_gain = 1): before every term but LEVEL, the candidate is
  * multiplied by RMS_t / RMS_c, kept within 1/1000..1000 (skipped where no weighted term sees
  * level: LOGMEL, CENT and PITCH do not), so the terms judge the spectrum and
@@ -49,6 +52,7 @@
  * under the plain MFCC distance, whose c0 carries level at weight 0.1 only). */
 #include "features/features.h"
 #include "features/stft.h"
+#include "features/descr_cost.h"
 
 #include <float.h>
 #include <math.h>
@@ -138,6 +142,9 @@ sm_cost_config sm_cost_config_default(double sample_rate)
     c.logmel2 = c.logmel;
     c.logmel2.n_fft = 0;
     c.level_free_db = 0.0;
+    memset(c.w_descr, 0, sizeof c.w_descr);
+    c.w_descr_traj = 0.0;
+    sm_descr_scales("fm6", c.descr_scale);
     return c;
 }
 
@@ -194,9 +201,11 @@ int sm_cost_config_check(const sm_cost_config *c, sm_error *err)
     if (c->normalize_gain != 0 && c->normalize_gain != 1)
         return sm_error_set(err, SM_ERR_CONFIG, "normalize_gain = %d must be 0 or 1",
                             c->normalize_gain);
+    if ((rc = sm_dterm_config_check(c, err)) != 0) return rc;
+    any |= sm_dterm_used(c);
     if (!any)
         return sm_error_set(err, SM_ERR_CONFIG,
-                            "every cost weight is 0 (mfcc, mss, loudness, centroid, pitch, level, logmel): "
+                            "every cost weight is 0 (mfcc, mss, loudness, centroid, pitch, level, logmel, descriptors): "
                             "give at least one a positive weight");
     if (cost_needs_descr(c)) {
         sm_descr_config d = cost_descr_config(c);
@@ -233,6 +242,7 @@ struct sm_cost_target {
     double *loud_db, *centroid_hz, *pitch_hz;   /* per frame (w > 0 for each) */
     double rms;                     /* over the n samples */
     float *audio;                   /* a copy of the target (w_logmel > 0) */
+    sm_dterm_target *dterm;         /* the descriptors' target (w_descr) */
 };
 
 struct sm_cost {
@@ -248,6 +258,7 @@ struct sm_cost {
     float *scaled;                  /* the gain-normalised candidate (normalize_gain) */
     sm_logmel_plan *logmel;         /* the target's log-mel matrix and scratch (w_logmel) */
     sm_logmel_plan *logmel2;        /* the second scale's, or NULL */
+    sm_dterm *dterm;                /* the descriptors' scratch (w_descr) */
 };
 
 void sm_cost_free(sm_cost *c)
@@ -264,6 +275,7 @@ void sm_cost_free(sm_cost *c)
     free(c->scaled);
     sm_logmel_plan_free(c->logmel);
     sm_logmel_plan_free(c->logmel2);
+    sm_dterm_free(c->dterm);
     free(c);
 }
 
@@ -366,6 +378,7 @@ void sm_cost_target_free(sm_cost_target *t)
     free(t->audio);
     free(t->centroid_hz);
     free(t->pitch_hz);
+    sm_dterm_target_free(t->dterm);
     free(t);
 }
 
@@ -374,14 +387,40 @@ size_t sm_cost_target_samples(const sm_cost_target *t)
     return t ? t->n : 0;
 }
 
+/* Every weight but the descriptors' is 0 (a target of values alone can only be scored so). */
+static int descr_only(const sm_cost_config *c)
+{
+    return !(c->w_mfcc > 0 || c->w_mss > 0 || c->w_loudness > 0 || c->w_centroid > 0 ||
+             c->w_pitch > 0 || c->w_level > 0 || c->w_logmel > 0 || c->w_descr_traj > 0);
+}
+
 sm_cost_target *sm_cost_target_alloc(const sm_cost_config *cfg, const float *x, size_t n,
                                      sm_error *err)
+{
+    return sm_cost_target_alloc_goal(cfg, x, n, NULL, err);
+}
+
+sm_cost_target *sm_cost_target_alloc_goal(const sm_cost_config *cfg, const float *x, size_t n,
+                                          const sm_descr_goal *goal, sm_error *err)
 {
     sm_cost_target *t = NULL;
     sm_cost *c = NULL;
     size_t i;
     int s, rc;
     if (sm_cost_config_check(cfg, err) != 0) return NULL;
+    if (!x && goal && n > 0) {
+        if (!descr_only(cfg)) {
+            sm_error_set(err, SM_ERR_CONFIG,
+                         "a target of descriptor values alone can only be scored by the "
+                         "descriptors' means: every other cost weight must be 0");
+            return NULL;
+        }
+        if (!(t = calloc(1, sizeof *t))) goto nomem;
+        t->cfg = *cfg;
+        t->n = n;
+        if (!(t->dterm = sm_dterm_target_alloc(cfg, NULL, n, goal, err))) goto fail;
+        return t;
+    }
     if (!x || n == 0) {
         sm_error_set(err, SM_ERR_EMPTY, "the cost target has no samples");
         return NULL;
@@ -406,6 +445,8 @@ sm_cost_target *sm_cost_target_alloc(const sm_cost_config *cfg, const float *x, 
         if (!t->audio) goto nomem;
         memcpy(t->audio, x, n * sizeof *x);
     }
+    if (sm_dterm_used(cfg) && !(t->dterm = sm_dterm_target_alloc(cfg, x, n, goal, err)))
+        goto fail;
     c = cost_scratch(cfg, n, err);
     if (!c) goto fail;
 
@@ -475,6 +516,10 @@ sm_cost *sm_cost_alloc(const sm_cost_target *t, sm_error *err)
     }
     c = cost_scratch(&t->cfg, t->n, err);
     if (c) c->t = t;
+    if (c && t->dterm && !(c->dterm = sm_dterm_alloc(t->dterm, err))) {
+        sm_cost_free(c);
+        return NULL;
+    }
     if (c && t->cfg.w_logmel > 0) {
         c->logmel = sm_logmel_plan_alloc_with(t->audio, t->n, t->cfg.mfcc.sample_rate,
                                               &t->cfg.logmel, err);
@@ -523,6 +568,7 @@ double sm_cost_eval(sm_cost *c, const float *x, size_t n)
     t = c->t;
     if (!sm_all_finite(x, n)) return NAN;
     n_use = n < t->n ? n : t->n;
+    if (c->dterm) cost += sm_dterm_eval(c->dterm, x, n_use);   /* as rendered, before scaling */
 
     if (cost_scales(&t->cfg) || t->cfg.w_level > 0) {
         const double rms = signal_rms(x, n_use, t->n);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/features.h: STFT, mel filterbank, MFCC, descriptors and the matching cost.
  *
  * The MFCC follows librosa 0.11 exactly by default (Slaney mel scale and area normalisation,
@@ -10,6 +11,10 @@
 
 #include <stddef.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* ---- MFCC ---------------------------------------------------------------------------- */
 typedef struct {
@@ -73,8 +78,12 @@ typedef struct {
     double sample_rate;
     int n_fft;           /* default 2048 */
     int hop;             /* default 512 */
-    double fmin_hz, fmax_hz;  /* pitch search range (default 40 Hz to 2000 Hz) */
-    double yin_threshold;     /* default 0.1 */
+    double fmin_hz, fmax_hz;  /* pitch_hz's YIN search range (default 40 Hz to 2000 Hz) */
+    double yin_threshold;     /* default 0.1 (both YINs) */
+    /* Added for the seven sound descriptors (librosa's definitions, features/descriptors.c): */
+    double f0_fmin_hz, f0_fmax_hz;  /* f0_hz's range (librosa.yin's fmin, fmax): default 45 Hz
+                                       (or sr / (n_fft / 2) if higher) to 2000 Hz */
+    double rolloff_pct;       /* roll-off share of the magnitude sum (default 0.85) */
 } sm_descr_config;
 /* The defaults above at the given rate. Cannot fail. */
 sm_descr_config sm_descr_config_default(double sample_rate);
@@ -90,7 +99,32 @@ typedef struct {
                             white noise ~0.56, a pure tone ~0, a silent frame 1 */
     double *pitch_hz;    /* YIN estimate; 0 where unvoiced */
     size_t capacity;     /* frames the arrays hold (set by sm_descr_alloc) */
+    /* Added for the seven sound descriptors; filled by sm_descr_compute_some: */
+    double *zcr;          /* zero crossings per sample, 0..1 (librosa.feature.zero_crossing_rate) */
+    double *rolloff_hz;   /* spectral roll-off (librosa.feature.spectral_rolloff) */
+    double *bandwidth_hz; /* spectral bandwidth, p = 2 (librosa.feature.spectral_bandwidth) */
+    double *f0_hz;        /* librosa.yin's f0 (always a value, as librosa gives) */
+    unsigned char *voiced;/* 1 where librosa.yin found a trough below yin_threshold */
 } sm_descr;
+
+/* Which descriptors sm_descr_compute_some fills (the others are left untouched). */
+enum {
+    SM_DESCR_RMS = 1,
+    SM_DESCR_CENTROID = 2,
+    SM_DESCR_FLATNESS = 4,
+    SM_DESCR_PITCH = 8,
+    SM_DESCR_ALL = 15,         /* the four sm_descr_compute fills */
+    SM_DESCR_ZCR = 16,
+    SM_DESCR_ROLLOFF = 32,
+    SM_DESCR_BANDWIDTH = 64,
+    SM_DESCR_F0 = 128,         /* f0_hz and voiced */
+    /* RMS, ZCR, centroid, roll-off, bandwidth, flatness and f0: the seven sound descriptors */
+    SM_DESCR_SEVEN = 1 | 2 | 4 | 16 | 32 | 64 | 128,
+    /* Also a flag: frames whose RMS lies SM_DESCR_ACTIVE_DB or more below the loudest frame's
+     * (their pooling weight is 0, features/descr_summary.c) get 0 for every descriptor but
+     * rms and zcr, without computing them (needs SM_DESCR_RMS). */
+    SM_DESCR_SKIP_QUIET = 256
+};
 /* Returns 0, SM_ERR_ARG (c is NULL) or SM_ERR_CONFIG with a sentence in err naming the field
  * (sample rate, n_fft, hop, fmin_hz > 0, fmin_hz < fmax_hz <= sr/2, threshold in (0, 1)). */
 int sm_descr_config_check(const sm_descr_config *c, sm_error *err);
@@ -107,6 +141,8 @@ sm_descr_plan *sm_descr_plan_alloc(const sm_descr_config *c, size_t max_samples,
  * Returns 0, SM_ERR_ARG (NULL p, x or d; n 0 or too long; d too small) or SM_ERR_NONFINITE
  * (x holds a NaN or Inf). Allocates nothing; one plan serves one thread at a time. */
 int sm_descr_compute(sm_descr_plan *p, const float *x, size_t n, sm_descr *d);
+/* Like sm_descr_compute, filling only the descriptors named in `what` (SM_DESCR_* flags). */
+int sm_descr_compute_some(sm_descr_plan *p, const float *x, size_t n, sm_descr *d, int what);
 /* Releases p and its plans. NULL is a no-op. */
 void sm_descr_plan_free(sm_descr_plan *p);
 /* Zeroes d and gives it arrays for up to max_frames frames (d->capacity = max_frames,
@@ -115,6 +151,101 @@ void sm_descr_plan_free(sm_descr_plan *p);
 int sm_descr_alloc(sm_descr *d, size_t max_frames);
 /* Frees d's arrays and zeroes d (so a second call is harmless). NULL is a no-op. */
 void sm_descr_free(sm_descr *d);
+
+/* ---- The seven sound descriptors (features/descr_summary.c) ----------------------------- */
+/* Neurorack's seven controls, each a librosa measure on frames of 2048 samples, hop 512,
+ * centred (sm_descr_config_default; definitions in features/descriptors.c), pooled over a
+ * sound into one value (definitions, units and ranges in features/descr_summary.c):
+ *   loudness (RMS), percussivity (zero-crossing rate), brightness (spectral centroid),
+ *   tone-likeness (spectral roll-off), richness (spectral bandwidth), noisiness (spectral
+ *   flatness), pitch (YIN f0).
+ * Each has VALUE units (what a user reads and asks for: dBFS, crossings per sample, Hz,
+ * flatness 0..1) and COMPARISON units, in which it is pooled, interpolated and compared (dB,
+ * octaves, semitones): a difference is normalised by the descriptor's published spread
+ * (sm_descr_scales). */
+#define SM_DESCR_ACTIVE_DB 40.0   /* frames this far below the loudest frame weigh 0 */
+#define SM_DESCR_RAMP_DB 10.0     /* frames within this of that line weigh part */
+
+typedef enum {
+    SM_D_LOUDNESS, SM_D_PERCUSSIVITY, SM_D_BRIGHTNESS, SM_D_TONE, SM_D_RICHNESS,
+    SM_D_NOISINESS, SM_D_PITCH, SM_D_COUNT
+} sm_descriptor;
+
+typedef struct {
+    const char *name;       /* "loudness", "percussivity", "brightness", "tone-likeness",
+                               "richness", "noisiness", "pitch" */
+    const char *measure;    /* what librosa calls it: "rms", "zcr", "centroid", ... */
+    const char *unit;       /* value units: "dBFS", "1/sample", "Hz", "" (flatness) */
+    const char *cmp_unit;   /* comparison units: "dB", "octaves", "semitones" */
+    double lo, hi;          /* the values a target may ask for (value units) */
+} sm_descriptor_info;
+
+/* Descriptor d's description (static), or NULL for d outside 0..SM_D_COUNT-1. */
+const sm_descriptor_info *sm_descriptor_get(int d);
+/* The index of the descriptor called name (its name, "tone" for tone-likeness, or its
+ * measure's name: rms, zcr, centroid, rolloff, bandwidth, flatness, f0), case-insensitive;
+ * -1 if there is none. */
+int sm_descriptor_find(const char *name);
+/* A value of descriptor d in comparison units, and back. Values below a descriptor's floor
+ * (the comparison units' lowest point) read as the floor. NaN for d out of range or NaN. */
+double sm_descriptor_to_cmp(int d, double value);
+double sm_descriptor_from_cmp(int d, double cmp);
+
+/* One sound's pooled descriptors. */
+typedef struct {
+    double cmp[SM_D_COUNT];  /* comparison units; cmp[SM_D_PITCH] is NAN when unpitched */
+    double voiced;           /* share of the pooling weight in voiced frames, 0..1 */
+    double voiced_pitch;     /* mean pitch of the voiced frames (semitones), pitched or not;
+                                NAN without voiced frames */
+} sm_descr_means;
+
+/* Pools d (computed with at least SM_DESCR_SEVEN) into *out. traj (d->n_frames x SM_D_COUNT,
+ * comparison units, NAN for the pitch of unvoiced frames) and weight (d->n_frames pooling
+ * weights) may be NULL. Returns 0, SM_ERR_ARG (NULL d or out) or SM_ERR_EMPTY (every frame
+ * silent), with a sentence in err. */
+int sm_descr_pool(const sm_descr *d, sm_descr_means *out, double *traj, double *weight,
+                  sm_error *err);
+/* Describes x (n samples at sample_rate Hz) with sm_descr_config_default's settings, making
+ * and freeing its own plans. *traj and *weight (may be NULL) receive new arrays as
+ * sm_descr_pool fills them (free()), *n_frames (may be NULL) their frames. Returns 0,
+ * SM_ERR_ARG, SM_ERR_CONFIG (a rate sm_descr_config_check refuses), SM_ERR_NONFINITE,
+ * SM_ERR_EMPTY (silence) or SM_ERR_NOMEM, with a sentence in err; outputs are NULL/0 then. */
+int sm_describe(const float *x, size_t n, double sample_rate, sm_descr_means *out,
+                double **traj, double **weight, size_t *n_frames, sm_error *err);
+
+/* The published spreads (comparison units) of the descriptors over a reference set:
+ * "drum" (the Microtonic presets and random drum patches) or "fm6" (human DX7 voices); any
+ * other name gets fm6's. Measured by bench/descr_scales; see features/descr_summary.c.
+ * Returns 0 for a published set, 1 where fm6's stood in. */
+int sm_descr_scales(const char *reference, double scale[SM_D_COUNT]);
+
+/* |target - got| of descriptor d over its scale. Pitch: 0 when both are unpitched, 1 when
+ * one is and the other is not. NaN for a NULL argument, d out of range or a scale <= 0. */
+double sm_descr_error(int d, const sm_descr_means *target, const sm_descr_means *got,
+                      const double scale[SM_D_COUNT]);
+
+/* Descriptor values asked for: some or all of the seven. */
+typedef struct {
+    sm_descr_means means;              /* comparison units of the given ones */
+    unsigned char given[SM_D_COUNT];   /* 1: asked for */
+} sm_descr_goal;
+/* Sets descriptor d of goal from text: a value in value units ("2500", "-12"), "none" (pitch
+ * only: unpitched), or an edit of the value the goal holds: "+20%" / "-10%" (of the value;
+ * for loudness, of the RMS), or a shift in comparison units with its unit, "+3dB" (loudness,
+ * noisiness), "+0.5oct" (percussivity to richness), "+2st" (pitch). sample_rate bounds the
+ * frequencies (at most half of it). Returns 0, SM_ERR_FORMAT (not such a text, the wrong
+ * unit, an edit of a descriptor not given) or SM_ERR_RANGE (outside the descriptor's range),
+ * with a sentence naming the descriptor. */
+int sm_descr_goal_set(sm_descr_goal *goal, int d, const char *text, double sample_rate,
+                      sm_error *err);
+/* Parses "name:text, name:text, ..." (texts as sm_descr_goal_set reads them) into goal,
+ * zeroed first. SM_ERR_FORMAT also for an unknown descriptor, a name twice or no entry. */
+int sm_descr_goal_parse(const char *list, sm_descr_goal *goal, double sample_rate,
+                        sm_error *err);
+/* Parses descriptor weights: "all" (each 1), or "name[:weight], ..." (a bare name weighs 1,
+ * the others 0) into w[SM_D_COUNT]. Weights are numbers from 0 to 1000. Returns 0 or
+ * SM_ERR_FORMAT / SM_ERR_RANGE with a sentence. */
+int sm_descr_weights_parse(const char *list, double w[SM_D_COUNT], sm_error *err);
 
 /* ---- Cost ---------------------------------------------------------------------------- */
 /* Settings of a log-mel distance: MEASURES.md's are the defaults (n_fft 2048, hop 512,
@@ -144,6 +275,12 @@ typedef struct {
     sm_logmel_settings logmel2; /* a second scale (n_fft 0: none, the default) */
     double level_free_db;  /* the level term counts only the part of |difference| above this
                               (default 0) */
+    /* The seven sound descriptors (features/descr_cost.c): the candidate as it is (never
+     * gain-normalised), each descriptor's normalised error weighted: */
+    double w_descr[SM_D_COUNT];      /* of the pooled values (default 0) */
+    double w_descr_traj;             /* of the trajectories, times w_descr (default 0) */
+    double descr_scale[SM_D_COUNT];  /* the spreads errors are divided by (default fm6's,
+                                        sm_descr_scales) */
 } sm_cost_config;
 /* MFCC defaults at the rate, w_mfcc 1 and every other weight 0, no gain normalisation: the
  * cost of earlier releases, kept for experiment files. Cannot fail. */
@@ -165,6 +302,15 @@ typedef struct sm_cost_target sm_cost_target;
  * SM_ERR_ARG (too short for one frame without centring), SM_ERR_NOMEM; nothing is leaked. */
 sm_cost_target *sm_cost_target_alloc(const sm_cost_config *c, const float *x, size_t n,
                                      sm_error *err);
+/* A target of descriptor values (features/descr_cost.c): goal's given descriptors replace
+ * the recording's (x, n samples), whose other descriptors stay, and the trajectories move
+ * with their means; with x NULL the target is the goal alone, for candidates of n samples,
+ * and every weight but w_descr must be 0 (SM_ERR_CONFIG otherwise). goal NULL is
+ * sm_cost_target_alloc. A goal descriptor whose weight is 0 is ignored; a weighted one the
+ * goal leaves out is not scored when x is NULL. Errors as sm_cost_target_alloc's, and
+ * SM_ERR_EMPTY for a silent recording under descriptor weights. */
+sm_cost_target *sm_cost_target_alloc_goal(const sm_cost_config *c, const float *x, size_t n,
+                                          const sm_descr_goal *goal, sm_error *err);
 /* The target's length in samples; 0 for NULL. */
 size_t sm_cost_target_samples(const sm_cost_target *t);
 /* Releases t. NULL is a no-op. */
@@ -253,5 +399,20 @@ typedef struct {
  * (silence: every sample zero) or SM_ERR_NOMEM, with a sentence in err. */
 int sm_target_analyse(const float *x, size_t n, double sample_rate, sm_target_info *info,
                       sm_error *err);
+
+/* ---- Spectrogram (for figures) ---------------------------------------------------------- */
+
+/* The magnitude spectrogram |STFT| of x[0..n): a periodic Hann window of n_fft samples every
+ * hop samples, whole frames only (frame t covers x[t*hop .. t*hop + n_fft); a signal shorter
+ * than n_fft gives one zero-padded frame). *mag receives a new array (the caller frees it) of
+ * *n_frames columns of n_fft/2 + 1 magnitudes, frame after frame: mag[t * (n_fft/2+1) + k].
+ * Plans under the FFTW planner lock, so any thread may call it. Returns 0, SM_ERR_ARG (NULL
+ * pointers, n == 0, n_fft < 2, hop < 1) or SM_ERR_NOMEM; on failure *mag is NULL. */
+int sm_spectrogram(const float *x, size_t n, int n_fft, int hop, float **mag, size_t *n_frames,
+                   sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

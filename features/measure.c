@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/measure.c: the two judging measures of ../shared/MEASURES.md (beside the project), the log-mel
  * distance and the loudness difference, between a target recording and a match.
  *

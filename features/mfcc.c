@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/mfcc.c: MFCCs exactly as librosa 0.11 computes them by default.
  *
  * librosa.feature.mfcc(y, sr) = scipy.fftpack.dct(power_to_db(melspectrogram(y, sr)),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/stft.c: windowed FFTW r2c frames, planned once and executed many times.
  *
  * FFTW's manual ("Thread safety", section 5.4) says only fftw_execute and its new-array

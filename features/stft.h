@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* features/stft.h: short-time Fourier transform frames on FFTW, internal to features/.
  *
  * An sm_stft owns one FFTW r2c plan of one size, its aligned buffers and a window. It is made
@@ -20,6 +21,10 @@
 #include <fftw3.h>
 #include "core/error.h"
 #include "features/features.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* The process-wide lock around FFTW's planner (planning and destroying plans are not
  * thread-safe in FFTW; executing is). The only global mutable state in features/. */
@@ -80,18 +85,13 @@ int sm_mfcc_compute_len(sm_mfcc *m, const float *x, size_t n, size_t n_len, doub
  * the MFCC's filterbank without its DCT. */
 const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len);
 
-/* Which descriptors sm_descr_compute_len fills (the others are left untouched). */
-enum {
-    SM_DESCR_RMS = 1,
-    SM_DESCR_CENTROID = 2,
-    SM_DESCR_FLATNESS = 4,
-    SM_DESCR_PITCH = 8,
-    SM_DESCR_ALL = 15
-};
-
 /* Like sm_descr_compute with the same zero-extension to n_len samples, filling only the
  * descriptors named in `what`. Does not check x for NaN or Inf. */
 int sm_descr_compute_len(sm_descr_plan *p, const float *x, size_t n, size_t n_len,
                          sm_descr *d, int what);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/batch.h: internal helpers the optimizers share (not installed, not public API).
  *
  * - sm_pending: the queue behind every ask/tell optimizer. An optimizer forms a whole batch
@@ -18,6 +19,10 @@
 #include <string.h>
 #include "core/params.h"
 #include "core/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct {
     size_t d;        /* values per row */
@@ -185,5 +190,9 @@ static inline int sm_cmp_index_by_cost(const void *a, const void *b, void *ctx)
     if (cost[i] > cost[j]) return 1;
     return i < j ? -1 : i > j;
 }
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/cmaes.c: CMA-ES with restarts of increasing population (IPOP-CMA-ES).
  *
  * Follows N. Hansen, "The CMA Evolution Strategy: A Tutorial" (arXiv:1604.00772), with the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/ga.c: a real-coded genetic algorithm, the family Horner, Beauchamp and Haken (1993)
  * used to match FM tones ("Machine tongues XVI: genetic algorithms and their application to
  * FM matching synthesis", Computer Music Journal 17(4)).

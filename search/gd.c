@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/gd.c: gradient descent with finite differences, Adam steps, bounds and restarts.
  *
  * Each iteration asks the current point x and its central-difference stencil as ONE batch of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/gsl_errors.c: GSL's abort-on-error handler off, and GSL statuses as sm_err codes
  * (see search/gsl_errors.h). */
 #include "search/gsl_errors.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/gsl_errors.h: GSL without aborts (internal to the library, not installed).
  *
  * GSL's default error handler prints and calls abort() on any failure, an allocation that
@@ -12,6 +13,10 @@
 #ifndef SM_GSL_ERRORS_H
 #define SM_GSL_ERRORS_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Turns GSL's abort-on-error handler off; the first call does it, later calls do nothing. */
 void sm_gsl_quiet(void);
 
@@ -20,5 +25,9 @@ void sm_gsl_quiet(void);
  * GSL_EBADTOL), SM_ERR_UNSUPPORTED for GSL_EUNSUP and GSL_EUNIMPL, and SM_ERR_RANGE for the
  * numerical failures (domain, overflow, singularity, no convergence and the rest). */
 int sm_gsl_err(int gsl_status);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

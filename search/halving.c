@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/halving.c: successive halving over start points (retrieved presets), each refined by
  * a local evolution strategy that keeps the start's structural choices.
  *

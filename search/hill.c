@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/hill.c: the coordinate hill climber of Yee-King, Fedden and d'Inverno (2018),
  * "Automatic programming of VST sound synthesizers using deep networks and other techniques",
  * IEEE TETCI 2(2).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/optimizer.c: the optimizer registry, the setting helpers every optimizer uses to read
  * its configuration, and sm_minimize, the generic ask/evaluate/tell driver (see
  * search/optimizer.h). The experiment runner has its own loop with checkpoints and progress;
@@ -28,6 +29,19 @@ size_t sm_optimizer_count(void)
 const sm_optimizer_type *sm_optimizer_at(size_t i)
 {
     return i < sm_optimizer_count() ? registry[i] : NULL;
+}
+
+char *sm_optimizer_names(char *buf, size_t len)
+{
+    size_t i, used = 0;
+    if (!buf || !len) return buf;
+    buf[0] = '\0';
+    for (i = 0; i < sm_optimizer_count() && used < len; i++) {
+        int k = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", registry[i]->name);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+    return buf;
 }
 
 const sm_optimizer_type *sm_optimizer_find(const char *name)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/optimizer.h: the optimizer interface (ask/tell), in the spirit of GSL's minimizers.
  *
  * An optimizer sees only a parameter space: points are rows of s->n values in [0,1]. The caller
@@ -19,6 +20,10 @@
 #include <stdint.h>
 #include "core/error.h"
 #include "core/params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* One optimizer-specific setting, as read from an experiment file. */
 typedef struct {
@@ -77,6 +82,8 @@ typedef struct sm_optimizer_type {
 const sm_optimizer_type *sm_optimizer_find(const char *name);
 size_t sm_optimizer_count(void);
 const sm_optimizer_type *sm_optimizer_at(size_t i);
+/* The registered optimizers' names, joined by ", " into buf (truncated to len). Returns buf. */
+char *sm_optimizer_names(char *buf, size_t len);
 
 /* Helpers for optimizer implementations: look up a setting and parse it, with messages that
  * name cfg->source and the line. An absent key gives def. Unknown keys are found by
@@ -100,5 +107,9 @@ long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_o
 #define SM_OPTIMIZER(name) extern const sm_optimizer_type sm_optimizer_##name;
 #include "search/optimizers.def"
 #undef SM_OPTIMIZER
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/pcakm.c: the PCA + k-means model of a patch dataset (build, query, save, load) and
  * the `pcakm` optimizer that asks the nearest cluster's members and then refines the best of
  * them with gd (see search/pcakm.h).
@@ -9,11 +10,11 @@
  *   FNV-1a 64 checksum of every byte before it. */
 #include "search/pcakm.h"
 
-#include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "core/fileio.h"
+#include "core/pca.h"
 #include "core/rng.h"
 #include "search/batch.h"
 #include "search/optimizer.h"
@@ -32,7 +33,7 @@ struct sm_pcakm_model {
 };
 
 static const char pcakm_magic[8] = {'S', 'M', 'P', 'C', 'A', 'K', 'M', 0};
-#define PCAKM_VERSION 1
+#define PCAKM_VERSION SM_PCAKM_FORMAT_VERSION
 #define PCAKM_HEADER (8 + 6 * 8)
 
 sm_pcakm_params sm_pcakm_params_default(void)
@@ -95,131 +96,6 @@ void sm_pcakm_model_project(const sm_pcakm_model *md, const double *features, do
     }
 }
 
-static double dist2(const double *a, const double *b, size_t q)
-{
-    double s = 0;
-    size_t i;
-    for (i = 0; i < q; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
-    return s;
-}
-
-/* Index of an item drawn with probability proportional to d2 (d2 not all zero). */
-static size_t draw_d2(const double *d2, size_t n, double total, sm_rng *rng)
-{
-    double u = sm_rng_uniform(rng) * total, acc = 0;
-    size_t i, pick = n;
-    for (i = 0; i < n; i++) {
-        acc += d2[i];
-        if (d2[i] > 0 && u < acc) {
-            pick = i;
-            break;
-        }
-    }
-    if (pick == n) /* rounding at the end of the sum: the last item with weight */
-        for (pick = n - 1; pick > 0 && d2[pick] == 0; pick--) {}
-    return pick;
-}
-
-/* Greedy k-means++ seeding (Arthur and Vassilvitskii 2007, section 6; as scikit-learn): each
- * new centre is the best, by the summed squared distances it leaves, of 2 + floor(ln k)
- * candidates drawn with probability ~ D(x)^2. Plain k-means++ draws one candidate and, on
- * well separated blobs, now and then puts two centres in one blob; the greedy choice makes
- * that vanishingly rare. Then Lloyd iterations until no item changes cluster (or max_iter).
- * An emptied cluster takes the item farthest from its centroid. Deterministic for a given
- * rng state. Returns 0 or -1 (out of memory). */
-static int kmeans(sm_pcakm_model *md, size_t max_iter, sm_rng *rng)
-{
-    size_t n = md->n, q = md->q, k = md->k, i, c, it, t;
-    size_t trials = 2 + (size_t)floor(log((double)k));
-    double *d2 = malloc(n * sizeof *d2), *cand = malloc(n * sizeof *cand);
-    double *best_d2 = malloc(n * sizeof *best_d2);
-    size_t *count = malloc(k * sizeof *count);
-    if (!d2 || !cand || !best_d2 || !count) {
-        free(d2);
-        free(cand);
-        free(best_d2);
-        free(count);
-        return -1;
-    }
-    i = (size_t)sm_rng_below(rng, n);
-    memcpy(md->centroids, md->scores + i * q, q * sizeof *md->centroids);
-    for (i = 0; i < n; i++) d2[i] = dist2(md->scores + i * q, md->centroids, q);
-    for (c = 1; c < k; c++) {
-        double total = 0, best_pot = INFINITY;
-        size_t best = 0;
-        for (i = 0; i < n; i++) total += d2[i];
-        if (!(total > 0)) { /* every item sits on a centre already */
-            best = (size_t)sm_rng_below(rng, n);
-            for (i = 0; i < n; i++) best_d2[i] = 0;
-        } else {
-            for (t = 0; t < trials; t++) {
-                size_t pick = draw_d2(d2, n, total, rng);
-                double pot = 0;
-                for (i = 0; i < n; i++) {
-                    double e = dist2(md->scores + i * q, md->scores + pick * q, q);
-                    cand[i] = e < d2[i] ? e : d2[i];
-                    pot += cand[i];
-                }
-                if (pot < best_pot) {
-                    best_pot = pot;
-                    best = pick;
-                    memcpy(best_d2, cand, n * sizeof *cand);
-                }
-            }
-        }
-        memcpy(md->centroids + c * q, md->scores + best * q, q * sizeof *md->centroids);
-        memcpy(d2, best_d2, n * sizeof *d2);
-    }
-    free(cand);
-    free(best_d2);
-    for (i = 0; i < n; i++) md->assign[i] = (size_t)-1;
-    for (it = 0;; it++) {
-        size_t changed = 0;
-        for (i = 0; i < n; i++) {
-            size_t best = 0;
-            double bd = INFINITY;
-            for (c = 0; c < k; c++) {
-                double e = dist2(md->scores + i * q, md->centroids + c * q, q);
-                if (e < bd) {
-                    bd = e;
-                    best = c;
-                }
-            }
-            d2[i] = bd;
-            if (md->assign[i] != best) {
-                md->assign[i] = best;
-                changed++;
-            }
-        }
-        /* stable, or out of iterations (the assignment above is then still to the nearest
-         * centroid) */
-        if (changed == 0 || it >= max_iter) break;
-        memset(md->centroids, 0, k * q * sizeof *md->centroids);
-        memset(count, 0, k * sizeof *count);
-        for (i = 0; i < n; i++) {
-            double *ce = md->centroids + md->assign[i] * q;
-            size_t j;
-            count[md->assign[i]]++;
-            for (j = 0; j < q; j++) ce[j] += md->scores[i * q + j];
-        }
-        for (c = 0; c < k; c++) {
-            size_t j;
-            if (count[c] == 0) { /* re-seed an empty cluster at the worst-served item */
-                size_t far = 0;
-                for (i = 1; i < n; i++)
-                    if (d2[i] > d2[far]) far = i;
-                memcpy(md->centroids + c * q, md->scores + far * q, q * sizeof *md->centroids);
-                d2[far] = 0;
-                continue;
-            }
-            for (j = 0; j < q; j++) md->centroids[c * q + j] /= (double)count[c];
-        }
-    }
-    free(d2);
-    free(count);
-    return 0;
-}
-
 sm_pcakm_model *sm_pcakm_model_build(const double *points, size_t n, size_t d,
                                      const double *features, size_t m,
                                      const sm_pcakm_params *p, uint64_t seed, sm_error *err)
@@ -270,30 +146,21 @@ sm_pcakm_model *sm_pcakm_model_build(const double *points, size_t n, size_t d,
         md->scale[j] = var > 1e-24 * (1 + mu * mu) ? sqrt(var) : 1;
         for (i = 0; i < n; i++) z[i * m + j] = (features[i * m + j] - mu) / md->scale[j];
     }
-    /* covariance of the standardized features, and its eigenvectors (ascending order) */
-    for (i = 0; i < n; i++)
-        for (j = 0; j < m; j++) {
-            double zj = z[i * m + j];
-            for (c = 0; c <= j; c++) cov[j * m + c] += zj * z[i * m + c];
-        }
-    for (j = 0; j < m; j++)
-        for (c = 0; c <= j; c++) {
-            cov[j * m + c] /= (double)(n > 1 ? n - 1 : 1);
-            cov[c * m + j] = cov[j * m + c];
-        }
-    if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'L', (lapack_int)m, cov, (lapack_int)m, w) != 0) {
+    /* the principal axes of the standardized features, largest first (core/pca.h) */
+    if (sm_pca_axes(z, n, m, cov, w, err) != 0) {
+        if (err && err->code == SM_ERR_NOMEM) goto nomem;
         sm_error_set(err, SM_ERR_UNSUPPORTED, "pcakm: LAPACKE_dsyev failed on the %zu x %zu "
                                               "feature covariance", m, m);
         goto fail;
     }
-    for (j = 0; j < m; j++) total += w[j] > 0 ? w[j] : 0;
+    for (j = m; j-- > 0;) total += w[j] > 0 ? w[j] : 0;
     if (p->components > 0) {
         q = p->components < m ? p->components : m;
     } else if (total <= 0) {
         q = 1;
     } else {
         for (q = 0; q < m;) {
-            double e = w[m - 1 - q];
+            double e = w[q];
             cum += e > 0 ? e : 0;
             q++;
             if (cum >= p->var_frac * total * (1 - 1e-12)) break;
@@ -303,16 +170,10 @@ sm_pcakm_model *sm_pcakm_model_build(const double *points, size_t n, size_t d,
     md->q = q;
     md->k = k;
     md->total = total;
-    /* keep the q largest, each with its largest-magnitude entry made positive (a sign
-     * convention, so the model does not depend on LAPACK's choice of sign) */
+    /* keep the q largest */
     for (c = 0; c < q; c++) {
-        size_t src = m - 1 - c, big = 0;
-        double s;
-        for (j = 1; j < m; j++)
-            if (fabs(cov[j * m + src]) > fabs(cov[big * m + src])) big = j;
-        s = cov[big * m + src] < 0 ? -1 : 1;
-        for (j = 0; j < m; j++) md->comp[j * q + c] = s * cov[j * m + src];
-        md->eig[c] = w[src] > 0 ? w[src] : 0;
+        for (j = 0; j < m; j++) md->comp[j * q + c] = cov[j * m + c];
+        md->eig[c] = w[c] > 0 ? w[c] : 0;
     }
     for (i = 0; i < n; i++)
         for (c = 0; c < q; c++) {
@@ -324,7 +185,8 @@ sm_pcakm_model *sm_pcakm_model_build(const double *points, size_t n, size_t d,
     md->centroids = malloc(k * q * sizeof *md->centroids);
     if (!md->centroids) goto nomem;
     sm_rng_init(&rng, seed, 0x9ca);
-    if (kmeans(md, p->max_iter, &rng) != 0) goto nomem;
+    if (sm_kmeans(md->scores, n, q, k, p->max_iter, &rng, md->centroids, md->assign) != 0)
+        goto nomem;
     free(z);
     free(cov);
     free(w);
@@ -359,14 +221,14 @@ size_t sm_pcakm_query(const sm_pcakm_model *md, const double *target, size_t k, 
     sm_pcakm_model_project(md, target, t);
     for (i = 0; i < md->n; i++) members[md->assign[i]]++;
     for (c = 0; c < md->k; c++) { /* the nearest cluster that has members */
-        double e = dist2(t, md->centroids + c * md->q, md->q);
+        double e = sm_dist2(t, md->centroids + c * md->q, md->q);
         if (members[c] && e < bd) {
             bd = e;
             best = c;
         }
     }
     for (i = 0; i < md->n; i++) {
-        dd[i] = dist2(t, md->scores + i * md->q, md->q);
+        dd[i] = sm_dist2(t, md->scores + i * md->q, md->q);
         if (md->assign[i] == best) idx[cnt++] = i;
     }
     qsort_r(idx, cnt, sizeof *idx, sm_cmp_index_by_cost, dd);

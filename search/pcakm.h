@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/pcakm.h: a PCA + k-means model of a dataset of patches, and the `pcakm` optimizer
  * that starts from it.
  *
@@ -19,6 +20,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the model file format (sm_pcakm_model_save): caches key on it. */
+#define SM_PCAKM_FORMAT_VERSION 1
 
 typedef struct {
     size_t k;            /* clusters (16); more than the items means one per item */
@@ -83,5 +91,9 @@ typedef struct {
     const sm_pcakm_model *model;
     const double *target_features;   /* m values, as the model's features */
 } sm_pcakm_input;
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/random.c: uniform random search, the baseline every other optimizer must beat.
  *
  * Point i is the i-th draw of one seeded stream (sm_rng stream 1), so the sequence does not

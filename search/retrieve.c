@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* search/retrieve.c: the "closest preset, no search" baseline.
  *
  * The runner retrieves, per target, the K nearest human presets and passes them as

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/drum.c: the Microtonic-style drum voice (sm_synth_drum; see synths/drum.h and
  * synths/drum.md).
  *
@@ -680,4 +681,5 @@ const sm_synth_type sm_synth_drum = {
     sm_mtpreset_patch_load_all,
     NULL,
     drum_adjust_gain,
+    1, /* render_version */
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/drum.h: a Microtonic-style drum voice (sm_synth_drum) and its parameter layout.
  *
  * One drum voice after Sonic Charge Microtonic's channel: an oscillator (sine, triangle or saw)
@@ -14,6 +15,10 @@
 #define SM_DRUM_H
 
 #include "synths/synth.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Indices into a native parameter vector of sm_synth_drum (the order of its space). */
 enum {
@@ -75,5 +80,9 @@ void sm_drum_mix_gains(double mix_osc_pct, double *osc_gain, double *noise_gain)
  * max(0, 1 - sens/100 x (1 - velocity/127)). 0 % ignores velocity, 100 % is silent at
  * velocity 0, 200 % needs velocity 64 or more to be heard (Microtonic's user guide). */
 double sm_drum_velocity_gain(double sens_pct, double velocity);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/dx7_sysex.c: Yamaha DX7 voice files (see synths/dx7_sysex.h).
  *
  * Sources for the formats:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/dx7_sysex.h: Yamaha DX7 voice files: reading, checking and writing sysex dumps.
  *
  * The fm6 backend plays DX7 voices; this module moves them in and out of files. It reads
@@ -19,6 +20,10 @@
 
 #include <stddef.h>
 #include "core/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define SM_DX7_VCED_SIZE 155     /* unpacked single voice */
 #define SM_DX7_VMEM_SIZE 128     /* packed voice inside a bulk dump */
@@ -166,5 +171,9 @@ void sm_dx7_clamp_describe(const sm_dx7_clamp *c, char *buf, size_t len);
 
 /* "32-voice bulk dump", "single-voice dump", "stream of packed voices" or "unknown". */
 const char *sm_dx7_kind_name(int kind);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/fm6.c: the fm6 voice engine, a DX7-compatible six-operator FM voice, and its synth
  * type sm_synth_fm6 (parameter space, render, DX7 .syx patch files).
  *
@@ -243,14 +244,17 @@ static void env_advance(const fm6_state *s, fm6_env *e, int ix)
     if (qrate > 63) qrate = 63;
     e->inc = (int64_t)((double)((int64_t)(4 + (qrate & 3)) << (2 + SM_FM6_LG_N + (qrate >> 2)))
                        * s->env_inc_scale);
-    if (e->target == e->level) {
-        /* A flat segment still takes time on the DX7 [msfa env.cc, ACCURATE_ENVELOPE]. msfa
-         * scales these sample counts by 44100 / rate, which shortens them at higher rates;
-         * they are times, so we scale by rate / 44100. */
+    if (e->target == e->level || (ix == 0 && e->levels[0] == 0)) {
+        /* A flat segment still takes time on the DX7 [msfa env.cc, ACCURATE_ENVELOPE], and so
+         * does an attack to level 0, for a twentieth of that time (below rate 77): the
+         * envelope holds where it is [Dexed env.cc, Env::advance]. msfa scales these sample
+         * counts by 44100 / rate, which shortens them at higher rates; they are times, so we
+         * scale by rate / 44100. */
         int r = e->rates[ix] + e->rate_scaling;
         int64_t count;
         if (r > 99) r = 99;
         count = r < 77 ? sm_fm6_env_statics[r] : 20 * (99 - r);
+        if (r < 77 && ix == 0 && e->levels[0] == 0) count /= 20;
         e->static_count = (int64_t)llround((double)count * s->static_scale);
     } else {
         e->static_count = 0;
@@ -287,7 +291,9 @@ static int64_t env_step(const fm6_state *s, fm6_env *e)
         }
     }
     if (e->ix < 3 || (e->ix < 4 && !e->down)) {
-        if (e->rising) {
+        if (e->static_count) {
+            /* holding: a flat segment, or an attack to level 0 */
+        } else if (e->rising) {
             const int64_t jump = (int64_t)1716 << 16;
             if (e->level < jump) e->level = jump;
             e->level += ((((int64_t)17 << 24) - e->level) >> 24) * e->inc;
@@ -295,8 +301,6 @@ static int64_t env_step(const fm6_state *s, fm6_env *e)
                 e->level = e->target;
                 env_advance(s, e, e->ix + 1);
             }
-        } else if (e->static_count) {
-            /* holding a flat segment */
         } else {
             e->level -= e->inc;
             if (e->level <= e->target) {
@@ -1231,4 +1235,5 @@ const sm_synth_type sm_synth_fm6 = {
     fm6_patch_load_all,
     fm6_render2,
     fm6_adjust_gain,
+    SM_FM6_RENDER_VERSION, /* render_version */
 };

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/fm6.h: the fm6 backend, a DX7-compatible six-operator FM voice.
  *
  * The voice plays one note of one DX7 voice. Its native parameter vector holds
@@ -18,12 +19,16 @@
 
 #include "synths/synth.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* Native values of one voice: the 155-byte VCED without its 10 name bytes. */
 #define SM_FM6_NPARAMS 145
 /* Version of fm6's render: bump it whenever a change to the render (or to the defaults it
  * reads from sm_note) changes its output, so caches of rendered voices
  * (datasets/presets.h) are rebuilt. */
-#define SM_FM6_RENDER_VERSION 1
+#define SM_FM6_RENDER_VERSION 2
 /* Values per operator in VCED order. */
 #define SM_FM6_OP_NPARAMS 21
 
@@ -91,5 +96,9 @@ unsigned sm_fm6_modulator_mask(int alg, int op);
  * whose phase receives it); from == to is self-feedback, from != to a loop through several
  * operators (algorithms 4 and 6). Returns 1, or 0 for a bad algorithm (from, to untouched). */
 int sm_fm6_feedback_path(int alg, int *from, int *to);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

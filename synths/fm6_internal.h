@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/fm6_internal.h: what fm6.c (the voice engine) and fm6_tables.c (its constant data
  * and table builders) share. Not installed, not for other modules.
  *
@@ -13,6 +14,10 @@
 #include <stdint.h>
 #include "core/params.h"
 #include "synths/fm6.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Samples per control block: envelopes, LFO and pitch are updated once a block and operator
  * gains ramp linearly across it (msfa's N = 64, LG_N = 6: msfa/synth.h). */
@@ -69,5 +74,9 @@ void sm_fm6_build_am(double *tab);
  * be NULL (no modulation). in and out must not overlap. Never fails. */
 void sm_fm6_op_block(uint32_t phase, uint32_t inc, int32_t gain, int32_t dgain,
                      const int32_t *in, int32_t *out, int add);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

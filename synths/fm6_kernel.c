@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/fm6_kernel.c: the fm6 operator kernel without feedback, the hot path of the voice.
  *
  * One operator over one 64-sample block: y[i] = sin(2 pi (phase + i inc + in[i] << 8) / 2^32)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/fm6_tables.c: the constant data of the fm6 voice: its parameter space, the 32 DX7
  * algorithms, the DX7 curves that msfa/Dexed measured or reverse-engineered, and the builders of
  * the sine and exp2 lookup tables that each fm6 state owns.

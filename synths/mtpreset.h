@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/mtpreset.h: Sonic Charge Microtonic preset files (.mtpreset), read into and written
  * from sm_synth_drum's parameters.
  *
@@ -18,6 +19,10 @@
 #include <stddef.h>
 #include "core/error.h"
 #include "synths/drum.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 #define SM_MTPRESET_NAME_MAX 128
 #define SM_MTPRESET_MAX_PATCHES 8
@@ -82,5 +87,9 @@ int sm_mtpreset_patch_load(const char *spec, double *native, char *name, size_t 
 int sm_mtpreset_patch_save(const char *path, const double *native, const char *name,
                            sm_error *err);
 int sm_mtpreset_patch_load_all(const char *path, double **native, size_t *n, sm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/neuron.c: the neuron backend, a recurrent network of up to eight artificial neurons
  * played as a synth voice (see synths/neuron.h; the voice and its sources: synths/neuron.md).
  *
@@ -821,4 +822,5 @@ const sm_synth_type sm_synth_neuron = {
     .patch_save = NULL,
     .patch_load_all = NULL,
     .render2 = NULL,
+    .render_version = 1,
 };

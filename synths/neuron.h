@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/neuron.h: the neuron backend, a small recurrent network of artificial neurons played
  * as a chaotic synth voice (sm_synth_neuron; the voice, its parameters and their sources are in
  * synths/neuron.md).
@@ -16,6 +17,10 @@
 #define SM_NEURON_H
 
 #include "synths/synth.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 /* Neurons in the parameter space (n_neurons chooses how many of them run). */
 #define SM_NEURON_MAX 8
@@ -58,5 +63,9 @@ float sm_neuron_activate(int act, float s, float threshold, float spike);
 /* The fast tanh render uses: a [9/8] rational approximation (Lambert's continued fraction)
  * clamped to [-1, 1], odd, within 1e-5 of tanh, exactly +-1 for |x| >= 7. NaN gives 0. */
 float sm_neuron_tanh(float x);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

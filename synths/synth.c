@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/synth.c: the synth registry (from synths/synths.def) and a one-shot render helper. */
 #include "synths/synth.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,19 @@ size_t sm_synth_count(void)
 const sm_synth_type *sm_synth_at(size_t i)
 {
     return i < sm_synth_count() ? registry[i] : NULL;
+}
+
+char *sm_synth_names(char *buf, size_t len)
+{
+    size_t i, used = 0;
+    if (!buf || !len) return buf;
+    buf[0] = '\0';
+    for (i = 0; i < sm_synth_count() && used < len; i++) {
+        int k = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", registry[i]->name);
+        if (k < 0) break;
+        used += (size_t)k;
+    }
+    return buf;
 }
 
 int sm_synth_render_note(const sm_synth_type *synth, double sample_rate, const double *native,

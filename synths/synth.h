@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* synths/synth.h: the synthesizer interface. One backend = one const sm_synth_type.
  *
  * A backend describes its parameters (sm_param_space) and renders a note from native values.
@@ -10,6 +11,10 @@
 #include <stdint.h>
 #include "core/error.h"
 #include "core/params.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
 
 typedef struct {
     double note;       /* MIDI note number, fractional allowed (60 = middle C, 261.63 Hz) */
@@ -61,12 +66,19 @@ typedef struct sm_synth_type {
      * synth's level controls reach. Returns the change made in dB (0 when a control is
      * already at its end); the caller measures the result. */
     double (*adjust_gain)(double *native, double gain_db);
+
+    /* Version of the render: raised whenever a change to the code changes what a patch sounds
+     * like, so that caches of rendered patches (preset indexes, pcakm models) are rebuilt. */
+    int render_version;
 } sm_synth_type;
 
 /* The backend called name, or NULL. */
 const sm_synth_type *sm_synth_find(const char *name);
 size_t sm_synth_count(void);
 const sm_synth_type *sm_synth_at(size_t i);
+/* The registered synths' names, joined by ", " into buf (truncated to len): "fm6, drum, neuron".
+ * Returns buf. For messages and help texts, which then never name a synth that is not there. */
+char *sm_synth_names(char *buf, size_t len);
 
 /* Renders one note of synth at sample_rate into a new buffer of round(length_s*rate) samples
  * (a convenience for the CLI and tests; makes and frees its own state). Returns 0 or an sm_err
@@ -77,5 +89,9 @@ int sm_synth_render_note(const sm_synth_type *synth, double sample_rate, const d
 #define SM_SYNTH(name) extern const sm_synth_type sm_synth_##name;
 #include "synths/synths.def"
 #undef SM_SYNTH
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_cli.c: the soundmatch program as a user meets it: help, version, exit codes
  * (0 success, 1 bad input, 2 bad usage), messages that name the file, and no partial output
  * for bad input: missing, empty, text-as-WAV, 0-sample, silent and stereo 96 kHz FLAC files,
@@ -143,14 +144,23 @@ static void test_help_version_usage(void **state)
     assert_int_equal(run("frobnicate"), 2);
     expect_err("unknown command 'frobnicate'");
     {
-        static const char *const cmds[] = {"features", "info", "render", "sysex", "match", "run",
-                                           "list"};
+        /* every command of the program's list has a help text, and is in `soundmatch --help` */
+        static const char *const cmds[] = {
+#define SM_COMMAND(name, args, summary) #name,
+#include "cli/commands.def"
+#undef SM_COMMAND
+        };
         size_t i;
         for (i = 0; i < sizeof cmds / sizeof *cmds; i++) {
             char a[64];
+            assert_int_equal(run("--help"), 0);
+            snprintf(a, sizeof a, "\n  %s ", cmds[i]);
+            expect_out(a);
             snprintf(a, sizeof a, "%s --help", cmds[i]);
             assert_int_equal(run(a), 0);
             expect_out("usage: soundmatch");
+            snprintf(a, sizeof a, "%s --no-such-option", cmds[i]);
+            assert_int_equal(run(a), 2);
         }
     }
     assert_int_equal(run("features"), 2);
@@ -316,7 +326,6 @@ static void test_bad_experiment_files(void **state)
                "[optimizer random]\n");
     assert_int_equal(run("run budget0.ini"), 1);
     expect_err("budget0.ini:6: [run] budget: 0 is outside 1..");
-    assert_int_equal(system("true"), 0);
     {
         char cmd[8192];
         snprintf(cmd, sizeof cmd, "mkdir -p '%s/nothing'", dir);
@@ -334,6 +343,7 @@ static void test_bad_experiment_files(void **state)
     write_sf("silence.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 44100, 44100, 1);
     assert_int_equal(run("run -q silent.ini"), 1);
     expect_err("is silent");
+    assert_false(exists("silent_out")); /* a failed run leaves no folder behind */
     assert_int_equal(run("run missing.ini"), 1);
     expect_err("missing.ini");
 }
@@ -362,9 +372,106 @@ static void test_match_writes_patch_audio_trace(void **state)
     expect_out("A440");
     expect_out("INIT VOICE");
     assert_int_equal(run("sysex --extract m/best-bank.syx:1 -o one.syx"), 0);
+    /* an earlier match is kept unless --fresh */
+    assert_int_equal(run("match a440.wav --note 69 --length 0.4 --sr 22050 --free 'op1_coarse' "
+                         "--budget 20 --threads 1 --no-prior -q -o m"), 1);
+    expect_err("already holds a match");
+    assert_int_equal(run("match a440.wav --note 69 --length 0.4 --sr 22050 --free 'op1_coarse' "
+                         "--budget 20 --threads 1 --no-prior -q --fresh -o m"), 0);
     assert_int_equal(run("match a440.wav --budget 0 -o m2"), 2);
     assert_int_equal(run("match nothere.wav -o m3"), 1);
     expect_err("nothere.wav");
+}
+
+/* ---- failures leave nothing behind; folders, FIFOs and locks -------------------------- */
+
+static const char *const TINY_INI =
+    "[target]\nsynthetic = 1\n[synth]\nname = fm6\nlength_s = 0.2\nfree = op1_*\n"
+    "[run]\nbudget = 20\nthreads = 1\n[optimizer random]\n";
+
+static void test_safe_outputs_and_inputs(void **state)
+{
+    char p[8192];
+    sm_dir_lock *lock = NULL;
+    sm_error err = {0};
+    (void)state;
+    /* match: a silent, a NaN and a folder target fail and leave no output folder */
+    write_sf("quiet.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 22050, 22050, 1);
+    assert_int_equal(run("match quiet.wav --no-prior -q -o mq"), 1);
+    expect_err("quiet.wav");
+    assert_false(exists("mq"));
+    {
+        float x[2048];
+        size_t i;
+        for (i = 0; i < 2048; i++) x[i] = (float)sin((double)i * 0.1);
+        SF_INFO si = {0};
+        SNDFILE *sf;
+        x[700] = NAN;
+        snprintf(p, sizeof p, "%s/nan.wav", dir);
+        si.samplerate = 22050;
+        si.channels = 1;
+        si.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+        sf = sf_open(p, SFM_WRITE, &si);
+        assert_non_null(sf);
+        assert_int_equal(sf_writef_float(sf, x, 2048), 2048);
+        sf_close(sf);
+    }
+    assert_int_equal(run("match nan.wav --no-prior -q -o mn"), 1);
+    expect_err("nan.wav");
+    assert_false(exists("mn"));
+    snprintf(p, sizeof p, "mkdir -p '%s/adir'", dir);
+    assert_int_equal(system(p), 0);
+    assert_int_equal(run("match adir --no-prior -q -o md"), 1);
+    expect_err("adir: is a folder");
+    assert_false(exists("md"));
+    /* --free names the option, not a line of the experiment built in memory */
+    write_sf("tone2.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 22050, 8820, 0);
+    assert_int_equal(run("match tone2.wav --free 'zz*' -q -o mf"), 2);
+    expect_err("--free 'zz*': no parameter matches");
+    assert_false(exists("mf"));
+    /* --threads 0 means all cores, as threads = 0 does in experiment files */
+    write_text("tiny.ini", TINY_INI);
+    assert_int_equal(run("run tiny.ini --threads 0 --no-report -q -o tiny_out"), 0);
+    assert_true(exists("tiny_out/results.csv"));
+
+    /* two runs on one folder: the second is refused and names the holder */
+    snprintf(p, sizeof p, "%s/locked_out", dir);
+    assert_int_equal(sm_mkdir_p(p, &err), 0);
+    assert_int_equal(sm_dir_lock_take(p, "soundmatch run other.ini", &lock, &err), 0);
+    assert_int_equal(run("run tiny.ini -q -o locked_out"), 1);
+    expect_err("is in use by another soundmatch (soundmatch run other.ini, process");
+    assert_false(exists("locked_out/results.csv"));
+    sm_dir_lock_release(lock);
+    assert_int_equal(run("run tiny.ini --no-report -q -o locked_out"), 0);
+    assert_true(exists("locked_out/results.csv"));
+
+    /* FIFOs are refused at once rather than waited on */
+    snprintf(p, sizeof p, "%s/pipe.syx", dir);
+    assert_int_equal(mkfifo(p, 0600), 0);
+    assert_int_equal(run("info pipe.syx"), 1);
+    expect_err("pipe.syx: is a FIFO");
+    assert_int_equal(run("render --synth fm6 --patch pipe.syx -o fifo.wav"), 1);
+    expect_err("pipe.syx: is a FIFO");
+    assert_false(exists("fifo.wav"));
+
+    /* sysex: --extract and --bank together is a usage error, not a silent choice */
+    assert_int_equal(run("sysex --extract a.syx:1 --bank b.syx -o c.syx"), 2);
+    expect_err("not both");
+    assert_false(exists("c.syx"));
+
+    /* a section written twice is refused, not merged */
+    write_text("twice.ini", "[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 10\n"
+               "[optimizer cmaes]\nsigma = 0.2\n[optimizer cmaes]\nsigma = 0.3\n");
+    assert_int_equal(run("run --check twice.ini"), 1);
+    expect_err("twice.ini:9: [optimizer cmaes] appears a second time (first at line 7)");
+
+    /* synthetic targets that render silence are drawn again, and the run says so */
+    write_text("redraw.ini", "[target]\nsynthetic = 3\n[synth]\nname = fm6\nlength_s = 0.3\n"
+               "free = op1_*, op2_*\nfreeze = algorithm=1\n[run]\nbudget = 10\nthreads = 1\n"
+               "[optimizer random]\n");
+    assert_int_equal(run("run redraw.ini --no-report -o redraw_out"), 0);
+    expect_err("drawn again");
+    assert_true(exists("redraw_out/results.csv"));
 }
 
 /* ---- `run` killed in the middle of an experiment, then resumed ---------------------- */
@@ -937,6 +1044,7 @@ int main(void)
         cmocka_unit_test(test_patch_commands),
         cmocka_unit_test(test_bad_experiment_files),
         cmocka_unit_test(test_match_writes_patch_audio_trace),
+        cmocka_unit_test(test_safe_outputs_and_inputs),
         cmocka_unit_test(test_run_killed_then_resumed),
         cmocka_unit_test(test_compare_and_baseline),
         cmocka_unit_test(test_bank_from_runs),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_core_audio.c: audio reading (formats, mono mix-down, resampling, bad files),
  * all-or-nothing writing, and the removal of what an interrupted write leaves. */
 #include "tests/test_util.h"

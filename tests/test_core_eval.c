@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_core_eval.c: the parallel evaluator gives the same scores at any thread count
  * and with or without a worker's paired path, replaces non-finite scores with the worst cost
  * and counts them. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_core_ini.c: INI parsing, typed getters and messages that name file and line. */
 #include "tests/test_util.h"
 #include "core/ini.h"
@@ -82,6 +83,15 @@ static void test_malformed(void **state)
     assert_null(sm_ini_load("/nonexistent.ini", &err));
     assert_int_equal(err.code, SM_ERR_IO);
     assert_non_null(strstr(err.msg, "/nonexistent.ini"));
+    /* a section written twice would merge silently: refused, with both lines */
+    assert_null(sm_ini_parse_string("[optimizer cmaes]\nsigma = 0.2\n[run]\nbudget = 5\n"
+                                    "[optimizer cmaes]\nsigma = 0.3\n", "twice.ini", &err));
+    assert_int_equal(err.code, SM_ERR_CONFIG);
+    assert_string_equal(err.msg, "twice.ini:5: [optimizer cmaes] appears a second time (first at "
+                                 "line 1); write each section once");
+    /* an empty section written twice too */
+    assert_null(sm_ini_parse_string("[a]\n[b]\nx = 1\n[a]\n", "twice2.ini", &err));
+    assert_non_null(strstr(err.msg, "twice2.ini:4: [a] appears a second time (first at line 1)"));
 }
 
 static void test_load_file(void **state)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_core_params.c: parameter coding round trips, checks, parsing and frozen views. */
 #include "tests/test_util.h"
 #include "core/params.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_core_rng.c: the generator against the reference xoshiro256** sequence, stream
  * independence, and the moments of its distributions. */
 #include "tests/test_util.h"

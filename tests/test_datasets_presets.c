@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_datasets_presets.c: the rendered-voice index (datasets/presets.h).
  *
  * - The grid: notes every 6 semitones from 24 to 102, ties going down.

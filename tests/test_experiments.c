@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_experiments.c: experiment files, the runner end to end on fm6, identical results
  * at 1 and 2 threads, and resume after an interruption. */
 #include "tests/test_util.h"
@@ -135,7 +136,7 @@ static void test_variants_without_targets(void **state)
     assert_null(e);
     assert_int_equal(err.code, SM_ERR_CONFIG);
     assert_string_equal(err.msg, "v.ini: [target] names no target (use files =, folder =, "
-                                 "patches = or synthetic = N)");
+                                 "patches =, synthetic = N or descriptors =)");
 }
 
 /* Each bad file gives SM_ERR_CONFIG and a message with this text. */

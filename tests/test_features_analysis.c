@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_features_analysis.c: target analysis (features/analysis.c) on signals whose
  * pitch and onset are known by construction, and on real recordings whose notes are known:
  *   - the project's own datasets/targets/: pluck_220.wav, saw_220.wav (made by sox at 220 Hz,

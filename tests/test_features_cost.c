@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_features_cost.c: the MFCC distance and the matching cost: zero for the target
  * itself, positive and growing with the difference, known answers for the descriptor terms,
  * NaN for non-finite candidates, finite for silence, and the same answer from many threads. */

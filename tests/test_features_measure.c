@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_features_measure.c: the judging measures of MEASURES.md (features/measure.c).
  *
  * The log-mel distance is checked against a second, deliberately plain implementation written

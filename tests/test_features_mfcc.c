@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_features_mfcc.c: the MFCC against librosa 0.11's golden values, an independent
  * slow reference (HTK scale, no centring), argument checks and concurrent planning. */
 #include "tests/test_util.h"

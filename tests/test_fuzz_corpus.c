@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_fuzz_corpus.c: the fuzz regression corpus, replayed through every parser.
  *
  * tests/fuzz/corpus/KIND/ holds inputs that once made a parser misbehave (the fuzzers' finds,

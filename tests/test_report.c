@@ -1,269 +1,29 @@
-/* tests/test_report.c: statistics, base64, cairo plots and the HTML report (experiments/).
- *
- * Reference values of the rank tests come from published examples:
- * - R's wilcox.test help page (Hollander & Wolfe 1973, p. 29, Hamilton depression scale):
- *   paired, V = 40, one-sided p = 0.01953 (exact), so two-sided p = 2 * 10/512 = 0.0390625.
- *   Its rank-sum example (Hollander & Wolfe p. 69): W = 35, one-sided p = 0.1272, two-sided
- *   0.2544 (exact: 2 * 382/3003).
- * - scipy.stats.wilcoxon docs (Fisher's cucumber differences, n = 15): statistic min(W+, W-)
- *   = 24, exact two-sided p = 0.041259765625.
- * - scipy.stats.mannwhitneyu docs (males vs females): U1 = 17, exact p = 0.1111111111111111,
- *   asymptotic (continuity-corrected) p = 0.11134688653314041.
- * - NAG g08amc example results (Mann-Whitney with ties, n1 = 16, n2 = 23): U = 86, normal
- *   statistic -2.8039, approximate tail probability 0.0025, exact tail probability 0.0020
- *   (exact distribution conditional on the ties, as computed here).
- * Normal approximations with continuity correction not printed in those sources are checked
- * against the formula worked by hand in the test (stated next to each value). */
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/test_report.c: base64, cairo plots, the spectrogram, results.json's reader and the
+ * HTML report (experiments/), and the merge of run folders: the report of two halves of an
+ * experiment is the report of the whole. The statistics behind the report are tested in
+ * tests/test_stats.c. */
 #include "tests/test_util.h"
 
 #include <cairo.h>
 #include <dirent.h>
 
+#include <errno.h>
+#include <ftw.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <unistd.h>
+
+#include "config.h"
 #include "core/audio.h"
 #include "core/error.h"
 #include "core/fileio.h"
+#include "experiments/experiment.h"
 #include "experiments/plot.h"
 #include "experiments/report.h"
-#include "experiments/stats.h"
-
-/* ---- quantiles ---- */
-
-static void test_quantiles(void **state)
-{
-    const double a[10] = {7, 1, 10, 3, 5, 2, 9, 4, 8, 6};
-    const double np[6] = {10, 7, 4, 3, 2, 1}; /* numpy.quantile docs: median 3.5 */
-    const double four[4] = {1, 2, 3, 4};
-    const double withnan[4] = {NAN, 3, 1, 2};
-    const double one[1] = {42};
-    (void)state;
-    assert_close(sm_median(a, 10), 5.5, 1e-12);
-    assert_close(sm_quantile(a, 10, 0.1), 1.9, 1e-12);   /* 1 + 0.9 * (2 - 1) */
-    assert_close(sm_quantile(a, 10, 0.25), 3.25, 1e-12); /* h = 2.25 */
-    assert_close(sm_quantile(a, 10, 0.75), 7.75, 1e-12); /* h = 6.75 */
-    assert_close(sm_quantile(a, 10, 0.0), 1, 0);
-    assert_close(sm_quantile(a, 10, 1.0), 10, 0);
-    assert_close(sm_iqr(a, 10), 4.5, 1e-12);
-    assert_close(sm_median(np, 6), 3.5, 1e-12);
-    assert_close(sm_quantile(four, 4, 0.4), 2.2, 1e-12);  /* numpy.percentile(.., 40) */
-    assert_close(sm_iqr(four, 4), 1.5, 1e-12);            /* 3.25 - 1.75 */
-    assert_close(sm_median(withnan, 4), 2, 0);            /* NaN skipped */
-    assert_close(sm_median(one, 1), 42, 0);
-    assert_close(sm_iqr(one, 1), 0, 0);
-    assert_true(isnan(sm_median(a, 0)));
-    assert_true(isnan(sm_median(NULL, 3)));
-    assert_true(isnan(sm_quantile(a, 10, 1.5)));
-    assert_true(isnan(sm_quantile(a, 10, NAN)));
-    assert_true(isnan(sm_median(withnan, 1)));            /* only a NaN */
-}
-
-/* ---- Wilcoxon signed-rank ---- */
-
-static const double hw_x[9] = {1.83, 0.50, 1.62, 2.48, 1.68, 1.88, 1.55, 3.06, 1.30};
-static const double hw_y[9] = {0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29};
-
-static void test_wilcoxon_r_example(void **state)
-{
-    double W, p;
-    sm_rank_test t;
-    (void)state;
-    assert_int_equal(sm_wilcoxon_signed_rank(hw_x, hw_y, 9, &W, &p), 0);
-    assert_close(W, 40, 1e-12);
-    assert_close(p, 0.0390625, 1e-12); /* R: V = 40, one-sided p-value = 0.01953 */
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(hw_x, hw_y, 9, SM_TEST_AUTO, &t), 0);
-    assert_true(t.exact);
-    assert_close(t.statistic_other, 5, 1e-12);
-    assert_int_equal((int)t.n_used, 9);
-    /* the other way round: W+ and W- swap, p stays */
-    assert_int_equal(sm_wilcoxon_signed_rank(hw_y, hw_x, 9, &W, &p), 0);
-    assert_close(W, 5, 1e-12);
-    assert_close(p, 0.0390625, 1e-12);
-    /* normal approximation, by hand: mean 22.5, var 9*10*19/24 = 71.25,
-     * z = (40 - 22.5 - 0.5) / sqrt(71.25) = 2.013995, p = 2 * (1 - Phi(z)) = 0.0440110 */
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(hw_x, hw_y, 9, SM_TEST_NORMAL, &t), 0);
-    assert_false(t.exact);
-    assert_close(t.z, 17.0 / sqrt(71.25), 1e-12);
-    assert_close(t.p, 0.0440110, 1e-6);
-}
-
-static void test_wilcoxon_scipy_example(void **state)
-{
-    const double d[15] = {6, 8, 14, 16, 23, 24, 28, 29, 41, -48, 49, 56, 60, -67, 75};
-    const double zero[15] = {0};
-    sm_rank_test t;
-    (void)state;
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(d, zero, 15, SM_TEST_AUTO, &t), 0);
-    assert_close(t.statistic, 96, 1e-12);
-    assert_close(t.statistic_other, 24, 1e-12); /* scipy's statistic: min(W+, W-) = 24 */
-    assert_close(t.p, 0.041259765625, 1e-12);   /* scipy: exact two-sided p */
-    assert_true(t.exact);
-    assert_false(t.ties);
-    /* normal approximation with continuity correction, by hand: mean 60, var 15*16*31/24 = 310,
-     * z = (96 - 60 - 0.5) / sqrt(310) = 2.016255, p = 0.0437723 (scipy's uncorrected
-     * method='approx' gives 0.0408881; the correction adds about 0.003) */
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(d, zero, 15, SM_TEST_NORMAL, &t), 0);
-    assert_close(t.z, 35.5 / sqrt(310.0), 1e-12);
-    assert_close(t.p, 0.0437723, 1e-6);
-}
-
-/* Exact two-sided p by enumerating all 2^m sign assignments of the given ranks. */
-static double brute_signed_rank_p(const double *rank, size_t m, double wplus)
-{
-    unsigned long mask, total = 1ul << m, lo = 0, hi = 0;
-    double p;
-    for (mask = 0; mask < total; mask++) {
-        double w = 0;
-        size_t i;
-        for (i = 0; i < m; i++)
-            if (mask >> i & 1) w += rank[i];
-        if (w <= wplus + 1e-9) lo++;
-        if (w >= wplus - 1e-9) hi++;
-    }
-    p = 2.0 * (double)(lo < hi ? lo : hi) / (double)total;
-    return p > 1 ? 1 : p;
-}
-
-static void test_wilcoxon_ties_and_zeros(void **state)
-{
-    /* differences x - y: 0 (dropped twice), then |d| = 1,1,2,3,3,3,5,8 with signs */
-    const double x[10] = {5, 3, 6, 4, 2, 9, 1, 7, 13, 0};
-    const double y[10] = {5, 3, 5, 5, 0, 6, 4, 4, 5, 5};
-    /* d = 0, 0, 1, -1, 2, 3, -3, 3, 8, -5; ranks of |d| = 1.5 1.5 3 5 5 5 7 8 */
-    const double rank[8] = {1.5, 1.5, 3, 5, 5, 5, 8, 7};
-    const double sgn_pos = 1.5 + 3 + 5 + 5 + 8; /* d = 1, 2, 3, 3, 8 */
-    sm_rank_test t;
-    double nanx[3] = {NAN, 1, 2}, nany[3] = {0, 0, 0}, W, p;
-    size_t m = 8;
-    double tie = (8 - 2) + (27 - 3);             /* groups of 2 and 3 */
-    double var = m * (m + 1) * (2 * m + 1) / 24.0 - tie / 48.0;
-    (void)state;
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(x, y, 10, SM_TEST_AUTO, &t), 0);
-    assert_int_equal((int)t.n_zero, 2);
-    assert_int_equal((int)t.n_used, 8);
-    assert_true(t.ties);
-    assert_true(t.exact);
-    assert_close(t.statistic, sgn_pos, 1e-12);
-    assert_close(t.statistic + t.statistic_other, 36, 1e-12);
-    assert_close(t.p, brute_signed_rank_p(rank, 8, sgn_pos), 1e-12);
-    /* the normal approximation uses the tie-corrected variance */
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(x, y, 10, SM_TEST_NORMAL, &t), 0);
-    assert_close(t.z, (sgn_pos - 18 - 0.5) / sqrt(var), 1e-12);
-    assert_close(t.p, 2 * sm_normal_cdf(-fabs(t.z)), 1e-12);
-    /* all differences zero: p = 1 */
-    assert_int_equal(sm_wilcoxon_signed_rank(x, x, 10, &W, &p), 0);
-    assert_close(W, 0, 0);
-    assert_close(p, 1, 0);
-    /* NaN pairs are dropped; nothing left is an error */
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(nanx, nany, 3, SM_TEST_AUTO, &t), 0);
-    assert_int_equal((int)t.n_used, 2);
-    assert_int_equal(sm_wilcoxon_signed_rank(nanx, nany, 1, &W, &p), SM_ERR_EMPTY);
-    assert_true(isnan(W) && isnan(p));
-    assert_int_equal(sm_wilcoxon_signed_rank(NULL, nany, 1, &W, &p), SM_ERR_ARG);
-}
-
-static void test_wilcoxon_large_n_uses_normal(void **state)
-{
-    double x[60], y[60];
-    size_t i;
-    sm_rank_test t;
-    (void)state;
-    for (i = 0; i < 60; i++) {
-        x[i] = (double)i + 0.25 * (double)(i % 7);
-        y[i] = (double)i + (i % 3 == 0 ? 1.1 : -0.05 * (double)(i + 1));
-    }
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(x, y, 60, SM_TEST_AUTO, &t), 0);
-    assert_false(t.exact);
-    assert_close(t.p, 2 * sm_normal_cdf(-fabs(t.z)), 1e-12);
-    assert_int_equal(sm_wilcoxon_signed_rank_ex(x, y, 60, SM_TEST_EXACT, &t), SM_ERR_RANGE);
-    /* exact and normal agree roughly at the limit */
-    {
-        sm_rank_test a, b;
-        assert_int_equal(sm_wilcoxon_signed_rank_ex(x, y, 50, SM_TEST_EXACT, &a), 0);
-        assert_int_equal(sm_wilcoxon_signed_rank_ex(x, y, 50, SM_TEST_NORMAL, &b), 0);
-        assert_close(a.p, b.p, 0.01);
-    }
-}
-
-/* ---- Mann-Whitney U ---- */
-
-static void test_mann_whitney(void **state)
-{
-    const double rx[10] = {0.80, 0.83, 1.89, 1.04, 1.45, 1.38, 1.91, 1.64, 0.73, 1.46};
-    const double ry[5] = {1.15, 0.88, 0.90, 0.74, 1.21};
-    const double males[5] = {19, 22, 16, 29, 24}, females[4] = {20, 11, 17, 12};
-    double U, p;
-    sm_rank_test t;
-    (void)state;
-    /* R's rank-sum example: W = 35, one-sided p-value = 0.1272 */
-    assert_int_equal(sm_mann_whitney_u(rx, 10, ry, 5, &U, &p), 0);
-    assert_close(U, 35, 1e-12);
-    assert_close(p, 2 * 382.0 / 3003.0, 1e-12);
-    assert_close(p / 2, 0.1272, 5e-5);
-    /* scipy's example */
-    assert_int_equal(sm_mann_whitney_u_ex(males, 5, females, 4, SM_TEST_AUTO, &t), 0);
-    assert_close(t.statistic, 17, 1e-12);
-    assert_close(t.statistic_other, 3, 1e-12);
-    assert_true(t.exact);
-    assert_close(t.p, 0.1111111111111111, 1e-12);
-    assert_int_equal(sm_mann_whitney_u_ex(males, 5, females, 4, SM_TEST_NORMAL, &t), 0);
-    assert_close(t.p, 0.11134688653314041, 1e-12);
-    /* swapping the samples swaps U and keeps p */
-    assert_int_equal(sm_mann_whitney_u(females, 4, males, 5, &U, &p), 0);
-    assert_close(U, 3, 1e-12);
-    assert_close(p, 0.1111111111111111, 1e-12);
-    assert_int_equal(sm_mann_whitney_u(males, 0, females, 4, &U, &p), SM_ERR_EMPTY);
-}
-
-static void test_mann_whitney_ties_nag(void **state)
-{
-    const double g1[16] = {13, 6, 12, 7, 12, 7, 10, 7, 10, 7, 16, 7, 10, 8, 9, 8};
-    const double g2[23] = {17, 6, 10, 8, 15, 8, 15, 10, 15, 10, 14, 10,
-                           14, 11, 14, 11, 13, 12, 13, 12, 13, 12, 12};
-    sm_rank_test t;
-    (void)state;
-    assert_int_equal(sm_mann_whitney_u_ex(g1, 16, g2, 23, SM_TEST_NORMAL, &t), 0);
-    assert_close(t.statistic, 86, 1e-12);
-    assert_true(t.ties);
-    assert_close(t.z, -2.8039, 5e-5);
-    assert_close(t.p / 2, 0.0025, 5e-5);
-    assert_int_equal(sm_mann_whitney_u_ex(g1, 16, g2, 23, SM_TEST_AUTO, &t), 0);
-    assert_true(t.exact); /* 39 observations */
-    assert_close(t.p / 2, 0.0020, 5e-5);
-}
-
-static void test_holm(void **state)
-{
-    double p[5] = {0.01, 0.04, 0.03, 0.005, NAN}, adj[5];
-    (void)state;
-    /* m = 4: sorted 0.005*4 = 0.02, 0.01*3 = 0.03, 0.03*2 = 0.06, 0.04*1 -> max 0.06 */
-    assert_int_equal(sm_holm_adjust(p, 5, adj), 0);
-    assert_close(adj[0], 0.03, 1e-12);
-    assert_close(adj[1], 0.06, 1e-12);
-    assert_close(adj[2], 0.06, 1e-12);
-    assert_close(adj[3], 0.02, 1e-12);
-    assert_true(isnan(adj[4]));
-    assert_int_equal(sm_holm_adjust(p, 5, p), 0); /* in place */
-    assert_close(p[1], 0.06, 1e-12);
-}
-
-static void test_trace_on_grid(void **state)
-{
-    /* best so far after 1, 10, 50 and 100 evaluations; 60 is worse and must not show */
-    const size_t e[5] = {1, 10, 50, 60, 100};
-    const double c[5] = {9, 5, 3, 4, NAN};
-    const double grid[7] = {0.5, 1, 9.9, 10, 55, 70, 1000};
-    double out[7];
-    (void)state;
-    sm_trace_on_grid(e, c, 5, grid, 7, out);
-    assert_true(isinf(out[0]) && out[0] > 0); /* before the first evaluation */
-    assert_close(out[1], 9, 0);
-    assert_close(out[2], 9, 0);
-    assert_close(out[3], 5, 0);
-    assert_close(out[4], 3, 0);
-    assert_close(out[5], 3, 0);               /* a worse later point does not raise the step */
-    assert_close(out[6], 3, 0);               /* NaN ignored, held after the last point */
-    sm_trace_on_grid(e, c, 0, grid, 7, out);  /* empty trace: never a cost */
-    assert_true(isinf(out[6]));
-}
+#include "experiments/report_internal.h"
+#include "experiments/runner.h"
+#include "features/features.h"
 
 /* ---- base64 ---- */
 
@@ -428,6 +188,168 @@ static void test_plot_heatmap(void **state)
     assert_int_equal(sm_plot_palette(0), sm_plot_palette(8));
 }
 
+/* ---- box plots and critical-difference diagrams ---- */
+
+static void test_plot_boxes(void **state)
+{
+    const double a[6] = {1, 2, 3, 4, 5, 40}, b[4] = {0.5, NAN, 0.7, 0.9}, none[2] = {NAN, NAN};
+    sm_plot_box box[2];
+    sm_box_plot p;
+    unsigned char *png = NULL;
+    size_t len = 0;
+    sm_error err = {0, ""};
+    (void)state;
+    memset(box, 0, sizeof box);
+    box[0].label = "ga";
+    box[0].n = 6;
+    box[0].v = a;
+    box[1].label = "a rather long optimizer label @ variant";
+    box[1].n = 4;
+    box[1].v = b;
+    box[1].color = 1;
+    memset(&p, 0, sizeof p);
+    p.width = 500;
+    p.height = 300;
+    p.title = "final costs";
+    p.y_label = "cost";
+    p.log_y = 1;
+    p.n_boxes = 2;
+    p.boxes = box;
+    assert_int_equal(sm_plot_boxes_png(&p, &png, &len, &err), 0);
+    check_png(png, len, 500, 300);
+    free(png);
+    p.width = p.height = 0;
+    p.log_y = 0;
+    assert_int_equal(sm_plot_boxes_png(&p, &png, &len, &err), 0);
+    check_png(png, len, 720, 420);
+    free(png);
+    box[0].v = none;
+    box[0].n = 2;
+    box[1].n = 0;
+    assert_int_equal(sm_plot_boxes_png(&p, &png, &len, &err), SM_ERR_EMPTY);
+    assert_null(png);
+    box[1].n = 3;
+    box[1].v = NULL;
+    assert_int_equal(sm_plot_boxes_png(&p, &png, &len, &err), SM_ERR_ARG);
+    p.n_boxes = 0;
+    assert_int_equal(sm_plot_boxes_png(&p, &png, &len, &err), SM_ERR_ARG);
+}
+
+static void test_plot_cd(void **state)
+{
+    const char *labels[4] = {"C4.5", "C4.5+m", "C4.5+cf", "C4.5+m+cf"};
+    const double ranks[4] = {3.143, 2.000, 2.893, 1.964}, bad[4] = {0.5, 2, 3, 4};
+    const size_t colors[4] = {0, 1, 2, 3};
+    sm_cd_plot p;
+    unsigned char *png = NULL;
+    size_t len = 0;
+    sm_error err = {0, ""};
+    (void)state;
+    memset(&p, 0, sizeof p);
+    p.k = 4;
+    p.labels = labels;
+    p.avg_rank = ranks;
+    p.color = colors;
+    p.cd = 1.25; /* Demsar's section 3.2.2: 3.143 - 1.964 < 1.25, one clique of all four */
+    assert_int_equal(sm_plot_cd_png(&p, &png, &len, &err), 0);
+    check_png(png, len, 720, (unsigned)(58 + 16 + 8 + 21 * 2 + 14));
+    free(png);
+    p.cd = 1.12; /* alpha = 0.10: C4.5 and C4.5+m+cf differ; two cliques */
+    assert_int_equal(sm_plot_cd_png(&p, &png, &len, &err), 0);
+    check_png(png, len, 720, (unsigned)(58 + 16 + 8 * 2 + 21 * 2 + 14));
+    free(png);
+    p.cd = NAN; /* no bar, no clique */
+    p.title = "ranks";
+    p.color = NULL;
+    assert_int_equal(sm_plot_cd_png(&p, &png, &len, &err), 0);
+    check_png(png, len, 720, (unsigned)(58 + 22 + 16 + 21 * 2 + 14));
+    free(png);
+    p.avg_rank = bad;
+    assert_int_equal(sm_plot_cd_png(&p, &png, &len, &err), SM_ERR_ARG);
+    p.avg_rank = ranks;
+    p.k = 1;
+    assert_int_equal(sm_plot_cd_png(&p, &png, &len, &err), SM_ERR_ARG);
+}
+
+/* ---- the spectrogram (features/) ---- */
+
+static void test_spectrogram(void **state)
+{
+    /* A sine on bin k0 of a 1024-point frame: with the periodic Hann window (sum N/2) the
+     * DFT of A sin(2 pi k0 n / N) has |X[k0]| = A N / 4, |X[k0 +- 1]| = A N / 8 and, the
+     * window's other coefficients being zero at bin centres, nothing elsewhere. */
+    const int N = 1024, k0 = 40;
+    const double A = 0.5;
+    float *x = malloc(4096 * sizeof *x), *m = NULL;
+    size_t frames = 0, i, t;
+    sm_error err = {0, ""};
+    (void)state;
+    assert_non_null(x);
+    for (i = 0; i < 4096; i++) x[i] = (float)(A * sin(2 * M_PI * k0 * (double)i / N));
+    assert_int_equal(sm_spectrogram(x, 4096, N, 256, &m, &frames, &err), 0);
+    assert_int_equal(frames, 1 + (4096 - 1024) / 256);
+    for (t = 0; t < frames; t++) {
+        const float *col = m + t * (size_t)(N / 2 + 1);
+        assert_close(col[k0], A * N / 4, 0.05);
+        assert_close(col[k0 - 1], A * N / 8, 0.05);
+        assert_close(col[k0 + 1], A * N / 8, 0.05);
+        assert_close(col[k0 + 5], 0, 0.05);
+        assert_close(col[0], 0, 0.05);
+    }
+    free(m);
+    /* shorter than a frame: one zero-padded frame */
+    assert_int_equal(sm_spectrogram(x, 500, N, 256, &m, &frames, &err), 0);
+    assert_int_equal(frames, 1);
+    free(m);
+    assert_int_equal(sm_spectrogram(x, 0, N, 256, &m, &frames, &err), SM_ERR_ARG);
+    assert_null(m);
+    assert_int_equal(sm_spectrogram(x, 100, 1, 256, &m, &frames, &err), SM_ERR_ARG);
+    free(x);
+}
+
+/* ---- results.json's reader ---- */
+
+static void test_json(void **state)
+{
+    /* RFC 8259 grammar: escapes, \u with a surrogate pair (U+1F600), numbers with exponents */
+    const char *text = " {\"a\": [1, 2.5e3, -0.5], \"s\": \"x\\\"y\\u00e9\\ud83d\\ude00\\n\", "
+                       "\"t\": true, \"f\": false, \"n\": null, \"o\": {}, \"e\": []} ";
+    const char *bad[] = {"{\"a\": }", "[1, 2", "{\"a\" 1}", "\"\\q\"", "[1] 2", "nul", "{1: 2}"};
+    char deep[200];
+    sm_error err = {0, ""};
+    sm_json *j = sm_json_parse(text, "t.json", &err);
+    const sm_json *a;
+    size_t i;
+    (void)state;
+    assert_non_null(j);
+    a = sm_json_get(j, "a");
+    assert_int_equal(a->type, SM_JSON_ARRAY);
+    assert_int_equal(a->n, 3);
+    assert_close(sm_json_num(&a->item[1]), 2500, 0);
+    assert_close(sm_json_num(&a->item[2]), -0.5, 0);
+    assert_string_equal(sm_json_str(sm_json_get(j, "s")), "x\"y\xc3\xa9\xf0\x9f\x98\x80\n");
+    assert_int_equal(sm_json_get(j, "t")->type, SM_JSON_BOOL);
+    assert_close(sm_json_get(j, "t")->number, 1, 0);
+    assert_int_equal(sm_json_get(j, "n")->type, SM_JSON_NULL);
+    assert_int_equal(sm_json_get(j, "o")->n, 0);
+    assert_null(sm_json_get(j, "missing"));
+    assert_null(sm_json_str(sm_json_get(j, "t")));
+    assert_true(isnan(sm_json_num(sm_json_get(j, "s"))));
+    sm_json_free(j);
+    for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+        sm_error_clear(&err);
+        assert_null(sm_json_parse(bad[i], "bad.json", &err));
+        assert_int_equal(err.code, SM_ERR_FORMAT);
+        assert_non_null(strstr(err.msg, "bad.json"));
+        assert_non_null(strstr(err.msg, "byte"));
+    }
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    assert_null(sm_json_parse(deep, "deep.json", &err));
+    assert_non_null(strstr(err.msg, "nested too deeply"));
+    sm_json_free(NULL);
+}
+
 /* ---- the report ---- */
 
 static char *join(const char *dir, const char *name)
@@ -458,6 +380,16 @@ static char *read_text(const char *path)
     sm_error err = {0, ""};
     assert_int_equal(sm_read_file(path, 0, &d, &n, &err), 0);
     return (char *)d;
+}
+
+/* Asserts that the report folder rdir holds media/NAME, a non-empty file. */
+static void check_media(const char *rdir, const char *name)
+{
+    char path[4096];
+    struct stat st;
+    assert_true(snprintf(path, sizeof path, "%s/media/%s", rdir, name) < (int)sizeof path);
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(st.st_size > 0);
 }
 
 /* A fake experiment: 2 optimizers x 3 targets x 2 seeds, with traces. */
@@ -535,16 +467,41 @@ static void test_report_write(void **state)
     assert_non_null(strstr(html, ">ga<"));
     assert_non_null(strstr(html, "hill-climb"));
     assert_non_null(strstr(html, "data:image/png;base64,"));
-    assert_non_null(strstr(html, "data:audio/wav;base64,"));
+    /* per-target media are files beside the page, linked relatively */
+    assert_non_null(strstr(html, "<audio controls preload=\"none\" src=\"media/t000-target.wav\">"));
+    assert_non_null(strstr(html, "src=\"media/t000-o00.png\""));
+    assert_non_null(strstr(html, "src=\"media/t001-o01.wav\""));
+    check_media(rdir, "t000-target.wav");
+    check_media(rdir, "t000-target.png");
+    check_media(rdir, "t002-o01.wav");
+    check_media(rdir, "t002-o01.syx");
+    assert_null(strstr(html, dir));                            /* no absolute path */
+    /* the views of the comparison */
+    assert_non_null(strstr(html, "class=\"verdict\""));
+    assert_non_null(strstr(html, "Distribution of final costs"));
+    assert_non_null(strstr(html, "Expected running time (ERT)"));
+    assert_non_null(strstr(html, "ECDF of (run, level) pairs against evaluations"));
+    assert_non_null(strstr(html, "ECDF of (run, level) pairs against seconds"));
+    assert_non_null(strstr(html, "Friedman test over 3 targets"));
+    assert_non_null(strstr(html, "critical-difference diagram"));
+    assert_non_null(strstr(html, "Mean &plusmn; sd"));
+    assert_non_null(strstr(html, "<!-- sm:meta -->"));
     assert_non_null(strstr(html, "pad &lt;&amp;&gt; &quot;q&quot;"));
     assert_null(strstr(html, "<&>"));
     assert_non_null(strstr(html, "demo &amp; test"));
     assert_non_null(strstr(html, "fm6 &lt;x&gt;"));          /* the embedded .ini, escaped */
     assert_non_null(strstr(html, "<em>notes</em>"));          /* notes_html verbatim */
     assert_non_null(strstr(html, "n too small"));              /* 3 targets < 5 */
+    /* the verdict says why it cannot decide, and what would */
+    assert_non_null(strstr(html, "<b>The data cannot decide.</b> Only 3 targets: the paired "
+                                 "test over targets needs at least 6"));
+    assert_non_null(strstr(html, "targets would be needed to tell them apart"));
     assert_non_null(strstr(html, "Parameter error"));
     assert_non_null(strstr(html, "Inaudible"));
-    assert_non_null(strstr(html, "best%20patch.syx"));         /* the patch link, encoded */
+    /* the patch, copied beside the page, downloaded under the target's and optimizer's name */
+    assert_non_null(strstr(html, "download=\"bell-ga.syx\" href=\"media/t000-o00.syx\""));
+    assert_non_null(strstr(html, "download=\"pad-q-hill-climb.syx\""));
+    assert_non_null(strstr(html, "download=\"experiment.ini\""));
     assert_null(strstr(html, "http:"));
     assert_null(strstr(html, "https:"));
     assert_null(strstr(html, "src=\"http"));
@@ -569,17 +526,22 @@ static void test_report_write(void **state)
         assert_int_equal(sm_report_write(rdir, &in, &err), 0);
         html = read_text(index);
         assert_non_null(strstr(html, "cost &le; 50"));
-        assert_non_null(strstr(html, "&mdash; <span class=\"sub\">(0/6)</span>"));
+        assert_non_null(strstr(html, "&infin; <span class=\"sub\">(0/6)</span>"));
         /* cost <= 50 is first reached after 41 or 161 evaluations (see make_runs): ga's
-         * runs need 41, 41, 41, 161, 161, 161 (median 101), hill-climb's 41, 41, then 161 */
+         * runs need 41, 41, 41, 161, 161, 161, so its ERT is 606 / 6 = 101; hill-climb's
+         * 41, 41, then four of 161: 726 / 6 = 121 */
         assert_non_null(strstr(html, ">101 <span class=\"sub\">(6/6)</span>"));
-        assert_non_null(strstr(html, ">161 <span class=\"sub\">(6/6)</span>"));
+        assert_non_null(strstr(html, ">121 <span class=\"sub\">(6/6)</span>"));
         /* per-run threshold 4: ga's final costs 1..6, hill-climb's 2.5..7.5 */
         assert_non_null(strstr(html, ">67% <span class=\"sub\">(4/6)</span>"));
         assert_non_null(strstr(html, ">33% <span class=\"sub\">(2/6)</span>"));
         assert_non_null(
-            strstr(html, "hill-climb</td><td class=\"num\">6</td><td class=\"num\">6 / 0 / 0"));
+            strstr(html, "hill-climb</span></td><td class=\"num\">6</td><td class=\"num\">6 / 0 / 0"));
         assert_non_null(strstr(html, " better"));
+        /* ga is lower on all 6 targets: exact two-sided p = 2 / 2^6 = 0.03125, and every one
+         * of its runs is below hill-climb's on the same target (A12 = 1) */
+        assert_non_null(strstr(html, "<b>ga</b> beats every other optimizer: <b>hill-climb</b> "
+                                     "(p = 0.031, A12 = 1.00)."));
         assert_null(strstr(html, "Results per class")); /* names without a class */
         free(html);
         /* target names with a class before '_': the median per class and optimizer.
@@ -624,13 +586,47 @@ static void test_report_write(void **state)
             }
             assert_null(strstr(html, "n too small (0)"));
             /* the details: the two within-variant pairs, each with 6 paired targets */
-            assert_non_null(strstr(html, "hill @ v1</td><td class=\"num\">6</td>"));
-            assert_non_null(strstr(html, "hill @ v2</td><td class=\"num\">6</td>"));
-            assert_null(strstr(html, "ga @ v2</td><td class=\"num\">0</td>"));
-            assert_null(strstr(html, "hill @ v2</td><td class=\"num\">0</td>"));
+            assert_non_null(strstr(html, "hill @ v1</span></td><td class=\"num\">6</td>"));
+            assert_non_null(strstr(html, "hill @ v2</span></td><td class=\"num\">6</td>"));
+            assert_null(strstr(html, "ga @ v2</span></td><td class=\"num\">0</td>"));
+            assert_null(strstr(html, "hill @ v2</span></td><td class=\"num\">0</td>"));
             free(html);
             in.n_runs = 12;
         }
+    }
+    /* three optimizers on 10 targets, always in the order a < b < c: average ranks 1, 2, 3;
+     * R: friedman.test gives p = 4.54e-05; Nemenyi (ptukey(d / sqrt(12 / 60) * sqrt(2), 3,
+     * Inf, lower.tail = FALSE)) gives p = 0.0653 for a rank difference of 1 and 2.3e-05 for 2 */
+    {
+        static const char *tn[10] = {"u0", "u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9"};
+        static const char *on[3] = {"a", "b", "c"};
+        sm_run_result three[30];
+        size_t i;
+        for (i = 0; i < 30; i++) {
+            three[i] = F.runs[0];
+            three[i].target = tn[i % 10];
+            three[i].optimizer = on[i / 10];
+            three[i].final_cost = 1.0 + (double)(i % 10) + 0.5 * (double)(i / 10);
+            three[i].n_trace = 0;
+            three[i].patch_path = NULL;
+        }
+        in.runs = three;
+        in.n_runs = 30;
+        in.cost_levels = NULL;
+        in.n_levels = 0;
+        in.baseline = "c";
+        assert_int_equal(sm_report_write(rdir, &in, &err), 0);
+        html = read_text(index);
+        assert_non_null(strstr(html, "<b>a</b> and <b>b</b> are tied (p = 0.065); <b>a</b> beats "
+                                     "<b>c</b> (p &lt; 0.001, A12 = "));
+        assert_non_null(strstr(html, "Friedman test over 10 targets: p &lt; 0.001."));
+        assert_non_null(strstr(html, "Nemenyi p = 0.0653"));
+        /* the baseline's level: a column of the ERT table, a line in the ECDFs */
+        assert_non_null(strstr(html, "cost &le; c&rsquo;s"));
+        assert_non_null(strstr(html, "The dashed line marks the share that c"));
+        free(html);
+        in.baseline = NULL;
+        in.n_runs = 12;
     }
     free(twav);
     free(mwav);
@@ -742,6 +738,281 @@ static void test_report_many_targets(void **state)
     free(index);
 }
 
+/* ---- run folders: results.json and the merge of halves ---- */
+
+/* snprintf that fails the test instead of truncating. */
+static void fmt(char *buf, size_t size, const char *f, ...) __attribute__((format(printf, 3, 4)));
+static void fmt(char *buf, size_t size, const char *f, ...)
+{
+    va_list ap;
+    int n;
+    va_start(ap, f);
+    n = vsnprintf(buf, size, f, ap);
+    va_end(ap);
+    assert_true(n >= 0 && (size_t)n < size);
+}
+
+static const char MERGE_INI[] =
+    "[experiment]\nname = halves\ndescription = two halves make the whole\n"
+    "[target]\nsynthetic = 6\nsynthetic_seed = 11\n"
+    "[synth]\nname = fm6\nnote = 48\nlength_s = 0.3\ngate_s = 0.2\n"
+    "free = op2_output_level, op2_coarse\nfreeze = algorithm=1\n"
+    "[cost]\nmfcc = 1\n"
+    "[optimizer random]\n[optimizer hill]\n"
+    "[run]\nbudget = 30\nseeds = 1,2\nthreads = 1\n";
+
+static const char *copy_to; /* nftw has no user pointer */
+static size_t copy_from_len;
+
+/* Hard-links every file of a tree into copy_to, making its folders. */
+static int copy_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    char to[4096];
+    (void)sb;
+    (void)ftw;
+    fmt(to, sizeof to, "%s%s", copy_to, path + copy_from_len);
+    if (type == FTW_D) return mkdir(to, 0777) == 0 || errno == EEXIST ? 0 : -1;
+    return link(path, to);
+}
+
+static void copy_tree(const char *from, const char *to)
+{
+    copy_to = to;
+    copy_from_len = strlen(from);
+    assert_int_equal(nftw(from, copy_entry, 16, FTW_PHYS), 0);
+}
+
+/* Keeps, in run folder dir, only the runs of seed `keep` (its results.csv rows and runs/). */
+static void keep_seed(const char *dir, int keep)
+{
+    char path[4096], *csv, *line, *save = NULL, *out;
+    const char *t;
+    size_t n = 0;
+    sm_error err = {0, ""};
+    static const char *targets[6] = {"synth01", "synth02", "synth03", "synth04", "synth05",
+                                     "synth06"};
+    static const char *opts[2] = {"random", "hill"};
+    int ti, oi;
+    for (ti = 0; ti < 6; ti++)
+        for (oi = 0; oi < 2; oi++) {
+            fmt(path, sizeof path, "%s/runs/%s/%s/seed%d", dir, targets[ti], opts[oi],
+                     3 - keep);
+            assert_int_equal(sm_remove_tree(path, 0, &err), 0);
+        }
+    fmt(path, sizeof path, "%s/results.csv", dir);
+    csv = read_text(path);
+    out = calloc(strlen(csv) + 1, 1);
+    assert_non_null(out);
+    for (line = strtok_r(csv, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        int seed = 0;
+        t = strchr(line, ',');
+        if (t) t = strchr(t + 1, ',');
+        if (t) seed = atoi(t + 1);
+        if (n == 0 || seed == keep) {
+            strcat(out, line);
+            strcat(out, "\n");
+        }
+        n++;
+    }
+    assert_int_equal(unlink(path), 0); /* a hard link: write a new file */
+    assert_int_equal(sm_write_file(path, out, strlen(out), &err), 0);
+    free(csv);
+    free(out);
+}
+
+/* The page without its metadata block. */
+static char *page_without_meta(const char *dir)
+{
+    char path[4096], *html, *a, *b;
+    fmt(path, sizeof path, "%s/index.html", dir);
+    html = read_text(path);
+    a = strstr(html, "<!-- sm:meta -->");
+    b = strstr(html, "<!-- /sm:meta -->");
+    assert_non_null(a);
+    assert_non_null(b);
+    memmove(a, b, strlen(b) + 1);
+    return html;
+}
+
+/* Asserts that the media folders of two reports hold the same files, byte for byte. */
+static void same_media(const char *d1, const char *d2)
+{
+    char p1[4096], p2[4096];
+    DIR *d;
+    struct dirent *e;
+    int files = 0;
+    fmt(p1, sizeof p1, "%s/media", d1);
+    d = opendir(p1);
+    assert_non_null(d);
+    while ((e = readdir(d))) {
+        unsigned char *a = NULL, *b = NULL;
+        size_t na = 0, nb = 0;
+        sm_error err = {0, ""};
+        if (e->d_name[0] == '.') continue;
+        fmt(p1, sizeof p1, "%s/media/%s", d1, e->d_name);
+        fmt(p2, sizeof p2, "%s/media/%s", d2, e->d_name);
+        assert_int_equal(sm_read_file(p1, 0, &a, &na, &err), 0);
+        assert_int_equal(sm_read_file(p2, 0, &b, &nb, &err), 0);
+        assert_int_equal(na, nb);
+        assert_memory_equal(a, b, na);
+        free(a);
+        free(b);
+        files++;
+    }
+    closedir(d);
+    assert_int_equal(files, 6 * (1 + 2) * 3 - 6); /* per target: 2 wav+png, 2 x (wav, png, syx) */
+}
+
+static void test_report_from_dirs(void **state)
+{
+    const char *tmp = sm_test_tmpdir();
+    char ini[4096], S[4096], A[4096], B[4096], M[4096], M2[4096], path[4096];
+    char *whole, *merged, *text;
+    const char *pair[2], *twice[2];
+    sm_experiment *e;
+    sm_run_options o;
+    sm_report_options ro;
+    sm_error err = {0, ""};
+    sm_json *j;
+    char fp[64];
+    int rc;
+    (void)state;
+    fmt(ini, sizeof ini, "%s/halves.ini", tmp);
+    fmt(S, sizeof S, "%s/whole", tmp);
+    fmt(A, sizeof A, "%s/half1", tmp);
+    fmt(B, sizeof B, "%s/half2", tmp);
+    fmt(M, sizeof M, "%s/merged", tmp);
+    fmt(M2, sizeof M2, "%s/merged2", tmp);
+    assert_int_equal(sm_write_file(ini, MERGE_INI, strlen(MERGE_INI), &err), 0);
+    e = sm_experiment_parse(MERGE_INI, ini, &err);
+    if (!e) fail_msg("%s", err.msg);
+    memset(&o, 0, sizeof o);
+    o.out_dir = S;
+    rc = sm_experiment_run(e, &o, &err);
+    if (rc) fail_msg("%s", err.msg);
+    fmt(fp, sizeof fp, "fnv1a64:%016" PRIx64, e->fingerprint);
+
+    /* results.json: how the results were made */
+    fmt(path, sizeof path, "%s/results.json", S);
+    text = read_text(path);
+    j = sm_json_parse(text, path, &err);
+    assert_non_null(j);
+    assert_string_equal(sm_json_str(sm_json_get(sm_json_get(j, "soundmatch"), "version")),
+                        PACKAGE_VERSION);
+    assert_close(sm_json_num(sm_json_get(sm_json_get(j, "host"), "cpus")),
+                 (double)sysconf(_SC_NPROCESSORS_ONLN), 0);
+    assert_non_null(sm_json_str(sm_json_get(sm_json_get(j, "host"), "cpu_model")));
+    assert_close(sm_json_num(sm_json_get(j, "threads")), 1, 0);
+    assert_close(sm_json_num(sm_json_get(j, "n_runs")), 24, 0);
+    assert_int_equal(sm_json_get(j, "runs")->n, 24);
+    assert_true(sm_json_num(sm_json_get(sm_json_get(j, "wall_s"), "runs_total")) > 0);
+    assert_true(sm_json_num(sm_json_get(sm_json_get(j, "wall_s"), "command")) >=
+                sm_json_num(sm_json_get(sm_json_get(j, "wall_s"), "runs_total")));
+    assert_int_equal(strlen(sm_json_str(sm_json_get(j, "date"))), 20); /* 2026-01-02T03:04:05Z */
+    assert_string_equal(sm_json_str(sm_json_get(sm_json_get(j, "experiment"), "fingerprint")), fp);
+    assert_string_equal(sm_json_str(sm_json_get(sm_json_get(j, "experiment"), "name")), "halves");
+    assert_string_equal(sm_json_str(sm_json_get(&sm_json_get(j, "optimizers")->item[1], "type")),
+                        "hill");
+    sm_json_free(j);
+    free(text);
+    sm_experiment_free(e);
+
+    /* two halves, by seed, of the same runs; merged in either order: the whole's report */
+    copy_tree(S, A);
+    copy_tree(S, B);
+    keep_seed(A, 1);
+    keep_seed(B, 2);
+    memset(&ro, 0, sizeof ro);
+    pair[0] = A;
+    pair[1] = B;
+    rc = sm_report_from_dirs(pair, 2, M, &ro, &err);
+    if (rc) fail_msg("%s", err.msg);
+    whole = page_without_meta(S);
+    merged = page_without_meta(M);
+    assert_string_equal(merged, whole);
+    free(merged);
+    same_media(S, M);
+    pair[0] = B;
+    pair[1] = A;
+    assert_int_equal(sm_report_from_dirs(pair, 2, M2, &ro, &err), 0);
+    merged = page_without_meta(M2);
+    assert_string_equal(merged, whole);
+    free(merged);
+    /* the merge is a run folder too: its results.csv is the whole's, and it re-renders */
+    {
+        char *c1, *c2;
+        fmt(path, sizeof path, "%s/results.csv", S);
+        c1 = read_text(path);
+        fmt(path, sizeof path, "%s/results.csv", M);
+        c2 = read_text(path);
+        assert_string_equal(c1, c2);
+        free(c1);
+        free(c2);
+        pair[0] = M;
+        assert_int_equal(sm_report_from_dirs(pair, 1, M, &ro, &err), 0);
+        merged = page_without_meta(M);
+        assert_string_equal(merged, whole);
+        free(merged);
+    }
+    /* the metadata names both halves */
+    fmt(path, sizeof path, "%s/index.html", M2);
+    text = read_text(path);
+    assert_non_null(strstr(text, A));
+    assert_non_null(strstr(text, B));
+    free(text);
+    free(whole);
+
+    /* refusals: a run in two folders, different experiments, the output among the inputs, a
+     * folder without results */
+    twice[0] = A;
+    twice[1] = A;
+    assert_int_equal(sm_report_from_dirs(twice, 2, M2, &ro, &err), SM_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, "is in both"));
+    fmt(path, sizeof path, "%s/fingerprint.txt", B);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(sm_write_file(path, "0123456789abcdef\n", 17, &err), 0);
+    pair[0] = A;
+    pair[1] = B;
+    assert_int_equal(sm_report_from_dirs(pair, 2, M2, &ro, &err), SM_ERR_CONFIG);
+    assert_non_null(strstr(err.msg, A));
+    assert_non_null(strstr(err.msg, "fnv1a64:0123456789abcdef"));
+    assert_non_null(strstr(err.msg, "--force"));
+    ro.force = 1;
+    assert_int_equal(sm_report_from_dirs(pair, 2, M2, &ro, &err), 0);
+    assert_int_equal(sm_report_from_dirs(pair, 2, A, &ro, &err), SM_ERR_ARG);
+    twice[0] = tmp;
+    assert_int_equal(sm_report_from_dirs(twice, 1, M2, &ro, &err), SM_ERR_IO);
+    assert_non_null(strstr(err.msg, "results.csv"));
+
+    /* a run still going (no results.csv yet): the page of the runs finished so far, from
+     * their checkpoints, saying so */
+    {
+        char P[4096], Q[4096];
+        fmt(P, sizeof P, "%s/going", tmp);
+        fmt(Q, sizeof Q, "%s/going_report", tmp);
+        copy_tree(S, P);
+        fmt(path, sizeof path, "%s/results.csv", P);
+        assert_int_equal(unlink(path), 0);
+        fmt(path, sizeof path, "%s/results.json", P);
+        assert_int_equal(unlink(path), 0);
+        fmt(path, sizeof path, "%s/runs/synth06", P);
+        assert_int_equal(sm_remove_tree(path, 0, &err), 0);
+        pair[0] = P;
+        ro.force = 0;
+        rc = sm_report_from_dirs(pair, 1, Q, &ro, &err);
+        if (rc) fail_msg("%s", err.msg);
+        fmt(path, sizeof path, "%s/index.html", Q);
+        text = read_text(path);
+        assert_non_null(strstr(text, "holds no results.csv yet: this page shows the 20 runs"));
+        assert_non_null(strstr(text, "20 runs: 2 optimizers &times; 5 targets"));
+        free(text);
+        fmt(path, sizeof path, "%s/runs", P);
+        assert_int_equal(sm_remove_tree(path, 0, &err), 0);
+        assert_int_equal(sm_report_from_dirs(pair, 1, Q, &ro, &err), SM_ERR_IO);
+        assert_non_null(strstr(err.msg, "no finished run"));
+    }
+}
+
 /* LeakSanitizer reads this hook: fontconfig (under cairo's toy text API) keeps its
  * configuration until FcFini(), which only a whole program may call; it is not ours. */
 const char *__lsan_default_suppressions(void);
@@ -753,21 +1024,17 @@ const char *__lsan_default_suppressions(void)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_quantiles),
-        cmocka_unit_test(test_wilcoxon_r_example),
-        cmocka_unit_test(test_wilcoxon_scipy_example),
-        cmocka_unit_test(test_wilcoxon_ties_and_zeros),
-        cmocka_unit_test(test_wilcoxon_large_n_uses_normal),
-        cmocka_unit_test(test_mann_whitney),
-        cmocka_unit_test(test_mann_whitney_ties_nag),
-        cmocka_unit_test(test_holm),
-        cmocka_unit_test(test_trace_on_grid),
         cmocka_unit_test(test_base64),
         cmocka_unit_test(test_plot_lines),
         cmocka_unit_test(test_plot_heatmap),
+        cmocka_unit_test(test_plot_boxes),
+        cmocka_unit_test(test_plot_cd),
+        cmocka_unit_test(test_spectrogram),
+        cmocka_unit_test(test_json),
         cmocka_unit_test(test_report_write),
         cmocka_unit_test(test_report_unwritable),
         cmocka_unit_test(test_report_many_targets),
+        cmocka_unit_test(test_report_from_dirs),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     /* release cairo's font caches, so leak checkers see only our own allocations */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_search_gsl.c: GSL never aborts the process (search/gsl_errors.h).
  *
  * GSL's default handler calls abort() on any failure. The tests first show that it does (a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_search_optimizers.c: every optimizer of search/ against the ask/tell contract and
  * on the classic test functions.
  *
@@ -338,18 +339,37 @@ static double run(const sm_optimizer_type *T, const sm_param_space *s, sm_opt_co
 
 static void test_registry(void **state)
 {
-    const char *names[] = {"random", "hill", "gd", "ga", "cmaes", "pcakm", "retrieve", "halving"};
+    /* the registry list (search/optimizers.def): a new optimizer is tested here by its line */
+    const char *names[] = {
+#define SM_OPTIMIZER(name) #name,
+#include "search/optimizers.def"
+#undef SM_OPTIMIZER
+    };
+    const size_t n_names = sizeof names / sizeof *names;
+    char joined[512];
     size_t i, j;
     (void)state;
-    assert_int_equal(sm_optimizer_count(), 8);
-    for (i = 0; i < 8; i++) {
+    assert_true(n_names >= 8);
+    assert_int_equal(sm_optimizer_count(), n_names);
+    for (i = 0; i < n_names; i++) {
         const sm_optimizer_type *T = sm_optimizer_find(names[i]);
         assert_non_null(T);
         assert_string_equal(T->name, names[i]);
     }
     assert_null(sm_optimizer_find("simplex"));
     assert_null(sm_optimizer_find(NULL));
-    assert_null(sm_optimizer_at(8));
+    assert_null(sm_optimizer_at(n_names));
+    /* the names help texts show, in registry order */
+    sm_optimizer_names(joined, sizeof joined);
+    {
+        char expect[512] = "";
+        for (i = 0; i < n_names; i++) {
+            if (i) strcat(expect, ", ");
+            strcat(expect, names[i]);
+        }
+        assert_string_equal(joined, expect);
+        assert_non_null(strstr(joined, "random, hill, gd, ga, cmaes"));
+    }
     for (i = 0; i < sm_optimizer_count(); i++) {
         const sm_optimizer_type *T = sm_optimizer_at(i);
         assert_ptr_equal(sm_optimizer_find(T->name), T);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_search_pcakm.c: the PCA + k-means model (search/pcakm.h) and the pcakm optimizer.
  *
  * - PCA on data with known structure: 5-D features lying on a plane need 2 components,
@@ -9,6 +10,9 @@
  * - The pcakm optimizer asks the query's members first, then refines with gd, on a toy
  *   objective whose features are a function of the point. */
 #include "tests/test_util.h"
+
+#include <glob.h>
+#include <unistd.h>
 #include "search/pcakm.h"
 #include "search/optimizer.h"
 #include "core/rng.h"
@@ -270,6 +274,25 @@ static void test_save_load(void **state)
     /* saving into a missing folder fails and leaves nothing behind */
     assert_int_equal(sm_pcakm_model_save(path_in_tmp("no/such/dir/x.model"), md, &err),
                      SM_ERR_IO);
+    assert_int_equal(access(path_in_tmp("no"), F_OK), -1);
+    /* saving over a folder fails, leaves the folder as it was and no temporary file beside it */
+    assert_int_equal(mkdir(path_in_tmp("adir"), 0700), 0);
+    assert_int_equal(sm_pcakm_model_save(path_in_tmp("adir"), md, &err), SM_ERR_IO);
+    {
+        glob_t g;
+        char pattern[4300];
+        snprintf(pattern, sizeof pattern, "%s*", path_in_tmp("adir"));
+        assert_int_equal(glob(pattern, 0, NULL, &g), 0);
+        assert_int_equal(g.gl_pathc, 1); /* the folder alone: no adir.tmp.XXXXXX */
+        globfree(&g);
+        snprintf(pattern, sizeof pattern, "%s/*", path_in_tmp("adir"));
+        assert_int_equal(glob(pattern, 0, NULL, &g), GLOB_NOMATCH);
+    }
+    /* the good file is unchanged by the failed saves */
+    back = sm_pcakm_model_load(path, &err);
+    assert_non_null(back);
+    assert_models_equal(md, back, f);
+    sm_pcakm_model_free(back);
     sm_pcakm_model_free(md);
     free(f);
 }

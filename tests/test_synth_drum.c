@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_drum.c: the Microtonic-style drum voice (synths/drum.c): its parameter
  * space, the oscillator's pitch, the envelopes' decay times, the noise filters, the
  * equal-power mix, velocity, pitch modulation, determinism, and finite bounded output over
@@ -416,8 +417,18 @@ static void test_pitch_modulation(void **state)
     assert_close(sm_drum_mod_rate_from_value(SM_DRUM_MOD_DECAY,
                                              sm_drum_mod_rate_value(SM_DRUM_MOD_DECAY, 0.3)),
                  0.3, 1e-12);
-    assert_close(sm_drum_mod_rate_from_value(SM_DRUM_MOD_NOISE, 12662.482988631937),
-                 1 + log10(12662.482988631937 / 20000) / 5, 1e-12);
+    /* known answers of the table in drum.md, worked by hand: Noise 20000 Hz x 10^(5 x -0.4)
+     * = 200 Hz at r = 0.6; Sine 2000 Hz x 10^(5 x -0.2) = 200 Hz at r = 0.8; Decay
+     * 10 ms x 10^(4 x 0.5) = 1000 ms at r = 0.5 */
+    assert_close(sm_drum_mod_rate_value(SM_DRUM_MOD_NOISE, 0.6), 200, 1e-9);
+    assert_close(sm_drum_mod_rate_value(SM_DRUM_MOD_SINE, 0.8), 200, 1e-9);
+    assert_close(sm_drum_mod_rate_value(SM_DRUM_MOD_DECAY, 0.5), 1000, 1e-9);
+    assert_close(sm_drum_mod_rate_from_value(SM_DRUM_MOD_NOISE, 200), 0.6, 1e-12);
+    assert_close(sm_drum_mod_rate_from_value(SM_DRUM_MOD_SINE, 200), 0.8, 1e-12);
+    /* a rate as a preset file writes it ("12662.48 Hz") survives the round trip */
+    assert_close(sm_drum_mod_rate_value(SM_DRUM_MOD_NOISE,
+                                        sm_drum_mod_rate_from_value(SM_DRUM_MOD_NOISE, 12662.48)),
+                 12662.48, 1e-8);
 
     /* Decay mode, +24 semitones: starts high and falls to the base pitch */
     plain_patch(p);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_dx7_sysex.c: DX7 sysex reading, clamping and writing (synths/dx7_sysex).
  *
  * Known answers come from the factory ROM banks in ../shared/data/dx7 (see its README): voice

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_fm6.c: the fm6 voice (synths/fm6.c) against known answers: its parameter
  * space and init voice, oscillator frequencies in ratio and fixed mode (FFT peaks), envelope
  * times against the DX7 rate table, FM sidebands, silence, the carriers of all 32 algorithms,
@@ -353,6 +354,42 @@ static void test_envelope_attack(void **state)
         }
         assert_true(t > prev);
         prev = t;
+        free(x);
+    }
+}
+
+/* An attack to level 0 (L1 = 0) is held, as a flat segment is, for a twentieth of the flat
+ * segment's time at that rate below rate 77 (msfa's `statics`, measured on TX816s), and for
+ * 20 * (99 - rate) samples from rate 77 up [Dexed env.cc, Env::advance]. After the hold the
+ * operator goes on to L3 at once (here L2 = 0 too, and R3 = 99): the sound starts after the
+ * hold, not after a flat segment 2 at R2 (ROM2B's ST.HELENS has three such operators). */
+static void test_envelope_attack_to_zero(void **state)
+{
+    static const int rates[] = {10, 28, 50, 70, 80, 95};
+    const double sr = 44100;
+    double p[SM_FM6_NPARAMS];
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof rates / sizeof *rates; i++) {
+        const size_t n = (size_t)(2.5 * sr);
+        sm_note note = mknote(69, 100, 10, 1);
+        double expect = rates[i] < 77 ? sm_fm6_env_statics[rates[i]] / 20 : 20 * (99 - rates[i]);
+        size_t onset = 0;
+        float *x;
+        init_voice(p);
+        p[SM_FM6_OP(1, SM_FM6_EG_RATE1)] = rates[i];
+        p[SM_FM6_OP(1, SM_FM6_EG_LEVEL1)] = 0;
+        p[SM_FM6_OP(1, SM_FM6_EG_RATE2)] = 10;   /* a flat segment 2 at R2 = 10 would last 16 s */
+        p[SM_FM6_OP(1, SM_FM6_EG_LEVEL2)] = 0;
+        p[SM_FM6_OP(1, SM_FM6_EG_RATE3)] = 99;
+        p[SM_FM6_OP(1, SM_FM6_EG_LEVEL3)] = 99;
+        x = render(p, &note, sr, n);
+        while (onset < n && fabsf(x[onset]) < 1e-4f) onset++;
+        print_message("R1 = %d, L1 = 0: sound from sample %zu, hold %.0f samples\n", rates[i],
+                      onset, expect);
+        /* the hold is counted down a block (SM_FM6_N samples) at a time */
+        assert_true((double)onset >= expect - SM_FM6_N);
+        assert_true((double)onset <= expect + 3 * SM_FM6_N);
         free(x);
     }
 }
@@ -1129,6 +1166,7 @@ int main(void)
         cmocka_unit_test(test_fixed_frequency),
         cmocka_unit_test(test_transpose_and_pitch_eg),
         cmocka_unit_test(test_envelope_attack),
+        cmocka_unit_test(test_envelope_attack_to_zero),
         cmocka_unit_test(test_envelope_decay_release),
         cmocka_unit_test(test_algorithm_carriers),
         cmocka_unit_test(test_carrier_contributions),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_mtpreset.c: Microtonic .mtpreset files (synths/mtpreset.c): the two shared
  * presets load with every value as written, the writer round-trips, malformed files fail with
  * the line, unknown keys warn, and the drum synth's patch hooks pick patches by number and

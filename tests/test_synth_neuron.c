@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_neuron.c: the neuron backend (synths/neuron.c): its parameter space, exact
  * waveforms of simple networks with the output stage passing through, the activations, the
  * axon delays, bounded and denormal-free output under strong feedback, silence, seeds, and an

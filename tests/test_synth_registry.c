@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_registry.c: conformance of every registered synth: a sane parameter space,
  * finite and bounded output for random and NaN parameters, and seed-deterministic renders. */
 #include "tests/test_util.h"
@@ -9,8 +10,24 @@
 
 static void test_registry_lookup(void **state)
 {
+    /* the registry list (synths/synths.def): a new synth is tested here by its line */
+    const sm_synth_type *const listed[] = {
+#define SM_SYNTH(name) &sm_synth_##name,
+#include "synths/synths.def"
+#undef SM_SYNTH
+    };
+    const size_t n_listed = sizeof listed / sizeof *listed;
+    char names[256], expect[256] = "";
     size_t i;
     (void)state;
+    assert_int_equal(sm_synth_count(), n_listed);
+    for (i = 0; i < n_listed; i++) {
+        assert_ptr_equal(sm_synth_find(listed[i]->name), listed[i]);
+        assert_true(listed[i]->render_version >= 1);
+        if (i) strcat(expect, ", ");
+        strcat(expect, listed[i]->name);
+    }
+    assert_string_equal(sm_synth_names(names, sizeof names), expect);
     assert_int_equal(sm_synth_count(), 3);
     assert_ptr_equal(sm_synth_find("fm6"), &sm_synth_fm6);
     assert_ptr_equal(sm_synth_find("drum"), &sm_synth_drum);
@@ -73,6 +90,12 @@ static void test_finite_bounded_deterministic(void **state)
         render(s, st, native, 5, a);
         render(s, st, native, 5, b);
         assert_memory_equal(a, b, N * sizeof *a);
+        {
+            double peak = 0;
+            for (j = 0; j < N; j++) peak = fmax(peak, fabs(a[j]));
+            print_message("%s: default patch peaks at %.3f\n", s->name, peak);
+            if (!(peak > 1e-2)) fail_msg("%s: the default patch is silent (peak %g)", s->name, peak);
+        }
         for (k = 0; k < 40; k++) {
             double peak = 0;
             for (j = 0; j < s->space->n; j++) x[j] = sm_rng_uniform(&r);

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_util.h: helpers shared by the cmocka test programs.
  *
  * - assert_close(a, b, tol): doubles agree within an absolute tolerance (cmocka 1.1.5 has no

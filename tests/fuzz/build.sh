@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/fuzz/build.sh: builds the libFuzzer harnesses tests/fuzz/fuzz_{ini,sysex,mtpreset,audio}
+# SPDX-License-Identifier: GPL-3.0-or-later
+# tests/fuzz/build.sh: builds the libFuzzer harnesses tests/fuzz/fuzz_{ini,sysex,mtpreset,audio,results}
 # with clang, AddressSanitizer and UndefinedBehaviorSanitizer. Run by `make fuzz`, which
 # passes the library's sources and flags:
 #   FUZZ_CC       clang (or clang-NN); if it is missing the script says so and stops
@@ -27,10 +28,10 @@ for f in $SOURCES; do
     fi
     objs="$objs $o"
 done
-for n in ini sysex mtpreset audio; do
+for n in ini sysex mtpreset audio results; do
     echo "  FUZZLD   tests/fuzz/fuzz_$n"
     # shellcheck disable=SC2086
     "$FUZZ_CC" $SAN -fsanitize=fuzzer -fopenmp -std=gnu11 $FUZZ_CPPFLAGS \
         "$SRCDIR/tests/fuzz/fuzz_$n.c" $objs $FUZZ_LIBS -o "$OUTDIR/fuzz_$n"
 done
-echo "make fuzz: built $OUTDIR/fuzz_ini, fuzz_sysex, fuzz_mtpreset and fuzz_audio (see README, Fuzzing)"
+echo "make fuzz: built $OUTDIR/fuzz_ini, fuzz_sysex, fuzz_mtpreset, fuzz_audio and fuzz_results (see README, Fuzzing)"

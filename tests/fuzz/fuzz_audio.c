@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/fuzz/fuzz_audio.c: libFuzzer harness for audio files (sm_audio_read, through
  * libsndfile, at the file's rate and resampled). Seed corpus: tests/fuzz/corpus/audio and
  * ../shared/data/reference. Run it with -rss_limit_mb (libFuzzer's default is 2048) so that an

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/fuzz/fuzz_ini.c: libFuzzer harness for experiment files (sm_experiment_parse).
  * Seed corpus: tests/fuzz/corpus/ini and the example experiments (experiments/NAME.ini). */
 #include "tests/fuzz/fuzz_util.h"

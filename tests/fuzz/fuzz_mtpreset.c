@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/fuzz/fuzz_mtpreset.c: libFuzzer harness for Microtonic presets (sm_mtpreset_parse).
  * Seed corpus: tests/fuzz/corpus/mtpreset and ../shared/data/microtonic. */
 #include "tests/fuzz/fuzz_util.h"

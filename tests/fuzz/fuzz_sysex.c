@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/fuzz/fuzz_sysex.c: libFuzzer harness for DX7 sysex and voice files (sm_dx7_load).
  * Seed corpus: tests/fuzz/corpus/sysex and ../shared/data/dx7. */
 #include "tests/fuzz/fuzz_util.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/fuzz/fuzz_util.h: what the libFuzzer harnesses share (see tests/fuzz/build.sh).
  *
  * Some parsers take a path, not bytes: sm_fuzz_file writes the input to one temporary file of
