@@ -457,7 +457,7 @@ static const char *const DESIGN_HELP =
     "  --weights LIST      descriptor weights: all, or name:w, ... (default all 1)\n"
     "  --trajectory W      with --like: also follow the recording's descriptors over time,\n"
     "                      weighted W (default 0: the means only)\n"
-    "  --budget N          evaluations at most (default 3000)\n"
+    "  --budget N          evaluations at most (default 3000 for drum, 10000 for others)\n"
     "  --length S          seconds rendered (default: the recording's from its onset, at most\n"
     "                      3 s; else 1 s for drum, 1.5 s for others)\n"
     "  --note N            MIDI note played (fm6, neuron; default: the pitch asked for, else 60)\n"
@@ -557,7 +557,7 @@ static int parse_design(const char *cmd, const char *help, int argc, char **argv
     o->synth = NULL;
     o->traj = 0;
     o->length = o->note = o->seed = o->threads = -1;
-    o->budget = 3000;
+    o->budget = 0;   /* 0: the design's default for the synth */
     o->steps = 8;
     o->io.random = -1;
     opterr = 0;
@@ -573,7 +573,7 @@ static int parse_design(const char *cmd, const char *help, int argc, char **argv
         case 'C': o->io.no_cache = 1; break;
         case 'p': o->io.presets = optarg; break;
         case 't': if ((rc = sm_cli_number(cmd, "--trajectory", optarg, 0, 1000, &o->traj))) return rc; break;
-        case 'b': if ((rc = sm_cli_number(cmd, "--budget", optarg, 1, 1e8, &o->budget))) return rc; break;
+        case 'b': if ((rc = sm_cli_number(cmd, "--budget", optarg, 1, 1e8, &o->budget))) return rc; break;   /* >= 1 */
         case 'L': if ((rc = sm_cli_number(cmd, "--length", optarg, 0.05, 30, &o->length))) return rc; break;
         case 'n': if ((rc = sm_cli_number(cmd, "--note", optarg, 0, 127, &o->note))) return rc; break;
         case 'S': if ((rc = sm_cli_number(cmd, "--seed", optarg, 0, 9007199254740991.0, &o->seed))) return rc; break;
@@ -671,7 +671,7 @@ int sm_cmd_design(int argc, char **argv)
     }
     c = sm_design_config_default(synth, idx);
     c.note = note;
-    c.budget = (size_t)o.budget;
+    if (o.budget > 0) c.budget = (size_t)o.budget;
     c.traj_weight = o.traj;
     if (o.seed >= 0) c.seed = (uint64_t)o.seed;
     if (o.threads > 0) c.threads = (int)o.threads;
@@ -740,7 +740,7 @@ static const char *const MORPH_HELP =
     "Options:\n"
     "  --steps N       steps, A and B included, 2..64 (default 8)\n"
     "  --by MODE       descriptors, parameters or both (default both)\n"
-    "  --budget N      evaluations per designed step (default 3000)\n"
+    "  --budget N      evaluations per designed step (default: as for design)\n"
     "  --weights LIST, --presets FILES, --random N, --no-cache, --seed N, --threads N: as\n"
     "                  for design\n"
     "  -q, --quiet     print nothing but errors\n"
@@ -844,7 +844,7 @@ int sm_cmd_morph(int argc, char **argv)
     }
     c = sm_design_config_default(synth, idx);
     c.note = note;
-    c.budget = (size_t)o.budget;
+    if (o.budget > 0) c.budget = (size_t)o.budget;
     if (o.seed >= 0) c.seed = (uint64_t)o.seed;
     if (o.threads > 0) c.threads = (int)o.threads;
     c.progress = search_progress;

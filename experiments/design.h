@@ -40,7 +40,8 @@ typedef struct {
     double weight[SM_D_COUNT];      /* of each descriptor (default 1 each) */
     double traj_weight;             /* of the trajectories when a recording is given (0) */
     double scale[SM_D_COUNT];       /* spreads (default sm_descr_scales(synth->name)) */
-    size_t budget;                  /* evaluations at most (default 3000) */
+    size_t budget;                  /* evaluations at most (default 3000 for drum, 10000
+                                       for others) */
     size_t starts;                  /* index patches the search starts from (default 16) */
     double sigma;                   /* the search's first step, in [0,1] units (default 0.1) */
     double stop_error;              /* stop when every weighted error is below (0.05) */

@@ -58,7 +58,7 @@ experiments_libsm_experiments_la_SOURCES += experiments/mpi_dispatch.c experimen
 AM_CPPFLAGS += $(MPI_CFLAGS)
 SM_DEP_LIBS += $(MPI_LIBS)
 endif
-EXTRA_DIST += experiments/slurm_run.sh tests/test_mpi.sh
+EXTRA_DIST += experiments/slurm_run.sh tests/test_mpi.sh .ci/mpi
 TESTS += tests/test_mpi.sh
 # The runner's dispatcher interface, without MPI.
 check_PROGRAMS += tests/test_dispatch

@@ -9,10 +9,10 @@
  *
  * a weighted Euclidean distance in spreads (0.1: every descriptor a tenth of a spread off,
  * with unit weights, gives 0.1 sqrt(7)). Squares rather than absolute values because a sound
- * must reach every descriptor asked for: a drum morph (README, "Morphing") whose steps were
- * designed under the sum of |e_d| left one descriptor of a step 0.21 of a spread off while
- * others of it sat below 0.001; the squares share the misses out (that morph's worst fell to
- * 0.12 or so).
+ * must reach every descriptor asked for: in the morph from Hydrogen GMRockKit's kick to its
+ * tom 1 in 8 steps (README, "Morphing"), steps designed under the sum of |e_d| left one
+ * step's richness 0.21 of a spread off while others of that step sat below 0.001; under the
+ * squares the worst of any step and descriptor was 0.098.
  *
  * e_d of pitch is made smooth for a search, so that a candidate on the wrong side of "pitched"
  * is led across: when the target is pitched, |target - the mean pitch of the candidate's

@@ -585,6 +585,9 @@ static void test_report_write(void **state)
                 assert_true(h1 < h2);
             }
             assert_null(strstr(html, "n too small (0)"));
+            /* a verdict per variant */
+            assert_non_null(strstr(html, "Among <b>ga @ v1</b> and <b>hill @ v1</b>: "));
+            assert_non_null(strstr(html, "<br>Among <b>ga @ v2</b> and <b>hill @ v2</b>: "));
             /* the details: the two within-variant pairs, each with 6 paired targets */
             assert_non_null(strstr(html, "hill @ v1</span></td><td class=\"num\">6</td>"));
             assert_non_null(strstr(html, "hill @ v2</span></td><td class=\"num\">6</td>"));
