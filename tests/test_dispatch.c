@@ -152,44 +152,42 @@ static char *run_into(const char *dir, const char *name, const sm_dispatch *d, f
     return res;
 }
 
-static void test_runs_elsewhere(void **state)
+/* The experiment run plainly and with dispatcher d: the same results.csv, timing aside. */
+static void same_as_plain(const char *name, sm_dispatch *d, fake *f)
 {
     const char *tmp = sm_test_tmpdir();
-    fake f;
-    sm_dispatch d;
-    char *plain, *moved;
-    (void)state;
-    memset(&f, 0, sizeof f);
-    memset(&d, 0, sizeof d);
-    d.run = fake_run;
-    d.ctx = &f;
+    char *plain, *other;
+    memset(f, 0, sizeof *f);
+    d->ctx = f;
     plain = run_into(tmp, "plain", NULL, NULL, 0);
-    moved = run_into(tmp, "moved", &d, &f, 0);
-    assert_int_equal(f.n_runs, 12);
-    assert_string_equal(plain, moved);
+    other = run_into(tmp, name, d, f, 0);
+    assert_string_equal(plain, other);
     assert_non_null(strstr(plain, "synth02,pcakm,2,"));
     free(plain);
-    free(moved);
+    free(other);
+}
+
+static void test_runs_elsewhere(void **state)
+{
+    fake f;
+    sm_dispatch d;
+    (void)state;
+    memset(&d, 0, sizeof d);
+    d.run = fake_run;
+    same_as_plain("moved", &d, &f);
+    assert_int_equal(f.n_runs, 12);
 }
 
 static void test_batches_shared(void **state)
 {
-    const char *tmp = sm_test_tmpdir();
     fake f;
     sm_dispatch d;
-    char *plain, *shared;
     (void)state;
-    memset(&f, 0, sizeof f);
     memset(&d, 0, sizeof d);
     d.eval = fake_eval;
-    d.ctx = &f;
-    plain = run_into(tmp, "plain", NULL, NULL, 0);
-    shared = run_into(tmp, "shared", &d, &f, 0);
+    same_as_plain("shared", &d, &f);
     /* 12 runs of 150 evaluations in batches of at most 24: at least 7 batches each */
     assert_true(f.n_batches >= 84);
-    assert_string_equal(plain, shared);
-    free(plain);
-    free(shared);
 }
 
 static void test_runs_left_undone(void **state)
