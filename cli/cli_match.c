@@ -270,6 +270,19 @@ static int run_mpi(const char *file, sm_experiment *e, const sm_error *load_err,
 }
 #endif
 
+/* Progress, notes and Ctrl-C for a run started from the terminal (run and match alike). */
+static void attach_terminal(sm_run_options *o, progress_state *ps)
+{
+    ps->tty = sm_cli_tty();
+    o->progress = show_progress;
+    o->progress_ctx = ps;
+    o->warn = show_warning;
+    o->warn_ctx = ps;
+    o->prep_progress = show_prep;
+    o->stop = &stop_flag;
+    install_signals();
+}
+
 int sm_cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -356,14 +369,7 @@ int sm_cmd_run(int argc, char **argv)
         sm_experiment_free(e);
         return SM_EXIT_OK;
     }
-    ps.tty = sm_cli_tty();
-    o.progress = show_progress;
-    o.progress_ctx = &ps;
-    o.warn = show_warning;
-    o.warn_ctx = &ps;
-    o.prep_progress = show_prep;
-    o.stop = &stop_flag;
-    install_signals();
+    attach_terminal(&o, &ps);
     rc = sm_experiment_run(e, &o, &err);
     end_progress(&ps);
     rc = run_outcome(rc, e, &o, &ps, &err);
@@ -724,14 +730,7 @@ int sm_cmd_match(int argc, char **argv)
     o.fresh = fresh;
     o.all_notes = 1;
     o.no_report = 1; /* the page of one match is written below, once the files are in place */
-    ps.tty = sm_cli_tty();
-    o.progress = show_progress;
-    o.progress_ctx = &ps;
-    o.warn = show_warning;
-    o.warn_ctx = &ps;
-    o.prep_progress = show_prep;
-    o.stop = &stop_flag;
-    install_signals();
+    attach_terminal(&o, &ps);
     rc = sm_experiment_run(e, &o, &err);
     end_progress(&ps);
     if (!rc) {
