@@ -338,6 +338,13 @@ int sm_cmd_list(int argc, char **argv)
             const sm_optimizer_type *o = sm_optimizer_at(i);
             printf("  %-8s %s\n", o->name, o->description);
             for (k = 0; o->key_help && o->key_help[k]; k++) printf("           %s\n", o->key_help[k]);
+            if (o->side) {
+                /* the dataset its model learns from (experiments/patch_dataset.c) */
+                printf("           dataset: a patch file the model learns from, or random (random)\n");
+                printf("           dataset_size: patches rendered for the model (2000)\n");
+                for (k = 0; o->side->key_help && o->side->key_help[k]; k++)
+                    printf("           %s\n", o->side->key_help[k]);
+            }
         }
     }
     return SM_EXIT_OK;

@@ -606,6 +606,20 @@ static int replicate_for_variants(sm_experiment *e, long synthetic, uint64_t see
     return 0;
 }
 
+/* Appends a copy of entry en to the settings *set (*n of them). Returns 0 or SM_ERR_NOMEM. */
+static int add_setting(sm_opt_setting **set, size_t *n, const sm_ini_entry *en, sm_error *err)
+{
+    sm_opt_setting *st = realloc(*set, (*n + 1) * sizeof *st);
+    if (!st) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    *set = st;
+    st[*n].key = strdup(en->key);
+    st[*n].value = strdup(en->value);
+    st[*n].line = en->line;
+    (*n)++;
+    if (!st[*n - 1].key || !st[*n - 1].value) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 static int parse_optimizers(sm_experiment *e, sm_ini *ini, sm_error *err)
 {
     size_t s, i;
@@ -645,44 +659,38 @@ static int parse_optimizers(sm_experiment *e, sm_ini *ini, sm_error *err)
                                 ini->section_lines[s], tname, list);
         }
         o->dataset_size = 2000;
-        o->clusters = 16;
         for (i = 0; i < ini->n; i++) {
             sm_ini_entry *en = &ini->e[i];
-            sm_opt_setting *st;
+            int rc;
             if (strcmp(en->section, sec) != 0 || strcmp(en->key, "type") == 0) continue;
             en->used = 1;
-            if (strcmp(o->type->name, "pcakm") == 0) {
-                /* settings the runner uses to build pcakm's model */
+            if (o->type->side) {
+                /* the dataset is the runner's; the model's own keys go to its build */
+                size_t k;
                 if (strcmp(en->key, "dataset") == 0) {
                     free(o->dataset);
-                    o->dataset = resolve(e->dir, en->value);
-                    if (strcmp(en->value, "random") == 0) {
-                        free(o->dataset);
-                        o->dataset = NULL;
-                    }
+                    o->dataset = strcmp(en->value, "random") == 0 ? NULL : resolve(e->dir, en->value);
                     continue;
                 }
-                if (strcmp(en->key, "dataset_size") == 0 || strcmp(en->key, "clusters") == 0) {
+                if (strcmp(en->key, "dataset_size") == 0) {
                     char *end;
                     long v = strtol(en->value, &end, 10);
                     if (end == en->value || *end || v < 2 || v > 1000000)
                         return sm_error_set(err, SM_ERR_CONFIG,
                                             "%s:%d: [%s] %s: '%s' must be a whole number 2..1000000",
                                             e->path, en->line, sec, en->key, en->value);
-                    if (en->key[0] == 'd') o->dataset_size = (size_t)v;
-                    else o->clusters = v;
+                    o->dataset_size = (size_t)v;
+                    continue;
+                }
+                for (k = 0; o->type->side->keys[k] && strcmp(o->type->side->keys[k], en->key); k++)
+                    continue;
+                if (o->type->side->keys[k]) {
+                    if ((rc = add_setting(&o->side_settings, &o->n_side_settings, en, err)) != 0)
+                        return rc;
                     continue;
                 }
             }
-            st = realloc(o->settings, (o->n_settings + 1) * sizeof *st);
-            if (!st) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-            o->settings = st;
-            st[o->n_settings].key = strdup(en->key);
-            st[o->n_settings].value = strdup(en->value);
-            st[o->n_settings].line = en->line;
-            o->n_settings++;
-            if (!st[o->n_settings - 1].key || !st[o->n_settings - 1].value)
-                return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            if ((rc = add_setting(&o->settings, &o->n_settings, en, err)) != 0) return rc;
         }
         /* Check the settings now rather than an hour into the run. */
         memset(&cfg, 0, sizeof cfg);
@@ -691,7 +699,11 @@ static int parse_optimizers(sm_experiment *e, sm_ini *ini, sm_error *err)
         cfg.n_settings = o->n_settings;
         cfg.source = e->path;
         if (sm_opt_check_keys(&cfg, o->type->keys, o->name, err) != 0) return SM_ERR_CONFIG;
-        if (strcmp(o->type->name, "pcakm") != 0 && e->view->space.n > 0) {
+        if (o->type->side) {
+            cfg.settings = o->side_settings;
+            cfg.n_settings = o->n_side_settings;
+            if (o->type->side->check(&cfg, err) != 0) return SM_ERR_CONFIG;
+        } else if (e->view->space.n > 0) {
             /* with a [prior], runs get start points: check with one (the base patch) */
             double *start = e->prior_dataset ? malloc(e->view->space.n * sizeof *start) : NULL;
             void *st;
@@ -1209,7 +1221,6 @@ int sm_experiment_add_optimizer(sm_experiment *e, const char *name, sm_error *er
     o->name = strdup(name);
     o->type = t;
     o->dataset_size = 2000;
-    o->clusters = 16;
     if (!o->name) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     e->n_opt++;
     return 0;
@@ -1231,7 +1242,12 @@ void sm_experiment_free(sm_experiment *e)
             free((char *)e->opt[i].settings[k].key);
             free((char *)e->opt[i].settings[k].value);
         }
+        for (k = 0; k < e->opt[i].n_side_settings; k++) {
+            free((char *)e->opt[i].side_settings[k].key);
+            free((char *)e->opt[i].side_settings[k].value);
+        }
         free(e->opt[i].settings);
+        free(e->opt[i].side_settings);
         free(e->opt[i].name);
         free(e->opt[i].dataset);
     }

@@ -56,11 +56,13 @@ int sm_parse_seed_list(const char *text, uint64_t **seeds, size_t *n);
 typedef struct {
     char *name;                     /* the section's name: "ga" in [optimizer ga] */
     const sm_optimizer_type *type;  /* from `type =`, else the name */
-    sm_opt_setting *settings;       /* owned; runner-only keys removed */
+    sm_opt_setting *settings;       /* owned; the side-data keys below removed */
     size_t n_settings;
-    size_t dataset_size;            /* pcakm: random patches rendered for its model */
-    long clusters;                  /* pcakm: k-means clusters */
-    char *dataset;                  /* pcakm: "random" or a DX7 voice file (fm6) */
+    /* Side data (type->side, search/optimizer.h), else unused: */
+    sm_opt_setting *side_settings;  /* owned; the model's keys (pcakm: clusters) */
+    size_t n_side_settings;
+    size_t dataset_size;            /* patches rendered for the model (`dataset_size`, 2000) */
+    char *dataset;                  /* `dataset`: a patch file, or NULL for random points */
 } sm_exp_optimizer;
 
 typedef struct {

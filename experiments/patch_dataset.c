@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* experiments/patch_dataset.c: the dataset of rendered patches pcakm's model is built from
- * (random points of the free space, or the voices of a patch file, minus the experiment's own
- * target patches), its MFCC summaries, the model, and the model's cache file. */
+/* experiments/patch_dataset.c: the dataset of rendered patches an optimizer's side data is
+ * built from (search/optimizer.h, sm_opt_side_type; pcakm's PCA + k-means model): random points
+ * of the free space, or the voices of a patch file, minus the experiment's own target patches;
+ * their MFCC summaries, the model, and the model's cache file. */
 #include "experiments/runner_internal.h"
 #include "core/fileio.h"
 
@@ -18,11 +19,11 @@
 #include "experiments/objective.h"
 #include "synths/dx7_sysex.h"
 
-/* ---- pcakm's model ------------------------------------------------------------------- */
+/* ---- the side model -------------------------------------------------------------- */
 
 /* 1 if the patch `native` (full space) is, on the free parameters of `view`, the patch of one
- * of variant v's targets made from known values: such a patch must not be in pcakm's dataset,
- * or pcakm would start from the answer (voices31380.bin holds a copy of each of rom1a's 32
+ * of variant v's targets made from known values: such a patch must not be in the dataset,
+ * or the optimizer (pcakm) would start from the answer (voices31380.bin holds a copy of each of rom1a's 32
  * voices, dx7_factory's targets, 12 of them under other names). */
 static int is_target_patch(const sm_experiment *e, size_t v, const sm_param_view *view,
                            const double *native, double *a, double *b)
@@ -38,26 +39,28 @@ static int is_target_patch(const sm_experiment *e, size_t v, const sm_param_view
     return 0;
 }
 
-/* Builds (or loads from the cache) the PCA + k-means model over rendered random patches of
- * the experiment's free space, for variant v. The cache file's name is a hash of everything
- * that shapes the dataset, so a changed experiment never reuses a stale model. */
-sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
-                                      int threads, sm_error *err)
+/* Builds (or loads from the cache) optimizer o's side model over rendered patches of the
+ * experiment's free space, for variant v. The cache file's name is a hash of everything that
+ * shapes the dataset and the model, so a changed experiment never reuses a stale model. */
+void *sm_runner_side_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
+                           int threads, sm_error *err)
 {
+    const sm_opt_side_type *side = o->type->side;
     const sm_param_view *view = e->variants[v].view;
     size_t d = view->space.n, n = o->dataset_size, m = 2 * (size_t)e->cost.mfcc.n_mfcc, i;
     size_t ns = (size_t)llround(e->note.length_s * e->sample_rate);
     uint64_t h = 1469598103934665603ULL;
     char *path = NULL;
     double *points = NULL, *feats = NULL;
-    sm_pcakm_model *model = NULL;
+    void *model = NULL;
+    sm_opt_config cfg;
     sm_objective obj;
     sm_eval *ev = NULL;
     sm_rng r;
-    sm_pcakm_params pp = sm_pcakm_params_default();
 #define MIX(v) h = sm_rng_mix(h, (uint64_t)(v))
     /* the file format and the synth's render: a new build never loads an old model */
-    MIX(SM_PCAKM_FORMAT_VERSION);
+    for (i = 0; o->type->name[i]; i++) MIX(o->type->name[i]);
+    MIX(side->version);
     MIX(e->synth->render_version);
     for (i = 0; e->synth->name[i]; i++) MIX(e->synth->name[i]);
     for (i = 0; i < e->synth->space->n; i++) {
@@ -80,7 +83,13 @@ sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm
     MIX(e->cost.mfcc.n_mels);
     MIX(e->cost.mfcc.htk);
     MIX(n);
-    MIX(o->clusters);
+    for (i = 0; i < o->n_side_settings; i++) {   /* the model's settings, in file order */
+        const char *c;
+        for (c = o->side_settings[i].key; *c; c++) MIX(*c);
+        MIX('=');
+        for (c = o->side_settings[i].value; *c; c++) MIX(*c);
+        MIX(';');
+    }
     if (o->dataset) {
         for (i = 0; o->dataset[i]; i++) MIX(o->dataset[i]);
         /* the targets whose patches are left out of the dataset */
@@ -95,15 +104,19 @@ sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm
         }
     }
 #undef MIX
-    pp.k = (size_t)o->clusters;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.settings = o->side_settings;
+    cfg.n_settings = o->n_side_settings;
+    cfg.source = e->path;
     if (sm_mkdir_p(e->cache_dir, err) != 0) return NULL;
-    path = sm_runner_path("%s/pcakm-%s-%016" PRIx64 ".model", e->cache_dir, e->synth->name, h);
+    path = sm_runner_path("%s/%s-%s-%016" PRIx64 ".model", e->cache_dir, o->type->name,
+                          e->synth->name, h);
     if (!path) {
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         return NULL;
     }
     if (sm_runner_file_exists(path)) {
-        model = sm_pcakm_model_load(path, err);
+        model = side->load(path, err);
         if (model) {
             free(path);
             return model;
@@ -123,8 +136,8 @@ sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm
         double *all = NULL;
         size_t count = 0, *idx;
         if (!e->synth->patch_load_all) {
-            sm_error_set(err, SM_ERR_CONFIG, "pcakm: synth %s cannot read a dataset file (%s)",
-                         e->synth->name, o->dataset);
+            sm_error_set(err, SM_ERR_CONFIG, "%s: synth %s cannot read a dataset file (%s)",
+                         o->name, e->synth->name, o->dataset);
             goto out;
         }
         if (e->synth->patch_load_all(o->dataset, &all, &count, err) != 0) goto out;
@@ -132,8 +145,8 @@ sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm
         if (!idx || count == 0) {
             free(all);
             free(idx);
-            sm_error_set(err, count ? SM_ERR_NOMEM : SM_ERR_EMPTY, "pcakm: %s holds no patch",
-                         o->dataset);
+            sm_error_set(err, count ? SM_ERR_NOMEM : SM_ERR_EMPTY, "%s: %s holds no patch",
+                         o->name, o->dataset);
             goto out;
         }
         for (i = 0; i < count; i++) idx[i] = i;
@@ -158,8 +171,8 @@ sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm
         free(all);
         free(idx);
         if (n == 0) {
-            sm_error_set(err, SM_ERR_EMPTY, "pcakm: every patch of %s is a target's own patch",
-                         o->dataset);
+            sm_error_set(err, SM_ERR_EMPTY, "%s: every patch of %s is a target's own patch",
+                         o->name, o->dataset);
             goto out;
         }
     } else {
@@ -182,9 +195,9 @@ sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v, const sm
             for (q = 0; q < m; q++) feats[(size_t)j * m + q] = 0; /* a failed render: all zero */
         }
     }
-    model = sm_pcakm_model_build(points, n, d, feats, m, &pp, 0x9e3779b9, err);
-    if (model && sm_pcakm_model_save(path, model, err) != 0) {
-        sm_pcakm_model_free(model);
+    model = side->build(points, n, d, feats, m, &cfg, 0x9e3779b9, err);
+    if (model && side->save(path, model, err) != 0) {
+        side->free(model);
         model = NULL;
     }
 out:
@@ -195,7 +208,15 @@ out:
     return model;
 }
 
-/* MFCC summary of a prepared target, for pcakm's query. */
+void sm_runner_side_models_free(const sm_experiment *e, void **models)
+{
+    size_t i;
+    if (!models) return;
+    for (i = 0; i < e->n_opt * e->n_variants; i++)
+        if (models[i]) e->opt[i / e->n_variants].type->side->free(models[i]);
+}
+
+/* MFCC summary of a prepared target, for the side model's query. */
 int sm_runner_target_summary(const sm_experiment *e, const prepared_target *pt, double *summary,
                           sm_error *err)
 {

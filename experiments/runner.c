@@ -11,7 +11,6 @@
 #include "experiments/objective.h"
 #include "experiments/report.h"
 #include "experiments/results_meta.h"
-#include "search/pcakm.h"
 #include "datasets/presets.h"
 
 #include <ctype.h>
@@ -581,8 +580,9 @@ static void patch_name(const char *target, char *name, size_t size)
 }
 
 static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *view,
-                  const prepared_target *pt, sm_eval *ev, const void *aux, const char *rundir,
-                  run_record *rec, sm_error *err)
+                  const prepared_target *pt, sm_eval *ev, const void *side_model,
+                  const double *target_features, const char *rundir, run_record *rec,
+                  sm_error *err)
 {
     const sm_experiment *e = rc_->e;
     size_t d = view->space.n, used = 0, batch = e->batch, i;
@@ -600,7 +600,8 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     cfg.settings = o->settings;
     cfg.n_settings = o->n_settings;
     cfg.source = e->path;
-    cfg.aux = aux;
+    cfg.side_model = side_model;
+    cfg.target_features = target_features;
     cfg.starts = pt->n_starts ? pt->starts : NULL;
     cfg.n_starts = pt->n_starts;
     cfg.start_costs = pt->n_starts ? pt->start_costs : NULL;
@@ -754,7 +755,7 @@ struct sm_run_set {
     size_t *notes_len;        /* per target: length of its notes once prepared */
     run_record *recs;
     unsigned char *done;      /* per run: recs[r] holds its result */
-    sm_pcakm_model **models;  /* per optimizer and variant, pcakm only; made when needed */
+    void **models;            /* side data per optimizer and variant (type->side); made when needed */
     double *summary;
     prior_data *prior;
     int prior_ready;
@@ -777,7 +778,7 @@ static void record_clear(run_record *r)
  * own (pts NULL). */
 static sm_run_set *set_make(const sm_experiment *e, const sm_run_options *opt, const char *dir,
                             int threads, prepared_target *pts, run_record *recs,
-                            sm_pcakm_model **models, double *summary, prior_data *prior,
+                            void **models, double *summary, prior_data *prior,
                             sm_error *err)
 {
     sm_run_set *s = calloc(1, sizeof *s);
@@ -845,9 +846,7 @@ void sm_run_set_free(sm_run_set *s)
             for (i = 0; i < s->e->n_targets; i++) free_target(&s->pts[i]);
         if (s->recs)
             for (i = 0; i < s->n_runs; i++) record_clear(&s->recs[i]);
-        if (s->models)
-            for (i = 0; i < s->e->n_opt * s->e->n_variants; i++)
-                sm_pcakm_model_free(s->models[i]);
+        sm_runner_side_models_free(s->e, s->models);
         if (s->prior) prior_free(s->prior);
         free(s->pts);
         free(s->recs);
@@ -970,15 +969,15 @@ static int set_read_checkpoint(sm_run_set *s, size_t r)
 }
 
 /* Does run r here: its target prepared and its start points found first (once per target),
- * pcakm's model made or loaded if needed, then the run. */
+ * the optimizer's side data (pcakm's model) made or loaded if needed, then the run. */
 static int set_do(sm_run_set *s, size_t r, sm_error *err)
 {
     const sm_experiment *e = s->e;
     run_record *rec = set_record(s, r);
     const size_t ti = rec->target, oi = rec->opt, var = e->targets[ti].variant;
     const sm_param_view *view = e->variants[var].view;
-    sm_pcakm_input pin;
-    const void *aux = NULL;
+    const void *side_model = NULL;
+    const double *target_features = NULL;
     sm_eval *ev;
     char *rundir;
     int rc;
@@ -994,21 +993,21 @@ static int set_do(sm_run_set *s, size_t r, sm_error *err)
         if (rc) return rc;
         s->state[ti] = 2;
     }
-    if (strcmp(e->opt[oi].type->name, "pcakm") == 0) {
-        sm_pcakm_model **m = &s->models[oi * e->n_variants + var];
-        if (!*m && !(*m = sm_runner_pcakm_model(e, var, &e->opt[oi], s->threads, err)))
+    if (e->opt[oi].type->side) {
+        void **m = &s->models[oi * e->n_variants + var];
+        if (!*m && !(*m = sm_runner_side_model(e, var, &e->opt[oi], s->threads, err)))
             return err && err->code ? err->code : SM_ERR_NOMEM;
         if ((rc = sm_runner_target_summary(e, &s->pts[ti], s->summary, err)) != 0) return rc;
-        pin.model = *m;
-        pin.target_features = s->summary;
-        aux = &pin;
+        side_model = *m;
+        target_features = s->summary;
     }
     if (!(rundir = run_dir(s, r))) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
     set_progress(s, &s->ctx.prog, rec, r);
     s->ctx.prog.evals = 0;
     s->ctx.prog.best = INFINITY;
     s->ctx.prog.skipped = 0;
-    rc = do_run(&s->ctx, &e->opt[oi], view, &s->pts[ti], ev, aux, rundir, rec, err);
+    rc = do_run(&s->ctx, &e->opt[oi], view, &s->pts[ti], ev, side_model, target_features, rundir,
+                rec, err);
     free(rundir);
     return rc;
 }
@@ -1205,7 +1204,7 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
     size_t n_runs = e->n_targets * e->n_opt * e->n_seeds, nrec = 0, ti, oi, si;
     prepared_target *pts = calloc(e->n_targets, sizeof *pts);
     run_record *recs = calloc(n_runs ? n_runs : 1, sizeof *recs);
-    sm_pcakm_model **models = calloc(e->n_opt * e->n_variants, sizeof *models);
+    void **models = calloc(e->n_opt * e->n_variants, sizeof *models);
     double *summary = malloc(2 * (size_t)e->cost.mfcc.n_mfcc * sizeof *summary);
     sm_run_set *set = NULL;
     prior_data prior;
@@ -1237,10 +1236,10 @@ int sm_experiment_run(const sm_experiment *e, const sm_run_options *opt, sm_erro
     if (rc) goto out;
     for (oi = 0; oi < e->n_opt; oi++) {
         size_t v;
-        if (strcmp(e->opt[oi].type->name, "pcakm") != 0) continue;
+        if (!e->opt[oi].type->side) continue;
         for (v = 0; v < e->n_variants; v++) {
             models[oi * e->n_variants + v] =
-                sm_runner_pcakm_model(e, v, &e->opt[oi], threads, err);
+                sm_runner_side_model(e, v, &e->opt[oi], threads, err);
             if (!models[oi * e->n_variants + v]) {
                 rc = err && err->code ? err->code : SM_ERR_NOMEM;
                 goto out;
@@ -1278,8 +1277,7 @@ out:
             free(recs[si].best_wav);
             free(recs[si].patch_path);
         }
-    if (models)
-        for (oi = 0; oi < e->n_opt * e->n_variants; oi++) sm_pcakm_model_free(models[oi]);
+    sm_runner_side_models_free(e, models);
     free(models);
     free(pts);
     free(recs);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* experiments/runner_internal.h: what the runner's files share (not installed): a prepared
- * target, a run's record, the checkpoint files (checkpoint.c) and the dataset pcakm's model
- * is built from (patch_dataset.c). */
+ * target, a run's record, the checkpoint files (checkpoint.c) and the dataset an optimizer's
+ * side data is built from (patch_dataset.c). */
 #ifndef SM_RUNNER_INTERNAL_H
 #define SM_RUNNER_INTERNAL_H
 
@@ -10,7 +10,6 @@
 #include "core/error.h"
 #include "experiments/experiment.h"
 #include "features/features.h"
-#include "search/pcakm.h"
 #include "synths/synth.h"
 
 #ifdef __cplusplus
@@ -78,13 +77,18 @@ int sm_ckpt_check_fingerprint(const sm_experiment *e, const char *dir, int fresh
 int sm_ckpt_write_results_csv(const sm_experiment *e, const char *dir, const run_record *recs,
                               size_t n, const prepared_target *pts, sm_error *err);
 
-/* ---- pcakm's dataset and model (patch_dataset.c) ---- */
+/* ---- side data: the dataset of rendered patches and the model (patch_dataset.c) ---- */
 
-/* Builds (or loads from the cache) the PCA + k-means model over rendered patches of variant
- * v's free space for optimizer o. Returns a new model or NULL with err set. */
-sm_pcakm_model *sm_runner_pcakm_model(const sm_experiment *e, size_t v,
-                                      const sm_exp_optimizer *o, int threads, sm_error *err);
-/* The MFCC summary of a prepared target (pcakm's query) into summary (2 x n_mfcc). */
+/* Builds (or loads from the cache) optimizer o's side data (o->type->side, search/optimizer.h)
+ * over rendered patches of variant v's free space. Returns the model (free it with
+ * sm_runner_side_models_free or o->type->side->free) or NULL with err set. */
+void *sm_runner_side_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
+                           int threads, sm_error *err);
+/* Frees models[oi * e->n_variants + v] for every optimizer oi and variant v, each with its
+ * optimizer's side->free (not the array itself). NULL is a no-op. */
+void sm_runner_side_models_free(const sm_experiment *e, void **models);
+/* The MFCC summary of a prepared target (the side model's query) into summary
+ * (2 x n_mfcc). */
 int sm_runner_target_summary(const sm_experiment *e, const prepared_target *pt, double *summary,
                              sm_error *err);
 

@@ -472,4 +472,5 @@ const sm_optimizer_type sm_optimizer_cmaes = {
     cma_tell,
     cma_converged,
     cma_free,
+    NULL, /* no side data */
 };

@@ -329,4 +329,5 @@ const sm_optimizer_type sm_optimizer_ga = {
     ga_tell,
     ga_converged,
     ga_free,
+    NULL, /* no side data */
 };

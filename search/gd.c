@@ -254,4 +254,5 @@ const sm_optimizer_type sm_optimizer_gd = {
     gd_tell,
     gd_converged,
     gd_free,
+    NULL, /* no side data */
 };

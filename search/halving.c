@@ -485,4 +485,5 @@ const sm_optimizer_type sm_optimizer_halving = {
     hv_tell,
     hv_converged,
     hv_free,
+    NULL, /* no side data */
 };

@@ -292,4 +292,5 @@ const sm_optimizer_type sm_optimizer_hill = {
     hill_tell,
     hill_converged,
     hill_free,
+    NULL, /* no side data */
 };

@@ -60,8 +60,39 @@ typedef struct {
     const sm_opt_setting *settings;
     size_t n_settings;
     const char *source;        /* where the settings came from, for messages ("exp.ini") */
-    const void *aux;           /* optimizer-specific input; pcakm: const sm_pcakm_input * */
+    /* Side data (sm_opt_side_type below), for optimizer types that have it, else NULL: */
+    const void *side_model;        /* the model the type's side->build made */
+    const double *target_features; /* the target's features, as the model's (m values) */
 } sm_opt_config;
+
+/* Side data: a model an optimizer learns before its runs from a dataset of rendered patches,
+ * then queries with each run's target (pcakm: PCA + k-means). The caller (the experiment runner,
+ * experiments/patch_dataset.c) owns the dataset: it draws n points of the run's space (random,
+ * or the patches of the file named by the optimizer's `dataset` setting, `dataset_size` of
+ * them), renders each, and summarises its sound as m features (the MFCC means and standard
+ * deviations of the experiment's cost). It builds the model once per parameter space, caches
+ * it with save/load under a key that includes `version` and the model's settings, and passes
+ * every run the model and its target's features in sm_opt_config (side_model,
+ * target_features). `dataset` and `dataset_size` are the caller's keys for any type with side
+ * data; `keys` are the model's own, given to check and build as cfg->settings. */
+typedef struct sm_opt_side_type {
+    const char *const *keys;       /* the model's setting keys, NULL-terminated */
+    const char *const *key_help;   /* one line per key, as sm_optimizer_type's key_help */
+    int version;                   /* of the model and its file format: part of the cache key */
+    /* Checks the model's settings (cfg->settings, cfg->source) before anything is rendered.
+     * Returns 0 or SM_ERR_CONFIG with err naming source:line, key and the problem. */
+    int (*check)(const sm_opt_config *cfg, sm_error *err);
+    /* Builds the model from n points (rows of d values in [0,1]) and their features (rows of m
+     * values); both stay the caller's. Reproducible for a seed. Returns the model (freed with
+     * free) or NULL with err set. */
+    void *(*build)(const double *points, size_t n, size_t d, const double *features, size_t m,
+                   const sm_opt_config *cfg, uint64_t seed, sm_error *err);
+    /* Writes the model to path all-or-nothing; reads it back (NULL with err naming the file and
+     * what is wrong). Returns 0 or an sm_err code. */
+    int (*save)(const char *path, const void *model, sm_error *err);
+    void *(*load)(const char *path, sm_error *err);
+    void (*free)(void *model);     /* NULL is a no-op */
+} sm_opt_side_type;
 
 typedef struct sm_optimizer_type {
     const char *name;          /* "gd", "ga", "pcakm", "random", "hill", "cmaes", "retrieve",
@@ -77,6 +108,8 @@ typedef struct sm_optimizer_type {
     void (*tell)(void *st, const double *x, const double *cost, size_t k);
     int (*converged)(const void *st);   /* 1: asking more is pointless */
     void (*free)(void *st);
+    /* Optional (NULL: none): side data; alloc then fails without cfg->side_model. */
+    const sm_opt_side_type *side;
 } sm_optimizer_type;
 
 const sm_optimizer_type *sm_optimizer_find(const char *name);

@@ -521,7 +521,7 @@ static void *pcakm_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint
                          sm_error *err)
 {
     pcakm_state *st = NULL;
-    const sm_pcakm_input *in;
+    const sm_pcakm_model *model;
     long starts;
     size_t i, n, *idx = NULL;
     void *probe;
@@ -529,19 +529,19 @@ static void *pcakm_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint
         sm_error_set(err, SM_ERR_ARG, "pcakm: empty parameter space");
         return NULL;
     }
-    in = cfg->aux;
-    if (!in || !in->model || !in->target_features) {
-        sm_error_set(err, SM_ERR_ARG, "pcakm needs a model: pass an sm_pcakm_input (a model "
-                                      "from sm_pcakm_model_build and the target's features) "
-                                      "as cfg->aux");
+    model = cfg->side_model;
+    if (!model || !cfg->target_features) {
+        sm_error_set(err, SM_ERR_ARG, "pcakm needs a model: pass a model from "
+                                      "sm_pcakm_model_build and the target's features as "
+                                      "cfg->side_model and cfg->target_features");
         return NULL;
     }
     if (sm_opt_check_keys(cfg, pcakm_keys, "pcakm", err) != 0 ||
         sm_opt_get_long(cfg, "starts", 8, 1, 1000000, &starts, err) != 0)
         return NULL;
-    if (in->model->d != s->n) {
+    if (model->d != s->n) {
         sm_error_set(err, SM_ERR_CONFIG, "pcakm: the model's points have %zu values but the "
-                     "parameter space has %zu parameters", in->model->d, s->n);
+                     "parameter space has %zu parameters", model->d, s->n);
         return NULL;
     }
     st = calloc(1, sizeof *st);
@@ -556,7 +556,8 @@ static void *pcakm_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint
     if (!st->x0 || !st->gset || !idx || sm_pending_init(&st->q, st->d, (size_t)starts) != 0)
         goto nomem;
     st->gcfg = *cfg;
-    st->gcfg.aux = NULL;
+    st->gcfg.side_model = NULL;
+    st->gcfg.target_features = NULL;
     st->gcfg.x0 = NULL;
     st->gcfg.starts = NULL; /* the model chooses our starts */
     st->gcfg.n_starts = 0;
@@ -575,11 +576,11 @@ static void *pcakm_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint
         return NULL;
     }
     sm_optimizer_gd.free(probe);
-    n = sm_pcakm_query(in->model, in->target_features, (size_t)starts, idx);
+    n = sm_pcakm_query(model, cfg->target_features, (size_t)starts, idx);
     for (i = 0; i < n; i++) {
         double *r = sm_pending_row(&st->q, i);
         size_t j;
-        const double *pt = sm_pcakm_model_point(in->model, idx[i]);
+        const double *pt = sm_pcakm_model_point(model, idx[i]);
         for (j = 0; j < st->d; j++) r[j] = sm_clamp01(pt[j]);
         sm_snap_discrete(s, r);
     }
@@ -649,6 +650,54 @@ static int pcakm_converged(const void *p)
     return 0;
 }
 
+/* ---- side data: the model, built by the caller's dataset (search/optimizer.h) ---- */
+
+static const char *const pcakm_model_keys[] = {"clusters", NULL};
+static const char *const pcakm_model_help[] = {
+    "clusters: k-means clusters of the model (16)", NULL};
+
+static int pcakm_side_clusters(const sm_opt_config *cfg, long *k, sm_error *err)
+{
+    return sm_opt_get_long(cfg, "clusters", 16, 2, 1000000, k, err);
+}
+
+static int pcakm_side_check(const sm_opt_config *cfg, sm_error *err)
+{
+    long k;
+    if (sm_opt_check_keys(cfg, pcakm_model_keys, "pcakm's model", err) != 0) return SM_ERR_CONFIG;
+    return pcakm_side_clusters(cfg, &k, err) != 0 ? SM_ERR_CONFIG : 0;
+}
+
+static void *pcakm_side_build(const double *points, size_t n, size_t d, const double *features,
+                              size_t m, const sm_opt_config *cfg, uint64_t seed, sm_error *err)
+{
+    sm_pcakm_params pp = sm_pcakm_params_default();
+    long k;
+    if (pcakm_side_check(cfg, err) != 0 || pcakm_side_clusters(cfg, &k, err) != 0) return NULL;
+    pp.k = (size_t)k;
+    return sm_pcakm_model_build(points, n, d, features, m, &pp, seed, err);
+}
+
+static int pcakm_side_save(const char *path, const void *model, sm_error *err)
+{
+    return sm_pcakm_model_save(path, model, err);
+}
+
+static void *pcakm_side_load(const char *path, sm_error *err)
+{
+    return sm_pcakm_model_load(path, err);
+}
+
+static void pcakm_side_free(void *model)
+{
+    sm_pcakm_model_free(model);
+}
+
+static const sm_opt_side_type pcakm_side = {
+    pcakm_model_keys, pcakm_model_help, SM_PCAKM_FORMAT_VERSION, pcakm_side_check,
+    pcakm_side_build, pcakm_side_save, pcakm_side_load, pcakm_side_free,
+};
+
 const sm_optimizer_type sm_optimizer_pcakm = {
     "pcakm",
     "PCA + k-means over a patch dataset: the nearest cluster's members, then gd from the best",
@@ -659,4 +708,5 @@ const sm_optimizer_type sm_optimizer_pcakm = {
     pcakm_tell,
     pcakm_converged,
     pcakm_free,
+    &pcakm_side,
 };

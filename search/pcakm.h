@@ -10,10 +10,11 @@
  * greedy k-means++ seeding and Lloyd iterations. A query projects a target's features and returns
  * the members of the nearest cluster, nearest first: patches whose sounds resemble the target.
  *
- * The optimizer type sm_optimizer_pcakm (search/optimizer.h) takes cfg->aux pointing to an
- * sm_pcakm_input: it asks the `starts` nearest members first, then refines the best of them
- * with gd (search/gd.c) on the rest of the budget. Its settings are `starts` plus every gd
- * setting, which it passes on. */
+ * The optimizer type sm_optimizer_pcakm (search/optimizer.h) has side data: cfg->side_model
+ * is such a model and cfg->target_features the target's features. It asks the `starts`
+ * nearest members first, then refines the best of them with gd (search/gd.c) on the rest of
+ * the budget. Its settings are `starts` plus every gd setting, which it passes on; its model's
+ * setting is `clusters` (sm_optimizer_pcakm.side). */
 #ifndef SM_PCAKM_H
 #define SM_PCAKM_H
 
@@ -85,12 +86,6 @@ size_t sm_pcakm_model_cluster_of(const sm_pcakm_model *model, size_t i);
 const double *sm_pcakm_model_centroid(const sm_pcakm_model *model, size_t c);
 /* Projects m feature values into PCA space (components values written to out). */
 void sm_pcakm_model_project(const sm_pcakm_model *model, const double *features, double *out);
-
-/* cfg->aux of the pcakm optimizer. Both pointers must outlive the optimizer's state. */
-typedef struct {
-    const sm_pcakm_model *model;
-    const double *target_features;   /* m values, as the model's features */
-} sm_pcakm_input;
 
 #ifdef __cplusplus
 }

@@ -104,4 +104,5 @@ const sm_optimizer_type sm_optimizer_random = {
     random_tell,
     random_converged,
     random_free,
+    NULL, /* no side data */
 };

@@ -94,4 +94,5 @@ const sm_optimizer_type sm_optimizer_retrieve = {
     retrieve_tell,
     retrieve_converged,
     retrieve_free,
+    NULL, /* no side data */
 };

@@ -172,6 +172,14 @@ static void test_bad_files(void **state)
                "bad.ini:2: [target] folder '/nonexistent-folder' cannot be opened");
     expect_bad("[target]\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer random]\n",
                "[target] names no target");
+    /* side data: the model's keys are checked at once, and only optimizers with side data
+     * take them */
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer pcakm]\nclusters = 1\n",
+               "bad.ini:8: clusters = 1 is outside 2..1000000");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer pcakm]\ndataset_size = 1\n",
+               "bad.ini:8: [optimizer pcakm] dataset_size: '1' must be a whole number");
+    expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer ga]\nclusters = 4\n",
+               "bad.ini:8");
     expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer ga]\npopsiz = 9\n",
                "popsiz");
     expect_bad("[target]\nsynthetic = 1\n[synth]\nname = fm6\n[run]\nbudget = 5\n[optimizer random]\n[reprot]\n",

@@ -298,19 +298,17 @@ static size_t expected_evals(const sm_optimizer_type *T, size_t budget)
     return budget;
 }
 
-/* A configuration for optimizer T: aux set for pcakm, the test starts for retrieve and
- * halving. */
-static sm_opt_config config_for(const sm_optimizer_type *T, size_t budget,
-                                sm_pcakm_input *pin)
+/* A configuration for optimizer T: side data (pcakm's model) for a type that has it, the test
+ * starts for retrieve and halving. */
+static sm_opt_config config_for(const sm_optimizer_type *T, size_t budget)
 {
     sm_opt_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.budget = budget;
     cfg.source = "test.ini";
-    if (strcmp(T->name, "pcakm") == 0) {
-        pin->model = pk_model;
-        pin->target_features = pk_target;
-        cfg.aux = pin;
+    if (T->side) {
+        cfg.side_model = pk_model;
+        cfg.target_features = pk_target;
     }
     if (wants_starts(T)) {
         cfg.starts = test_starts;
@@ -337,6 +335,22 @@ static double run(const sm_optimizer_type *T, const sm_param_space *s, sm_opt_co
 
 /* ---- tests --------------------------------------------------------------------------------- */
 
+
+/* One help line per key, "key: what it does (default)", and no more. */
+static void check_key_help(const char *const *keys, const char *const *help)
+{
+    size_t j;
+    assert_non_null(keys);
+    assert_non_null(help);
+    for (j = 0; keys[j]; j++) {
+        size_t len = strlen(keys[j]);
+        assert_non_null(help[j]);
+        assert_true(strncmp(help[j], keys[j], len) == 0);
+        assert_true(help[j][len] == ':');
+    }
+    assert_null(help[j]);
+}
+
 static void test_registry(void **state)
 {
     /* the registry list (search/optimizers.def): a new optimizer is tested here by its line */
@@ -347,7 +361,7 @@ static void test_registry(void **state)
     };
     const size_t n_names = sizeof names / sizeof *names;
     char joined[512];
-    size_t i, j;
+    size_t i;
     (void)state;
     assert_true(n_names >= 8);
     assert_int_equal(sm_optimizer_count(), n_names);
@@ -377,15 +391,39 @@ static void test_registry(void **state)
         assert_non_null(T->keys);
         assert_non_null(T->key_help);
         assert_true(T->alloc && T->ask && T->tell && T->converged && T->free);
-        /* one help line per key, "key: what it does (default)" */
-        for (j = 0; T->keys[j]; j++) {
-            size_t len = strlen(T->keys[j]);
-            assert_non_null(T->key_help[j]);
-            assert_true(strncmp(T->key_help[j], T->keys[j], len) == 0);
-            assert_true(T->key_help[j][len] == ':');
-        }
-        assert_null(T->key_help[j]);
+        check_key_help(T->keys, T->key_help);
         T->free(NULL); /* harmless */
+        if (T->side) {
+            /* side data: the same help rule for the model's keys, every hook there, and the
+             * check names the file, the line and the key */
+            const sm_opt_side_type *S = T->side;
+            sm_opt_setting bad = {"no_such_key", "1", 12};
+            sm_opt_config cfg;
+            sm_error err = {0};
+            assert_true(S->check && S->build && S->save && S->load && S->free);
+            assert_true(S->version >= 1);
+            check_key_help(S->keys, S->key_help);
+            memset(&cfg, 0, sizeof cfg);
+            cfg.source = "side.ini";
+            assert_int_equal(S->check(&cfg, &err), 0);   /* defaults are valid */
+            cfg.settings = &bad;
+            cfg.n_settings = 1;
+            assert_int_equal(S->check(&cfg, &err), SM_ERR_CONFIG);
+            assert_non_null(strstr(err.msg, "side.ini:12"));
+            assert_non_null(strstr(err.msg, "no_such_key"));
+            S->free(NULL); /* harmless */
+            /* without its model the optimizer refuses to start */
+            {
+                sm_param p1 = {"x", "", SM_PARAM_REAL, 0, 1, 0.5, 0, NULL};
+                sm_param_space s1 = {1, &p1};
+                sm_error_clear(&err);
+                cfg.settings = NULL;
+                cfg.n_settings = 0;
+                cfg.budget = 10;
+                assert_null(T->alloc(&s1, &cfg, 1, &err));
+                assert_int_equal(err.code, SM_ERR_ARG);
+            }
+        }
     }
 }
 
@@ -398,8 +436,7 @@ static void quality(const char *name, const size_t budget[3], const double tol[3
     for (f = SPHERE; f <= RASTRIGIN; f++)
         for (seed = 1; seed <= SEEDS; seed++) {
             obj_ctx ctx;
-            sm_pcakm_input pin;
-            sm_opt_config cfg = config_for(T, budget[f], &pin);
+            sm_opt_config cfg = config_for(T, budget[f]);
             long used;
             double best;
             ctx_init(&ctx, f, &real_space);
@@ -526,8 +563,7 @@ static void test_budget_and_batching(void **state)
     for (i = 0; i < sm_optimizer_count(); i++) {
         const sm_optimizer_type *T = sm_optimizer_at(i);
         obj_ctx c7, c64, cr;
-        sm_pcakm_input pin;
-        sm_opt_config cfg = config_for(T, budget, &pin);
+        sm_opt_config cfg = config_for(T, budget);
         long u7, u64;
         double b7, b64, br = INFINITY, x[64 * DIM], cost[64];
         sm_error err = {0};
@@ -580,8 +616,7 @@ static void test_tiny_budgets(void **state)
         for (b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
             const sm_optimizer_type *T = sm_optimizer_at(i);
             obj_ctx c;
-            sm_pcakm_input pin;
-            sm_opt_config cfg = config_for(T, budgets[b], &pin);
+            sm_opt_config cfg = config_for(T, budgets[b]);
             long used;
             ctx_init(&c, ROSENBROCK, &mixed_space);
             run(T, &mixed_space, &cfg, 1, 4, &c, &used);
@@ -601,8 +636,7 @@ static void test_seeds(void **state)
     for (i = 0; i < sm_optimizer_count(); i++) {
         const sm_optimizer_type *T = sm_optimizer_at(i);
         obj_ctx a, b, c;
-        sm_pcakm_input pin;
-        sm_opt_config cfg = config_for(T, budget, &pin);
+        sm_opt_config cfg = config_for(T, budget);
         double ba, bb;
         ctx_init(&a, SPHERE, &real_space);
         ctx_init(&b, SPHERE, &real_space);
@@ -633,8 +667,7 @@ static void test_discrete(void **state)
         static double seen[CAP * DIM];
         double x0[DIM], fixed[DIM];
         obj_ctx c;
-        sm_pcakm_input pin;
-        sm_opt_config cfg = config_for(T, CAP, &pin);
+        sm_opt_config cfg = config_for(T, CAP);
         int is_gd = strcmp(T->name, "gd") == 0;
         for (j = 0; j < DIM; j++) x0[j] = 0.9 - 0.07 * (double)j; /* off-centre, off-bin */
         for (j = 0; j < DIM; j++) {
@@ -676,8 +709,7 @@ static void test_settings_errors(void **state)
     for (i = 0; i < sm_optimizer_count(); i++) {
         const sm_optimizer_type *T = sm_optimizer_at(i);
         sm_opt_setting st = {"bogus_key", "1", 12};
-        sm_pcakm_input pin;
-        sm_opt_config cfg = config_for(T, 100, &pin);
+        sm_opt_config cfg = config_for(T, 100);
         sm_error err = {0};
         cfg.settings = &st;
         cfg.n_settings = 1;
@@ -1156,8 +1188,7 @@ static void test_starts_contract(void **state)
     for (i = 0; i < sm_optimizer_count(); i++) {
         const sm_optimizer_type *T = sm_optimizer_at(i);
         obj_ctx a, b, c;
-        sm_pcakm_input pin;
-        sm_opt_config cfg = config_for(T, 401, &pin);
+        sm_opt_config cfg = config_for(T, 401);
         long ua, ub, uc;
         cfg.starts = test_starts;
         cfg.n_starts = TS_N;

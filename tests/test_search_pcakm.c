@@ -448,7 +448,6 @@ static void test_optimizer(void **state)
     double best_x[TD], best, start_best = INFINITY, dummy[TM];
     sm_pcakm_params pp = sm_pcakm_params_default();
     sm_pcakm_model *md;
-    sm_pcakm_input in;
     sm_opt_setting st = {"starts", "6", 2};
     sm_opt_config cfg;
     sm_error err = {0};
@@ -467,14 +466,13 @@ static void test_optimizer(void **state)
     assert_non_null(md);
     n = sm_pcakm_query(md, target, 6, idx);
     assert_int_equal(n, 6);
-    in.model = md;
-    in.target_features = target;
     memset(&cfg, 0, sizeof cfg);
     cfg.budget = 400;
     cfg.settings = &st;
     cfg.n_settings = 1;
     cfg.source = "toy.ini";
-    cfg.aux = &in;
+    cfg.side_model = md;
+    cfg.target_features = target;
     memset(&ctx, 0, sizeof ctx);
     used = sm_minimize(&sm_optimizer_pcakm, &s, &cfg, 3, 16, toy_score, &ctx, best_x, &best, &err);
     assert_int_equal(used, 400);
@@ -496,16 +494,16 @@ static void test_optimizer(void **state)
     assert_true(best < start_best / 10);
     for (j = 0; j < TD; j++) assert_close(best_x[j], truth[j], 0.02);
     (void)dummy;
-    /* errors: no aux, wrong dimension, a bad gd setting passed through */
+    /* errors: no model, wrong dimension, a bad gd setting passed through */
     {
         sm_opt_config c2 = cfg;
         sm_param_space s3 = {3, tp};
         sm_opt_setting badlr = {"lr", "-1", 7};
         sm_error e = {0};
-        c2.aux = NULL;
+        c2.side_model = NULL;
         assert_null(sm_optimizer_pcakm.alloc(&s, &c2, 1, &e));
         assert_non_null(strstr(e.msg, "pcakm needs a model"));
-        c2.aux = &in;
+        c2.side_model = md;
         sm_error_clear(&e);
         assert_null(sm_optimizer_pcakm.alloc(&s3, &c2, 1, &e));
         assert_non_null(strstr(e.msg, "parameter space"));
