@@ -8,6 +8,8 @@
  *   sysex/     sm_dx7_load
  *   mtpreset/  sm_mtpreset_read
  *   audio/     sm_audio_read (at the file's rate and resampled to 44.1 kHz)
+ *   results/   what `soundmatch report` reads back from run folders: *.json through
+ *              sm_json_parse, every other file through sm_csv_read
  * Each file is parsed in a child process with a time limit (and, without AddressSanitizer, a
  * 2 GB address-space limit), so a crash, a hang or a runaway allocation fails this test
  * instead of ending it. A file whose name begins "ok_" must load; every other one must fail
@@ -20,6 +22,7 @@
 #include "core/audio.h"
 #include "core/fileio.h"
 #include "experiments/experiment.h"
+#include "experiments/report_internal.h"
 #include "synths/dx7_sysex.h"
 #include "synths/mtpreset.h"
 
@@ -79,6 +82,37 @@ static int parse_audio(const char *path, sm_error *err)
     return rc;
 }
 
+static int parse_results(const char *path, sm_error *err)
+{
+    size_t len = strlen(path);
+    if (len > 5 && strcmp(path + len - 5, ".json") == 0) {
+        FILE *f = fopen(path, "rb");
+        char *text;
+        long size;
+        sm_json *j;
+        if (!f) return sm_error_set(err, SM_ERR_IO, "%s: cannot open", path);
+        if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+            !(text = malloc((size_t)size + 1))) {
+            fclose(f);
+            return sm_error_set(err, SM_ERR_IO, "%s: cannot read", path);
+        }
+        text[fread(text, 1, (size_t)size, f)] = '\0';
+        fclose(f);
+        j = sm_json_parse(text, path, err);
+        free(text);
+        if (!j) return err->code ? err->code : SM_ERR_FORMAT;
+        sm_json_free(j);
+        return 0;
+    } else {
+        sm_csv c;
+        int rc;
+        memset(&c, 0, sizeof c);
+        rc = sm_csv_read(path, &c, err);
+        sm_csv_free(&c);
+        return rc;
+    }
+}
+
 typedef struct {
     const char *kind;
     int (*parse)(const char *path, sm_error *err);
@@ -89,6 +123,7 @@ static const corpus_kind KINDS[] = {
     {"sysex", parse_sysex},
     {"mtpreset", parse_mtpreset},
     {"audio", parse_audio},
+    {"results", parse_results},
 };
 
 /* The child's exit codes. */
