@@ -8,6 +8,7 @@
 #include <math.h>
 #include <samplerate.h>
 #include <sndfile.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -253,6 +254,17 @@ int sm_audio_resample(const float *in, size_t n, double from_hz, double to_hz, f
     return 0;
 }
 
+/* A mono WAV of format fmt at sample_rate, for sf_open_*. */
+static void wav_info(SF_INFO *si, double sample_rate, sm_wav_format fmt)
+{
+    memset(si, 0, sizeof *si);
+    si->samplerate = (int)lround(sample_rate);
+    si->channels = 1;
+    si->format = SF_FORMAT_WAV | (fmt == SM_WAV_PCM24   ? SF_FORMAT_PCM_24
+                                  : fmt == SM_WAV_FLOAT ? SF_FORMAT_FLOAT
+                                                        : SF_FORMAT_PCM_16);
+}
+
 int sm_audio_write_wav(const char *path, const float *x, size_t n, double sample_rate,
                        sm_wav_format fmt, sm_error *err)
 {
@@ -270,12 +282,7 @@ int sm_audio_write_wav(const char *path, const float *x, size_t n, double sample
                                 "%s: sample %zu to write is NaN or infinite", path, i);
     rc = sm_outfile_open(&of, path, err);
     if (rc) return rc;
-    memset(&si, 0, sizeof si);
-    si.samplerate = (int)lround(sample_rate);
-    si.channels = 1;
-    si.format = SF_FORMAT_WAV | (fmt == SM_WAV_PCM24   ? SF_FORMAT_PCM_24
-                                 : fmt == SM_WAV_FLOAT ? SF_FORMAT_FLOAT
-                                                       : SF_FORMAT_PCM_16);
+    wav_info(&si, sample_rate, fmt);
     fd = fileno(of.f);
     fflush(of.f);
     sf = sf_open_fd(fd, SFM_WRITE, &si, 0);
@@ -295,6 +302,106 @@ int sm_audio_write_wav(const char *path, const float *x, size_t n, double sample
         return sm_error_set(err, SM_ERR_IO, "%s: write failed: %s", path, sf_strerror(NULL));
     }
     return sm_outfile_commit(&of, err);
+}
+
+/* ---- WAV in memory: libsndfile's virtual I/O over a growing buffer ---- */
+
+typedef struct {
+    unsigned char *d;
+    size_t len, cap, pos;
+    int nomem;
+} mem_file;
+
+static sf_count_t mem_len(void *u)
+{
+    return (sf_count_t)((mem_file *)u)->len;
+}
+
+static sf_count_t mem_seek(sf_count_t off, int whence, void *u)
+{
+    mem_file *m = u;
+    sf_count_t base = whence == SEEK_CUR ? (sf_count_t)m->pos
+                      : whence == SEEK_END ? (sf_count_t)m->len : 0;
+    if (base + off < 0) return -1;
+    m->pos = (size_t)(base + off);
+    return (sf_count_t)m->pos;
+}
+
+static sf_count_t mem_read(void *ptr, sf_count_t count, void *u)
+{
+    mem_file *m = u;
+    size_t k = m->pos < m->len ? m->len - m->pos : 0;
+    if ((size_t)count < k) k = (size_t)count;
+    memcpy(ptr, m->d + m->pos, k);
+    m->pos += k;
+    return (sf_count_t)k;
+}
+
+static sf_count_t mem_write(const void *ptr, sf_count_t count, void *u)
+{
+    mem_file *m = u;
+    size_t end = m->pos + (size_t)count;
+    if (end > m->cap) {
+        size_t cap = m->cap ? m->cap : 4096;
+        unsigned char *d;
+        while (cap < end) cap *= 2;
+        if (!(d = realloc(m->d, cap))) {
+            m->nomem = 1;
+            return 0;
+        }
+        m->d = d;
+        m->cap = cap;
+    }
+    if (m->pos > m->len) memset(m->d + m->len, 0, m->pos - m->len);
+    memcpy(m->d + m->pos, ptr, (size_t)count);
+    m->pos = end;
+    if (end > m->len) m->len = end;
+    return count;
+}
+
+static sf_count_t mem_tell(void *u)
+{
+    return (sf_count_t)((mem_file *)u)->pos;
+}
+
+int sm_audio_wav_bytes(const float *x, size_t n, double sample_rate, sm_wav_format fmt,
+                       const char *what, unsigned char **out, size_t *len, sm_error *err)
+{
+    SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
+    mem_file m;
+    SF_INFO si;
+    SNDFILE *sf;
+    size_t i;
+    int ok;
+    if (!what) what = "audio";
+    if (out) *out = NULL;
+    if (len) *len = 0;
+    if (!out || !len || (!x && n) || !(sample_rate >= 1) || sample_rate > 1e7)
+        return sm_error_set(err, SM_ERR_ARG, "%s: invalid audio to encode (rate %g Hz)", what,
+                            sample_rate);
+    for (i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return sm_error_set(err, SM_ERR_NONFINITE,
+                                "%s: sample %zu to encode is NaN or infinite", what, i);
+    memset(&m, 0, sizeof m);
+    wav_info(&si, sample_rate, fmt);
+    sf = sf_open_virtual(&io, SFM_WRITE, &si, &m);
+    if (!sf) {
+        free(m.d);
+        if (m.nomem) return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", what);
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot encode WAV: %s", what, sf_strerror(NULL));
+    }
+    if (fmt != SM_WAV_FLOAT) sf_command(sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    ok = !n || sf_writef_float(sf, x, (sf_count_t)n) == (sf_count_t)n;
+    if (sf_close(sf) != 0) ok = 0;
+    if (!ok || m.nomem) {
+        free(m.d);
+        if (m.nomem) return sm_error_set(err, SM_ERR_NOMEM, "%s: out of memory", what);
+        return sm_error_set(err, SM_ERR_IO, "%s: cannot encode WAV", what);
+    }
+    *out = m.d;
+    *len = m.len;
+    return 0;
 }
 
 int sm_audio_fit(sm_audio *a, size_t n)

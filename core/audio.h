@@ -57,6 +57,12 @@ int sm_audio_probe(const char *path, sm_audio_info *info, sm_error *err);
 int sm_audio_write_wav(const char *path, const float *x, size_t n, double sample_rate,
                        sm_wav_format fmt, sm_error *err);
 
+/* The same WAV file in memory (for pages that embed their audio): *out (*len bytes) is a new
+ * buffer the caller frees. `what` names the sound in messages. Returns 0, SM_ERR_ARG,
+ * SM_ERR_NONFINITE, SM_ERR_NOMEM or SM_ERR_IO (libsndfile refused). */
+int sm_audio_wav_bytes(const float *x, size_t n, double sample_rate, sm_wav_format fmt,
+                       const char *what, unsigned char **out, size_t *len, sm_error *err);
+
 /* Resamples in (n samples at from_hz) to a new buffer at to_hz. *out is owned by the caller
  * (free()). Returns 0, SM_ERR_ARG or SM_ERR_NOMEM. */
 int sm_audio_resample(const float *in, size_t n, double from_hz, double to_hz, float **out,

@@ -129,6 +129,17 @@ int sm_html_plot_or_note(FILE *f, int rc, unsigned char *png, size_t len, const 
     return 0;
 }
 
+int sm_html_audio(FILE *f, const unsigned char *wav, size_t n)
+{
+    char *b = sm_base64_encode(wav, n, NULL);
+    if (!b) return SM_ERR_NOMEM;
+    fputs("<audio controls preload=\"none\" src=\"data:audio/wav;base64,", f);
+    fputs(b, f);
+    fputs("\"></audio>", f);
+    free(b);
+    return 0;
+}
+
 int sm_html_download(FILE *f, const void *data, size_t n, const char *mime, const char *name,
                      const char *text)
 {

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "core/audio.h"
 #include "core/error.h"
 #include "experiments/report.h"
 #include "experiments/stats.h"
@@ -86,6 +87,8 @@ int sm_html_png(FILE *f, const unsigned char *png, size_t n, const char *alt);
  * error (err set). */
 int sm_html_plot_or_note(FILE *f, int rc, unsigned char *png, size_t len, const char *alt,
                          const sm_error *perr, sm_error *err);
+/* An <audio> player of WAV bytes embedded as a data URI. Returns 0 or SM_ERR_NOMEM. */
+int sm_html_audio(FILE *f, const unsigned char *wav, size_t n);
 /* A link that downloads bytes embedded as a data URI under the file name `name`. */
 int sm_html_download(FILE *f, const void *data, size_t n, const char *mime, const char *name,
                      const char *text);
@@ -160,6 +163,11 @@ int sm_report_section_statistics(report *R, const sm_report_stats *s, sm_error *
 void sm_report_section_verdict(report *R, const sm_report_stats *s);
 
 /* ---- report_media.c ---- */
+/* The spectrogram of a (its first SM_REPORT_MAX_AUDIO_S seconds) as a one-panel PNG in the
+ * report's style: dB relative to ref (ref <= 0: the sound's own peak), log frequency axis.
+ * *png is a new buffer the caller frees. Returns 0 or an sm_err code with err set. */
+int sm_report_spectrogram_png(const sm_audio *a, double ref, const char *title,
+                              unsigned char **png, size_t *len, sm_error *err);
 /* The run with the lowest final cost on target t among optimizer o's runs (o == SIZE_MAX:
  * all optimizers); SIZE_MAX if none has a number. */
 size_t sm_report_best_run(const report *R, size_t t, size_t o);

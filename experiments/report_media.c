@@ -157,10 +157,10 @@ static double spec_peak(const float *m, size_t cols)
     return peak;
 }
 
-/* One spectrogram panel as a PNG, in dB relative to ref (the target's peak). Converts m to
- * dB in place. */
+/* One spectrogram panel as a PNG, in dB relative to ref (the target's peak, or the sound's own),
+ * value_label naming which. Converts m to dB in place. */
 static int spec_png(float *m, size_t cols, double sample_rate, double ref, const char *title,
-                    unsigned char **png, size_t *len, sm_error *err)
+                    const char *value_label, unsigned char **png, size_t *len, sm_error *err)
 {
     const size_t rows = SPEC_NFFT / 2 + 1;
     sm_heatmap_panel pn;
@@ -180,7 +180,7 @@ static int spec_png(float *m, size_t cols, double sample_rate, double ref, const
     hp.height = 240;
     hp.x_label = "time (s)";
     hp.y_label = "frequency (Hz)";
-    hp.value_label = "dB re target peak";
+    hp.value_label = value_label;
     hp.vmin = -SPEC_DB_RANGE;
     hp.vmax = 0;
     hp.y_min = SPEC_FMIN_HZ;
@@ -189,6 +189,21 @@ static int spec_png(float *m, size_t cols, double sample_rate, double ref, const
     hp.n_panels = 1;
     hp.panels = &pn;
     return sm_plot_heatmap_png(&hp, png, len, err);
+}
+
+int sm_report_spectrogram_png(const sm_audio *a, double ref, const char *title,
+                              unsigned char **png, size_t *len, sm_error *err)
+{
+    float *m = NULL;
+    size_t cols = 0;
+    int rc = spec_of(a, &m, &cols, err);
+    if (rc == 0) {
+        const char *label = ref > 0 ? "dB re target peak" : "dB re peak";
+        if (!(ref > 0)) ref = spec_peak(m, cols);
+        rc = spec_png(m, cols, a->sample_rate, ref, title, label, png, len, err);
+    }
+    free(m);
+    return rc;
 }
 
 /* ---- cells: one sound each ---- */
@@ -230,18 +245,11 @@ static int media_cell(report *R, const sm_audio *a, const char *stem, double ref
                       const char *panel_title, sm_error *err)
 {
     FILE *f = R->f;
-    float *m = NULL;
-    size_t cols = 0, len = 0;
+    size_t len = 0;
     unsigned char *png = NULL;
     char name[160];
     sm_error perr = {0, ""};
-    int rc;
-    rc = spec_of(a, &m, &cols, &perr);
-    if (rc == 0) {
-        if (!(ref > 0)) ref = spec_peak(m, cols);
-        rc = spec_png(m, cols, a->sample_rate, ref, panel_title, &png, &len, &perr);
-    }
-    free(m);
+    int rc = sm_report_spectrogram_png(a, ref, panel_title, &png, &len, &perr);
     if (rc == SM_ERR_NOMEM) return sm_error_set(err, rc, "report: %s", sm_error_text(&perr));
     if (rc == 0) {
         snprintf(name, sizeof name, "%s.png", stem);

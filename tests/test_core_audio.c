@@ -231,6 +231,48 @@ static void test_shared_reference_files(void **state)
     sm_audio_free(&a);
 }
 
+/* A WAV made in memory is byte for byte the file sm_audio_write_wav writes, and reads back;
+ * NaN and bad rates are refused with the sound's name. */
+static void test_wav_bytes_in_memory(void **state)
+{
+    const size_t n = 5000;
+    float *x = malloc(n * sizeof *x);
+    unsigned char *mem = NULL, *file = NULL;
+    size_t mem_len = 0, file_len = 0, i;
+    sm_audio a;
+    sm_audio_info info;
+    sm_error err = {0};
+    sm_wav_format fmts[] = {SM_WAV_PCM16, SM_WAV_PCM24, SM_WAV_FLOAT};
+    size_t f;
+    (void)state;
+    assert_non_null(x);
+    for (i = 0; i < n; i++) x[i] = (float)(0.8 * sin(2 * M_PI * 440.0 * (double)i / 44100.0));
+    for (f = 0; f < 3; f++) {
+        char *path = tmp_file("mem.wav");
+        assert_non_null(path);
+        assert_int_equal(sm_audio_wav_bytes(x, n, 44100, fmts[f], "sine", &mem, &mem_len, &err), 0);
+        assert_int_equal(sm_audio_write_wav(path, x, n, 44100, fmts[f], &err), 0);
+        assert_int_equal(sm_read_file(path, 1 << 20, &file, &file_len, &err), 0);
+        assert_int_equal(mem_len, file_len);
+        assert_memory_equal(mem, file, mem_len);
+        assert_int_equal(sm_audio_read(path, 0, &a, &info, &err), 0);
+        assert_int_equal(a.n, n);
+        for (i = 0; i < n; i++) assert_true(fabs(a.data[i] - x[i]) <= 1.0 / 32767 + 1e-6);
+        sm_audio_free(&a);
+        free(mem);
+        free(file);
+        free(path);
+    }
+    x[7] = NAN;
+    assert_int_equal(sm_audio_wav_bytes(x, n, 44100, SM_WAV_PCM16, "voice 3", &mem, &mem_len, &err),
+                     SM_ERR_NONFINITE);
+    assert_non_null(strstr(err.msg, "voice 3"));
+    assert_null(mem);
+    assert_int_equal(sm_audio_wav_bytes(x, n, 0, SM_WAV_PCM16, "voice 3", &mem, &mem_len, &err),
+                     SM_ERR_ARG);
+    free(x);
+}
+
 /* A WAV whose header promises more samples than the file holds is read as far as it goes,
  * and info says so in a sentence naming the file; a whole file sets no warning. */
 static void test_truncated_wav_warns(void **state)
@@ -419,6 +461,7 @@ int main(void)
         cmocka_unit_test(test_remove_stale_tmp),
         cmocka_unit_test(test_silence_and_fit),
         cmocka_unit_test(test_shared_reference_files),
+        cmocka_unit_test(test_wav_bytes_in_memory),
         cmocka_unit_test(test_truncated_wav_warns),
         cmocka_unit_test(test_header_length_not_trusted),
         cmocka_unit_test(test_length_cap),
