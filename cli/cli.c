@@ -87,6 +87,33 @@ int sm_cli_usage(const char *cmd, const char *fmt, ...)
     return SM_EXIT_USAGE;
 }
 
+char *sm_cli_shared_file(const char *rel)
+{
+    const char *env = getenv("SM_SHARED_DATA");
+    char dirs[2][4096], path[8400];
+    ssize_t k;
+    int d, up;
+    if (!rel) return NULL;
+    if (env && *env) {
+        snprintf(path, sizeof path, "%s/%s", env, rel);
+        return access(path, R_OK) == 0 ? realpath(path, NULL) : NULL;
+    }
+    if (!getcwd(dirs[0], sizeof dirs[0])) dirs[0][0] = '\0';
+    k = readlink("/proc/self/exe", dirs[1], sizeof dirs[1] - 1);
+    dirs[1][k > 0 ? k : 0] = '\0';
+    if (strrchr(dirs[1], '/')) *strrchr(dirs[1], '/') = '\0';
+    for (d = 0; d < 2; d++) {
+        char ups[16] = "";
+        if (!dirs[d][0]) continue;
+        for (up = 0; up <= 4; up++) {
+            snprintf(path, sizeof path, "%s/%sshared/data/%s", dirs[d], ups, rel);
+            if (access(path, R_OK) == 0) return realpath(path, NULL);
+            strcat(ups, "../");
+        }
+    }
+    return NULL;
+}
+
 int sm_cli_number(const char *cmd, const char *opt, const char *text, double lo, double hi,
                   double *out)
 {

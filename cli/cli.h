@@ -31,6 +31,11 @@ int sm_cli_help(const char *text);
 int sm_cli_is_help(const char *arg);
 /* 1 when stderr is a terminal (progress lines are shown only then). */
 int sm_cli_tty(void);
+/* The shared data file `rel` (e.g. "dx7/voices31380.bin"): in $SM_SHARED_DATA when that is
+ * set, else in a folder shared/data beside the current folder or the program's folder, or 1 to
+ * 4 levels above either (a source tree with ../shared beside it, an out-of-tree build). A new
+ * absolute path (free()), or NULL when no readable file is found. */
+char *sm_cli_shared_file(const char *rel);
 
 int sm_cmd_features(int argc, char **argv);
 int sm_cmd_info(int argc, char **argv);

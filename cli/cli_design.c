@@ -117,29 +117,6 @@ static const char *short_unit(int d)
                                        : d == SM_D_NOISINESS ? "" : "Hz";
 }
 
-/* The shared data folder: $SM_SHARED_DATA, else shared/data beside the current folder or
- * up to three levels above the program's. A new string or NULL. */
-static char *shared_data(void)
-{
-    const char *env = getenv("SM_SHARED_DATA");
-    char exe[4096], path[4200];
-    ssize_t k;
-    int up;
-    if (env && *env) return access(env, R_OK) == 0 ? realpath(env, NULL) : NULL;
-    if (access("../shared/data", R_OK) == 0) return realpath("../shared/data", NULL);
-    k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k <= 0) return NULL;
-    exe[k] = '\0';
-    for (up = 1; up <= 4; up++) {
-        char *slash = strrchr(exe, '/');
-        if (!slash) break;
-        *slash = '\0';
-        snprintf(path, sizeof path, "%s/shared/data", exe);
-        if (access(path, R_OK) == 0) return realpath(path, NULL);
-    }
-    return NULL;
-}
-
 /* Progress of an index build or a search: a line on a terminal only. */
 static int progress_tty;
 static void index_progress(void *ctx, const char *what, size_t done, size_t total)
@@ -183,7 +160,7 @@ static sm_dindex *index_open(const char *cmd, const sm_synth_type *synth, double
     sm_dindex_config c = sm_dindex_config_default(synth);
     sm_error err = {0, ""};
     sm_dindex *idx;
-    char *shared = NULL, *list = NULL, *files[SM_DINDEX_MAX_FILES] = {0}, *tok, *save = NULL;
+    char *list = NULL, *files[SM_DINDEX_MAX_FILES] = {0}, *tok, *save = NULL;
     size_t i;
     c.note = sm_design_note(synth);
     c.note.note = note;
@@ -198,7 +175,7 @@ static sm_dindex *index_open(const char *cmd, const sm_synth_type *synth, double
             while (isspace((unsigned char)*tok)) tok++;
             if (*tok) c.patch_files[c.n_patch_files++] = tok;
         }
-    } else if ((shared = shared_data()) != NULL) {
+    } else {
         const char *rel[2] = {NULL, NULL};
         if (strcmp(synth->name, "drum") == 0) {
             rel[0] = "microtonic/default.mtpreset";
@@ -207,8 +184,8 @@ static sm_dindex *index_open(const char *cmd, const sm_synth_type *synth, double
             rel[0] = "dx7/voices31380.bin";
         }
         for (i = 0; i < 2 && rel[i]; i++) {
-            files[i] = sm_path_join(shared, rel[i]);
-            if (files[i] && access(files[i], R_OK) == 0) c.patch_files[c.n_patch_files++] = files[i];
+            files[i] = sm_cli_shared_file(rel[i]);
+            if (files[i]) c.patch_files[c.n_patch_files++] = files[i];
         }
     }
     if (strcmp(synth->name, "fm6") == 0 && c.n_patch_files > 0) c.every = FM6_EVERY;
@@ -220,7 +197,6 @@ static sm_dindex *index_open(const char *cmd, const sm_synth_type *synth, double
     idx = sm_dindex_open(&c, &err);
     if (!idx) fprintf(stderr, "soundmatch %s: %s\n", cmd, sm_error_text(&err));
     free(list);
-    free(shared);
     for (i = 0; i < 2; i++) free(files[i]);
     return idx;
 }

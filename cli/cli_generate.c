@@ -40,31 +40,14 @@ static void show_progress(void *ctx, const char *what, size_t done, size_t total
     fflush(stderr);
 }
 
-/* The human voices: FILE, else $SOUNDMATCH_PRESETS, else shared/data/dx7/voices31380.bin one
- * to four folders above the current folder or the program's. A new string, or NULL. */
+/* The human voices: FILE, else $SOUNDMATCH_PRESETS, else the shared data's
+ * dx7/voices31380.bin (sm_cli_shared_file). A new string, or NULL. */
 static char *voices_file(const char *given)
 {
-    static const char rel[] = "shared/data/dx7/voices31380.bin";
     const char *env = getenv("SOUNDMATCH_PRESETS");
-    char dirs[2][4096], path[8300];
-    ssize_t k;
-    int d, up;
     if (given) return strdup(given);
     if (env && *env) return strdup(env);
-    if (!getcwd(dirs[0], sizeof dirs[0])) dirs[0][0] = '\0';
-    k = readlink("/proc/self/exe", dirs[1], sizeof dirs[1] - 1);
-    dirs[1][k > 0 ? k : 0] = '\0';
-    if (strrchr(dirs[1], '/')) *strrchr(dirs[1], '/') = '\0';
-    for (d = 0; d < 2; d++) {
-        char up_path[4200] = "";
-        if (!dirs[d][0]) continue;
-        for (up = 1; up <= 4; up++) {
-            strcat(up_path, "../");
-            snprintf(path, sizeof path, "%s/%s%s", dirs[d], up_path, rel);
-            if (access(path, R_OK) == 0) return realpath(path, NULL);
-        }
-    }
-    return NULL;
+    return sm_cli_shared_file("dx7/voices31380.bin");
 }
 
 /* Parses a whole number option into *out. Returns 0 or 2 (usage printed). */

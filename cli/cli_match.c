@@ -445,32 +445,17 @@ static char *with_sibling(char *path, const char *synth)
 }
 
 /* The presets `match` starts from when --prior is not given: $SOUNDMATCH_PRESETS, else the
- * shared data folder beside the current folder or beside the program's folder (the build
- * tree, or one level deeper for an out-of-tree build). A new string, or NULL. */
+ * synth's presets in the shared data folder (sm_cli_shared_file). A new string, or NULL. */
 static char *default_prior(const char *synth)
 {
-    const char *rel = strcmp(synth, "fm6") == 0    ? "shared/data/dx7/voices31380.bin"
-                      : strcmp(synth, "drum") == 0 ? "shared/data/microtonic/default.mtpreset"
+    const char *rel = strcmp(synth, "fm6") == 0    ? "dx7/voices31380.bin"
+                      : strcmp(synth, "drum") == 0 ? "microtonic/default.mtpreset"
                                                    : NULL;
     const char *env = getenv("SOUNDMATCH_PRESETS");
-    char exe[4096], path[8192];
-    ssize_t k;
-    int up;
+    char *path;
     if (env && *env) return realpath(env, NULL);
-    if (!rel) return NULL;
-    snprintf(path, sizeof path, "../%s", rel);
-    if (access(path, R_OK) == 0) return with_sibling(realpath(path, NULL), synth);
-    k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k <= 0) return NULL;
-    exe[k] = '\0';
-    if (strrchr(exe, '/')) *strrchr(exe, '/') = '\0';
-    for (up = 1; up <= 3; up++) {
-        int i, len = snprintf(path, sizeof path, "%s", exe);
-        for (i = 0; i < up && len > 0; i++) len += snprintf(path + len, sizeof path - (size_t)len, "/..");
-        snprintf(path + len, sizeof path - (size_t)len, "/%s", rel);
-        if (access(path, R_OK) == 0) return with_sibling(realpath(path, NULL), synth);
-    }
-    return NULL;
+    if (!rel || !(path = sm_cli_shared_file(rel))) return NULL;
+    return with_sibling(path, synth);
 }
 
 /* fm6: the matched voice also as a 32-voice bank (voice 1, the other 31 INIT VOICE), the
