@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # tests/: shared test helpers. Each folder's local.mk declares its own test programs.
-EXTRA_DIST += tests/test_util.h tests/tap-run.sh tests/install/check.sh tests/install/consumer.cpp
+EXTRA_DIST += tests/test_util.h tests/test_cli_util.h tests/tap-run.sh tests/install/check.sh tests/install/consumer.cpp
 # The browser check of a report (CI runs it on tests/check_report.ini; not part of make check).
 EXTRA_DIST += tests/check_report.sh tests/check_report.ini
 

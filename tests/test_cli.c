@@ -4,7 +4,7 @@
  * for bad input: missing, empty, text-as-WAV, 0-sample, silent and stereo 96 kHz FLAC files,
  * garbled sysex, NaN parameters, malformed experiment files; and `run` killed with SIGKILL
  * in the middle of an experiment, then resumed. */
-#include "tests/test_util.h"
+#include "tests/test_cli_util.h"
 #include "core/audio.h"
 #include "core/fileio.h"
 
@@ -19,34 +19,18 @@
 /* Command lines and paths here are short temporary-folder paths; truncation cannot happen. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-static char prog[4096];
-static char dir[4096];
-static char out_path[4096], err_path[4096];
+static sm_test_cli cli;
 
-/* Runs "soundmatch ARGS", capturing stdout and stderr; returns the exit code. */
+/* Runs "soundmatch ARGS" in the test folder, capturing stdout and stderr; returns the exit
+ * code. */
 static int run(const char *args)
 {
-    char cmd[16384];
-    int st;
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s' 2>'%s' </dev/null", dir, prog, args,
-             out_path, err_path);
-    st = system(cmd);
-    if (st == -1 || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
-}
-
-static char *slurp(const char *path)
-{
-    unsigned char *d = NULL;
-    size_t n;
-    sm_error err = {0};
-    if (sm_read_file(path, 0, &d, &n, &err) != 0) return strdup("");
-    return (char *)d;
+    return sm_test_cli_sh(&cli, NULL, args, 1);
 }
 
 static void expect_out(const char *needle)
 {
-    char *s = slurp(out_path);
+    char *s = sm_test_slurp(cli.out);
     if (!strstr(s, needle)) print_error("stdout lacks '%s':\n%s\n", needle, s);
     assert_non_null(strstr(s, needle));
     free(s);
@@ -54,7 +38,7 @@ static void expect_out(const char *needle)
 
 static void expect_err(const char *needle)
 {
-    char *s = slurp(err_path);
+    char *s = sm_test_slurp(cli.err);
     if (!strstr(s, needle)) print_error("stderr lacks '%s':\n%s\n", needle, s);
     assert_non_null(strstr(s, needle));
     free(s);
@@ -64,7 +48,7 @@ static int exists(const char *name)
 {
     char p[8192];
     struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     return stat(p, &st) == 0;
 }
 
@@ -72,7 +56,7 @@ static int exists(const char *name)
 static void expect_no_tmp(void)
 {
     char cmd[8192];
-    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp\\.'", dir);
+    snprintf(cmd, sizeof cmd, "ls -a '%s' | grep -q '\\.tmp\\.'", cli.dir);
     assert_int_not_equal(system(cmd), 0);
 }
 
@@ -80,7 +64,7 @@ static void write_file(const char *name, const char *text, size_t n)
 {
     char p[8192];
     FILE *f;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     f = fopen(p, "wb");
     assert_non_null(f);
     if (n) assert_int_equal(fwrite(text, 1, n, f), n);
@@ -99,7 +83,7 @@ static void write_sf(const char *name, int format, int ch, int rate, size_t fram
     SNDFILE *sf;
     float *x = calloc(frames * (size_t)ch + 1, sizeof *x);
     size_t i;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     for (i = 0; i < frames * (size_t)ch && !silent; i++)
         x[i] = (float)(0.5 * sin(2 * M_PI * 440.0 * (double)(i / (size_t)ch) / rate));
     si.samplerate = rate;
@@ -114,23 +98,8 @@ static void write_sf(const char *name, int format, int ch, int rate, size_t fram
 
 static int setup(void **state)
 {
-    const char *b = getenv("SM_TOP_BUILDDIR");
-    const char *t = sm_test_tmpdir();
     (void)state;
-    snprintf(prog, sizeof prog, "%s/soundmatch", b ? b : ".");
-    if (prog[0] != '/') {
-        char cwd[2048];
-        if (getcwd(cwd, sizeof cwd)) {
-            char tmp[4096];
-            snprintf(tmp, sizeof tmp, "%s/%s", cwd, prog);
-            snprintf(prog, sizeof prog, "%s", tmp);
-        }
-    }
-    if (!t) return -1;
-    snprintf(dir, sizeof dir, "%s", t);
-    snprintf(out_path, sizeof out_path, "%s/.stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/.stderr", dir);
-    return 0;
+    return sm_test_cli_setup(&cli);
 }
 
 static void test_help_version_usage(void **state)
@@ -199,13 +168,13 @@ static void test_outputs_and_truncated_input(void **state)
     int status;
     (void)state;
     /* -o naming a FIFO or a folder: refused, and the FIFO stays a FIFO (opening it would hang) */
-    snprintf(p, sizeof p, "%s/out.fifo", dir);
+    snprintf(p, sizeof p, "%s/out.fifo", cli.dir);
     assert_int_equal(mkfifo(p, 0600), 0);
     assert_int_equal(run("render --synth drum -o out.fifo"), 1);
     expect_err("out.fifo: is a FIFO (named pipe); soundmatch writes only regular files");
     assert_int_equal(stat(p, &st), 0);
     assert_true(S_ISFIFO(st.st_mode));
-    snprintf(p, sizeof p, "%s/out_dir.wav", dir);
+    snprintf(p, sizeof p, "%s/out_dir.wav", cli.dir);
     assert_int_equal(mkdir(p, 0700), 0);
     assert_int_equal(run("render --synth drum -o out_dir.wav"), 1);
     expect_err("out_dir.wav: is a folder; soundmatch writes only regular files");
@@ -215,15 +184,15 @@ static void test_outputs_and_truncated_input(void **state)
     expect_no_tmp();
     /* standard output on a full disk: a message with the reason, not a bare exit 1 */
     if (stat("/dev/full", &st) == 0 && S_ISCHR(st.st_mode)) {
-        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' features tone.wav >/dev/full 2>'%s'", dir,
-                 prog, err_path);
+        snprintf(cmd, sizeof cmd, "cd '%s' && '%s' features tone.wav >/dev/full 2>'%s'", cli.dir,
+                 cli.prog, cli.err);
         status = system(cmd);
         assert_true(WIFEXITED(status));
         assert_int_equal(WEXITSTATUS(status), 1);
         expect_err("soundmatch features: writing standard output failed: No space left on device");
     }
     /* a WAV whose header promises 4410 samples but holds 1000: read, with a warning */
-    snprintf(p, sizeof p, "%s/tone.wav", dir);
+    snprintf(p, sizeof p, "%s/tone.wav", cli.dir);
     assert_int_equal(truncate(p, 44 + 2 * 1000), 0);
     assert_int_equal(run("info tone.wav"), 0);
     expect_err("soundmatch info: warning: tone.wav: the file is truncated");
@@ -246,8 +215,8 @@ static void test_silence_and_flac(void **state)
     assert_true(exists("silence.csv"));
     {
         char path[8192];
-        snprintf(path, sizeof path, "%s/silence.csv", dir);
-        s = slurp(path);
+        snprintf(path, sizeof path, "%s/silence.csv", cli.dir);
+        s = sm_test_slurp(path);
     }
     for (p = s; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, 1 + 22050 / 512); /* centred frames */
@@ -262,7 +231,7 @@ static void test_silence_and_flac(void **state)
     expect_out("96000 Hz");
     expect_out("0.500 s");
     assert_int_equal(run("features st96.flac --sr 44100 --n-mfcc 13"), 0);
-    s = slurp(out_path);
+    s = sm_test_slurp(cli.out);
     lines = 0;
     for (p = s; *p; p++) lines += *p == '\n';
     assert_int_equal(lines, 1 + 22050 / 512);
@@ -328,7 +297,7 @@ static void test_bad_experiment_files(void **state)
     expect_err("budget0.ini:6: [run] budget: 0 is outside 1..");
     {
         char cmd[8192];
-        snprintf(cmd, sizeof cmd, "mkdir -p '%s/nothing'", dir);
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/nothing'", cli.dir);
         assert_int_equal(system(cmd), 0);
     }
     write_text("emptydir.ini", "[target]\nfolder = nothing\n[synth]\nname = fm6\n[run]\nbudget = 10\n"
@@ -356,7 +325,7 @@ static void test_match_writes_patch_audio_trace(void **state)
     write_sf("a440.wav", SF_FORMAT_WAV | SF_FORMAT_PCM_16, 1, 22050, 11025, 0);
     assert_int_equal(run("match a440.wav --note 69 --length 0.4 --sr 22050 --free 'op1_coarse, op1_fine' "
                          "--budget 60 --threads 1 --no-prior -q -o m"), 0);
-    snprintf(p, sizeof p, "%s/m/best.syx", dir);
+    snprintf(p, sizeof p, "%s/m/best.syx", cli.dir);
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_size, 163); /* a DX7 single-voice dump */
     assert_true(exists("m/best.wav"));
@@ -365,7 +334,7 @@ static void test_match_writes_patch_audio_trace(void **state)
     assert_int_equal(run("info m/best.syx"), 0);
     expect_out("A440");   /* the voice is named after the target */
     /* the same voice as a bank Dexed's file loader opens: 4,104 bytes, voice 1 the match */
-    snprintf(p, sizeof p, "%s/m/best-bank.syx", dir);
+    snprintf(p, sizeof p, "%s/m/best-bank.syx", cli.dir);
     assert_int_equal(stat(p, &st), 0);
     assert_int_equal(st.st_size, 4104);
     assert_int_equal(run("info m/best-bank.syx"), 0);
@@ -407,7 +376,7 @@ static void test_safe_outputs_and_inputs(void **state)
         SF_INFO si = {0};
         SNDFILE *sf;
         x[700] = NAN;
-        snprintf(p, sizeof p, "%s/nan.wav", dir);
+        snprintf(p, sizeof p, "%s/nan.wav", cli.dir);
         si.samplerate = 22050;
         si.channels = 1;
         si.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
@@ -419,7 +388,7 @@ static void test_safe_outputs_and_inputs(void **state)
     assert_int_equal(run("match nan.wav --no-prior -q -o mn"), 1);
     expect_err("nan.wav");
     assert_false(exists("mn"));
-    snprintf(p, sizeof p, "mkdir -p '%s/adir'", dir);
+    snprintf(p, sizeof p, "mkdir -p '%s/adir'", cli.dir);
     assert_int_equal(system(p), 0);
     assert_int_equal(run("match adir --no-prior -q -o md"), 1);
     expect_err("adir: is a folder");
@@ -435,7 +404,7 @@ static void test_safe_outputs_and_inputs(void **state)
     assert_true(exists("tiny_out/results.csv"));
 
     /* two runs on one folder: the second is refused and names the holder */
-    snprintf(p, sizeof p, "%s/locked_out", dir);
+    snprintf(p, sizeof p, "%s/locked_out", cli.dir);
     assert_int_equal(sm_mkdir_p(p, &err), 0);
     assert_int_equal(sm_dir_lock_take(p, "soundmatch run other.ini", &lock, &err), 0);
     assert_int_equal(run("run tiny.ini -q -o locked_out"), 1);
@@ -446,7 +415,7 @@ static void test_safe_outputs_and_inputs(void **state)
     assert_true(exists("locked_out/results.csv"));
 
     /* FIFOs are refused at once rather than waited on */
-    snprintf(p, sizeof p, "%s/pipe.syx", dir);
+    snprintf(p, sizeof p, "%s/pipe.syx", cli.dir);
     assert_int_equal(mkfifo(p, 0600), 0);
     assert_int_equal(run("info pipe.syx"), 1);
     expect_err("pipe.syx: is a FIFO");
@@ -516,7 +485,7 @@ static size_t count_checkpoints(const char *out)
     char pat[8192];
     glob_t g;
     size_t n = 0;
-    snprintf(pat, sizeof pat, "%s/%s/runs/*/*/seed*/result.txt", dir, out);
+    snprintf(pat, sizeof pat, "%s/%s/runs/*/*/seed*/result.txt", cli.dir, out);
     if (glob(pat, 0, NULL, &g) == 0) n = g.gl_pathc;
     globfree(&g);
     return n;
@@ -547,7 +516,7 @@ static char *tmp_files(const char *out)
 {
     char top[8192];
     char *list;
-    snprintf(top, sizeof top, "%s/%s", dir, out);
+    snprintf(top, sizeof top, "%s/%s", cli.dir, out);
     tmp_list = strdup("");
     tmp_list_len = 0;
     assert_non_null(tmp_list);
@@ -619,8 +588,8 @@ static char *check_checkpoint(const char *out, const char *t, const char *o, int
     snprintf(rel, sizeof rel, "%s/runs/%s/%s/seed%d", out, t, o, s);
     snprintf(p, sizeof p, "%s/result.txt", rel);
     if (!exists(p)) return NULL;
-    snprintf(p, sizeof p, "%s/%s/result.txt", dir, rel);
-    text = slurp(p);
+    snprintf(p, sizeof p, "%s/%s/result.txt", cli.dir, rel);
+    text = sm_test_slurp(p);
     copy = strdup(text);
     assert_non_null(copy);
     len = strlen(text);
@@ -679,8 +648,8 @@ static void test_run_killed_then_resumed(void **state)
 
     /* A: uninterrupted, the reference; a clean run leaves no temporary file */
     assert_int_equal(run("run kill.ini -o kill_a"), 0);
-    snprintf(p, sizeof p, "%s/kill_a/results.csv", dir);
-    ref = slurp(p);
+    snprintf(p, sizeof p, "%s/kill_a/results.csv", cli.dir);
+    ref = sm_test_slurp(p);
     ref_s = drop_timing(ref, &rows);
     assert_int_equal(rows, KILL_RUNS);
     left_after = tmp_files("kill_a");
@@ -692,9 +661,9 @@ static void test_run_killed_then_resumed(void **state)
     assert_true(pid >= 0);
     if (pid == 0) {
         int fd = open("/dev/null", O_RDWR);
-        if (fd < 0 || chdir(dir) != 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+        if (fd < 0 || chdir(cli.dir) != 0 || dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
             _exit(127);
-        execv(prog, argv);
+        execv(cli.prog, argv);
         _exit(127);
     }
     for (polls = 0; polls < 6000; polls++) { /* every 10 ms, for at most 60 s */
@@ -744,14 +713,14 @@ static void test_run_killed_then_resumed(void **state)
      * cut off mid-write. */
     left_killed = tmp_files("kill_b");
     if (*left_killed) print_message("temporary files left by the killed process:\n%s", left_killed);
-    snprintf(p, sizeof p, "%s/kill_b/runs/synth02/cmaes/seed3", dir);
+    snprintf(p, sizeof p, "%s/kill_b/runs/synth02/cmaes/seed3", cli.dir);
     assert_int_equal(sm_mkdir_p(p, &err), 0);
     write_text(planted, "target=synth02\noptimizer=cmaes\nseed=3\nfinal_cost=-1\nevals=4");
 
     /* resume: the same command, not --fresh */
     assert_int_equal(run("run kill.ini -o kill_b"), 0);
-    snprintf(p, sizeof p, "%s/kill_b/results.csv", dir);
-    res = slurp(p);
+    snprintf(p, sizeof p, "%s/kill_b/results.csv", cli.dir);
+    res = sm_test_slurp(p);
     res_s = drop_timing(res, &rows);
     assert_int_equal(rows, KILL_RUNS);
     assert_string_equal(res_s, ref_s);
@@ -767,12 +736,12 @@ static void test_run_killed_then_resumed(void **state)
                                    KILL_TARGETS[t], KILL_OPTS[o], s);
                 /* a run finished before the kill is kept, not run again (same wall_s) */
                 if (before[k]) assert_string_equal(now, before[k]);
-                snprintf(p, sizeof p, "%s/kill_a/runs/%s/%s/seed%d/trace.csv", dir,
+                snprintf(p, sizeof p, "%s/kill_a/runs/%s/%s/seed%d/trace.csv", cli.dir,
                          KILL_TARGETS[t], KILL_OPTS[o], s);
-                ta = slurp(p);
-                snprintf(p, sizeof p, "%s/kill_b/runs/%s/%s/seed%d/trace.csv", dir,
+                ta = sm_test_slurp(p);
+                snprintf(p, sizeof p, "%s/kill_b/runs/%s/%s/seed%d/trace.csv", cli.dir,
                          KILL_TARGETS[t], KILL_OPTS[o], s);
-                tb = slurp(p);
+                tb = sm_test_slurp(p);
                 assert_true(*ta);
                 assert_string_equal(ta, tb);
                 free(ta);
@@ -842,7 +811,7 @@ static void test_compare_and_baseline(void **state)
     snprintf(buf, sizeof buf, "baseline ep.wav '%s' --top 3 --csv --threads 1",
              sm_test_shared_path("dx7/rom1a.syx"));
     assert_int_equal(run(buf), 0);
-    s = slurp(out_path);
+    s = sm_test_slurp(cli.out);
     line = strstr(s, "\n1,");
     assert_non_null(line);
     assert_non_null(strstr(line, ",11,\"E.PIANO 1\","));
@@ -853,7 +822,7 @@ static void test_compare_and_baseline(void **state)
         snprintf(buf, sizeof buf, "baseline ep.wav '%s' --top 3 --csv --threads 2",
                  sm_test_shared_path("dx7/rom1a.syx"));
         assert_int_equal(run(buf), 0);
-        s = slurp(out_path);
+        s = sm_test_slurp(cli.out);
         assert_string_equal(s, s1);
         free(s1);
     }
@@ -876,7 +845,7 @@ static void test_compare_and_baseline(void **state)
              sm_test_shared_path("microtonic/supertonic_default.mtpreset"),
              sm_test_shared_path("microtonic/default.mtpreset"));
     assert_int_equal(run(buf), 0);
-    s = slurp(out_path);
+    s = sm_test_slurp(cli.out);
     assert_non_null(strstr(s, "default.mtpreset\",3,"));
     assert_non_null(strstr(s, "\n1,"));
     free(s);
@@ -890,7 +859,7 @@ static size_t read_bytes(const char *name, unsigned char *buf, size_t cap)
     char p[8192];
     FILE *f;
     size_t n;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     f = fopen(p, "rb");
     if (!f) return 0;
     n = fread(buf, 1, cap, f);
@@ -921,7 +890,7 @@ static void check_bulk(const char *name, unsigned char voices[32][128])
 static void fake_run(const char *folder, const char *target, const char *opt, int n)
 {
     char cmd[16384];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s/runs/%s/%s/seed1'", dir, folder, target, opt);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/%s/runs/%s/%s/seed1'", cli.dir, folder, target, opt);
     assert_int_equal(system(cmd), 0);
     snprintf(cmd, sizeof cmd, "sysex --extract '%s:%d' -o '%s/runs/%s/%s/seed1/best.syx'",
              sm_test_shared_path("dx7/rom1a.syx"), n, folder, target, opt);
@@ -1020,7 +989,7 @@ static void test_bank_from_runs(void **state)
     assert_false(exists("bad.syx"));
     {
         char p[8192];
-        snprintf(p, sizeof p, "%s/fd", dir);
+        snprintf(p, sizeof p, "%s/fd", cli.dir);
         assert_int_equal(mkdir(p, 0700), 0);
     }
     write_text("fd/results.csv", "target,optimizer,seed,final_cost\nkick,cmaes,1,2\n");

@@ -3,7 +3,7 @@
  * tables, CSV and JSON, the files each writes, exit codes (0, 1 bad input, 2 bad usage) and
  * the messages for an unknown descriptor, a value outside its range, an edit without a value
  * to change, a silent file and a missing one. Searches here use tiny indexes and budgets. */
-#include "tests/test_util.h"
+#include "tests/test_cli_util.h"
 #include "core/audio.h"
 #include "core/fileio.h"
 
@@ -11,20 +11,14 @@
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-static char program[4096], work[4096];
+static sm_test_cli cli;
 
 static int setup(void **state)
 {
-    const char *b = getenv("SM_TOP_BUILDDIR");
-    const char *t = sm_test_tmpdir();
-    char cwd[2048];
     (void)state;
-    if (!t || !getcwd(cwd, sizeof cwd)) return -1;
-    if (b && b[0] == '/') snprintf(program, sizeof program, "%s/soundmatch", b);
-    else snprintf(program, sizeof program, "%s/%s/soundmatch", cwd, b ? b : ".");
-    snprintf(work, sizeof work, "%s", t);
+    if (sm_test_cli_setup(&cli) != 0) return -1;
     /* the index cache goes to the test's folder, never the user's */
-    setenv("XDG_CACHE_HOME", work, 1);
+    setenv("XDG_CACHE_HOME", cli.dir, 1);
     return 0;
 }
 
@@ -32,18 +26,10 @@ static int setup(void **state)
  * printed. Returns its exit code. */
 static int sm(const char *args, char **out, char **err_text)
 {
-    char cmd[16384], o[4200], e[4200];
-    unsigned char *d;
-    size_t n;
-    int st;
-    snprintf(o, sizeof o, "%s/.out", work);
-    snprintf(e, sizeof e, "%s/.err", work);
-    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s >'%s' 2>'%s' </dev/null", work, program, args, o,
-             e);
-    st = system(cmd);
-    *out = sm_read_file(o, 0, &d, &n, NULL) == 0 ? (char *)d : strdup("");
-    *err_text = sm_read_file(e, 0, &d, &n, NULL) == 0 ? (char *)d : strdup("");
-    return st == -1 || !WIFEXITED(st) ? -1 : WEXITSTATUS(st);
+    int rc = sm_test_cli_sh(&cli, NULL, args, 1);
+    *out = sm_test_slurp(cli.out);
+    *err_text = sm_test_slurp(cli.err);
+    return rc;
 }
 
 /* Runs and checks the exit code and, if given, a piece of stdout and of stderr. */
@@ -61,7 +47,7 @@ static void expect(const char *args, int code, const char *in_out, const char *i
 static int present(const char *rel)
 {
     char p[8192];
-    snprintf(p, sizeof p, "%s/%s", work, rel);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, rel);
     return access(p, F_OK) == 0;
 }
 
@@ -76,7 +62,7 @@ static void hit_wav(const char *name, double f, double amp, double secs)
     assert_non_null(x);
     for (i = 0; i < n; i++)
         x[i] = (float)(amp * exp(-(double)i / (0.15 * sr)) * sin(2 * M_PI * f * (double)i / sr));
-    snprintf(p, sizeof p, "%s/%s", work, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     assert_int_equal(sm_audio_write_wav(p, x, n, sr, SM_WAV_PCM16, NULL), 0);
     free(x);
 }
@@ -155,7 +141,7 @@ static void test_design_writes(void **state)
         char p[8192];
         unsigned char *d;
         size_t n;
-        snprintf(p, sizeof p, "%s/d4/design.params", work);
+        snprintf(p, sizeof p, "%s/d4/design.params", cli.dir);
         assert_int_equal(sm_read_file(p, 0, &d, &n, NULL), 0);
         assert_non_null(strstr((char *)d, "n_neurons = "));
         free(d);

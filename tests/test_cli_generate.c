@@ -4,7 +4,7 @@
  * banks checked by a parser of the test's own, the same seed giving the same bytes at any
  * thread count, the page beside the banks, nothing written on failure. The timbre model is
  * built from every 16th voice of voices31380.bin into a cache folder of the test's own. */
-#include "tests/test_util.h"
+#include "tests/test_cli_util.h"
 #include "tests/dx7_check.h"
 #include "core/fileio.h"
 #include "synths/dx7_sysex.h"
@@ -13,33 +13,21 @@
 
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-static char prog[4096], dir[4096], out_path[4200], err_path[4200];
+static sm_test_cli cli;
 
+/* Runs "soundmatch ARGS" in the test folder, with a cache folder and a subset of the human
+ * voices of the test's own. */
 static int run(const char *args)
 {
-    char cmd[16384];
-    int st;
-    snprintf(cmd, sizeof cmd,
-             "cd '%s' && XDG_CACHE_HOME='%s/cache' SOUNDMATCH_PRESETS='%s/subset.bin' "
-             "'%s' %s >'%s' 2>'%s' </dev/null",
-             dir, dir, dir, prog, args, out_path, err_path);
-    st = system(cmd);
-    if (st == -1 || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
-}
-
-static char *slurp(const char *path)
-{
-    unsigned char *d = NULL;
-    size_t n;
-    sm_error err = {0};
-    if (sm_read_file(path, 0, &d, &n, &err) != 0) return strdup("");
-    return (char *)d;
+    char env[9000];
+    snprintf(env, sizeof env, "XDG_CACHE_HOME='%s/cache' SOUNDMATCH_PRESETS='%s/subset.bin'",
+             cli.dir, cli.dir);
+    return sm_test_cli_sh(&cli, env, args, 1);
 }
 
 static void expect_in(const char *path, const char *needle)
 {
-    char *s = slurp(path);
+    char *s = sm_test_slurp(path);
     if (!strstr(s, needle)) print_error("%s lacks '%s':\n%s\n", path, needle, s);
     assert_non_null(strstr(s, needle));
     free(s);
@@ -48,7 +36,7 @@ static void expect_in(const char *path, const char *needle)
 static char *in_dir(const char *name)
 {
     static char p[8192];
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     return p;
 }
 
@@ -65,7 +53,7 @@ static void check_bank(const char *name, char names[32][11])
 
 static size_t count_in(const char *path, const char *needle)
 {
-    char *s = slurp(path), *p = s;
+    char *s = sm_test_slurp(path), *p = s;
     size_t k = 0;
     while ((p = strstr(p, needle)) != NULL) {
         k++;
@@ -79,13 +67,13 @@ static void test_usage(void **state)
 {
     (void)state;
     assert_int_equal(run("generate --help"), 0);
-    expect_in(out_path, "usage: soundmatch generate");
+    expect_in(cli.out, "usage: soundmatch generate");
     assert_int_equal(run("timbre --help"), 0);
-    expect_in(out_path, "usage: soundmatch timbre");
+    expect_in(cli.out, "usage: soundmatch timbre");
     assert_int_equal(run("generate"), 2);
-    expect_in(err_path, "-o");
+    expect_in(cli.err, "-o");
     assert_int_equal(run("generate -o x.syx --kind tuba"), 2);
-    expect_in(err_path, "tuba");
+    expect_in(cli.err, "tuba");
     assert_int_equal(run("generate -o x.syx --count 0"), 2);
     assert_int_equal(run("generate -o x.syx --algorithm 33"), 2);
     assert_int_equal(run("generate -o x.syx --fixed maybe"), 2);
@@ -100,9 +88,9 @@ static void test_usage(void **state)
         fclose(f);
     }
     assert_int_equal(run("generate -o x.syx --presets junk.bin"), 1);
-    expect_in(err_path, "junk.bin");
+    expect_in(cli.err, "junk.bin");
     assert_int_equal(run("generate -o x.syx --presets nothere.bin"), 1);
-    expect_in(err_path, "nothere.bin");
+    expect_in(cli.err, "nothere.bin");
     assert_false(exists("x.syx"));
 }
 
@@ -114,7 +102,7 @@ static void test_generate_banks(void **state)
     SM_TEST_NEED_SHARED();
     /* 40 keys voices: two banks, a page, a listing */
     assert_int_equal(run("generate --count 40 --kind keys --seed 3 -o out/keys.syx"), 1);
-    expect_in(err_path, "out/keys.syx"); /* no folder "out" */
+    expect_in(cli.err, "out/keys.syx"); /* no folder "out" */
     assert_int_equal(mkdir(in_dir("out"), 0700), 0);
     assert_int_equal(run("generate --count 40 --kind keys --seed 3 -o out/keys.syx"), 0);
     check_bank("out/keys.syx", names);
@@ -123,21 +111,21 @@ static void test_generate_banks(void **state)
     for (i = 0; i < 32; i++)
         for (j = i + 1; j < 32; j++) assert_string_not_equal(names[i], names[j]);
     for (i = 8; i < 32; i++) assert_string_equal(names2[i], "INIT VOICE");
-    expect_in(out_path, "out/keys-2.syx");
-    expect_in(out_path, " keys ");
-    expect_in(err_path, "40 of ");
+    expect_in(cli.out, "out/keys-2.syx");
+    expect_in(cli.out, " keys ");
+    expect_in(cli.err, "40 of ");
     assert_true(exists("out/keys.html"));
     assert_int_equal(count_in(in_dir("out/keys.html"), "<audio"), 40);
     assert_int_equal(count_in(in_dir("out/keys.html"), "data:image/png;base64,"), 40);
     /* the same seed on one thread: the same bytes */
     assert_int_equal(run("generate --count 40 --kind keys --seed 3 --threads 1 -o again.syx"), 0);
-    a = slurp(in_dir("out/keys.syx"));
-    b = slurp(in_dir("again.syx"));
+    a = sm_test_slurp(in_dir("out/keys.syx"));
+    b = sm_test_slurp(in_dir("again.syx"));
     assert_memory_equal(a, b, 4104);
     free(a);
     free(b);
-    a = slurp(in_dir("out/keys-2.syx"));
-    b = slurp(in_dir("again-2.syx"));
+    a = sm_test_slurp(in_dir("out/keys-2.syx"));
+    b = sm_test_slurp(in_dir("again-2.syx"));
     assert_memory_equal(a, b, 4104);
     free(a);
     free(b);
@@ -154,9 +142,9 @@ static void test_generate_banks(void **state)
     }
     /* the model's description */
     assert_int_equal(run("timbre -o space --stride 40"), 0);
-    expect_in(out_path, "variance explained per component");
-    expect_in(out_path, "round trip");
-    expect_in(out_path, "confusion");
+    expect_in(cli.out, "variance explained per component");
+    expect_in(cli.out, "round trip");
+    expect_in(cli.out, "confusion");
     assert_int_equal(count_in(in_dir("space/variance.csv"), "\n"), 194);
     assert_true(exists("space/axes.html"));
     assert_true(exists("space/flagged.csv"));
@@ -165,10 +153,10 @@ static void test_generate_banks(void **state)
         char cmd[8192];
         snprintf(cmd, sizeof cmd, "timbre --patch '%s:11'", sm_test_shared_path("dx7/rom1a.syx"));
         assert_int_equal(run(cmd), 0);
-        expect_in(out_path, "E.PIANO 1");
-        expect_in(out_path, "round trip through 193 components: parameter error 0.0000");
+        expect_in(cli.out, "E.PIANO 1");
+        expect_in(cli.out, "round trip through 193 components: parameter error 0.0000");
         assert_int_equal(run("timbre --patch nothere.syx"), 1);
-        expect_in(err_path, "nothere.syx");
+        expect_in(cli.err, "nothere.syx");
     }
 }
 
@@ -181,8 +169,8 @@ static void test_bank_page(void **state)
     SM_TEST_NEED_SHARED();
     for (i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "mkdir -p '%s/run/runs/tone%d/ga/seed1' && '%s' sysex --extract "
-                 "'%s:%d' -o '%s/run/runs/tone%d/ga/seed1/best.syx' >/dev/null 2>&1", dir, i, prog,
-                 sm_test_shared_path("dx7/rom1a.syx"), i + 1, dir, i);
+                 "'%s:%d' -o '%s/run/runs/tone%d/ga/seed1/best.syx' >/dev/null 2>&1", cli.dir, i, cli.prog,
+                 sm_test_shared_path("dx7/rom1a.syx"), i + 1, cli.dir, i);
         assert_int_equal(system(p), 0);
     }
     {
@@ -203,22 +191,9 @@ static void test_bank_page(void **state)
 
 static int setup(void **state)
 {
-    const char *b = getenv("SM_TOP_BUILDDIR");
-    const char *t = sm_test_tmpdir();
     const char *full = sm_test_shared() ? sm_test_shared_path("dx7/voices31380.bin") : NULL;
     (void)state;
-    if (!t) return -1;
-    snprintf(prog, sizeof prog, "%s/soundmatch", b ? b : ".");
-    if (prog[0] != '/') {
-        char cwd[2048], tmp[4096];
-        if (getcwd(cwd, sizeof cwd)) {
-            snprintf(tmp, sizeof tmp, "%s/%s", cwd, prog);
-            snprintf(prog, sizeof prog, "%s", tmp);
-        }
-    }
-    snprintf(dir, sizeof dir, "%s", t);
-    snprintf(out_path, sizeof out_path, "%s/.stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/.stderr", dir);
+    if (sm_test_cli_setup(&cli) != 0) return -1;
     if (full) {
         FILE *in = fopen(full, "rb"), *out = fopen(in_dir("subset.bin"), "wb");
         unsigned char v[128];

@@ -2,7 +2,7 @@
 /* tests/test_cli_report.c: `soundmatch report` as a user meets it (help, exit codes 0/1/2,
  * messages naming the folder, no partial output), the merge of two halves of an experiment
  * into the report of the whole, and the page of `soundmatch match`. */
-#include "tests/test_util.h"
+#include "tests/test_cli_util.h"
 #include "core/audio.h"
 #include "core/fileio.h"
 
@@ -11,20 +11,13 @@
 /* Command lines and paths here are short temporary-folder paths; truncation cannot happen. */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 
-static char prog[4096], dir[4096], out_path[4096], err_path[4096];
+static sm_test_cli cli;
 
 /* Runs "soundmatch ARGS" (or, with prog_too 0, a shell line) in the test folder, capturing
  * stdout and stderr; returns the exit code. */
 static int sh(const char *line, int prog_too)
 {
-    char cmd[16384];
-    int st;
-    snprintf(cmd, sizeof cmd, "cd '%s' && ( %s%s%s %s ) >'%s' 2>'%s' </dev/null", dir,
-             prog_too ? "'" : "", prog_too ? prog : "", prog_too ? "'" : "", line, out_path,
-             err_path);
-    st = system(cmd);
-    if (st == -1 || !WIFEXITED(st)) return -1;
-    return WEXITSTATUS(st);
+    return sm_test_cli_sh(&cli, NULL, line, prog_too);
 }
 
 static int run(const char *args)
@@ -35,12 +28,8 @@ static int run(const char *args)
 static char *slurp_in(const char *name)
 {
     char p[8192];
-    unsigned char *d = NULL;
-    size_t n;
-    sm_error err = {0};
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    if (sm_read_file(p, 0, &d, &n, &err) != 0) return strdup("");
-    return (char *)d;
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
+    return sm_test_slurp(p);
 }
 
 static void expect_in(const char *file, const char *needle, int present)
@@ -56,22 +45,14 @@ static int exists(const char *name)
 {
     char p[8192];
     struct stat st;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
+    snprintf(p, sizeof p, "%s/%s", cli.dir, name);
     return stat(p, &st) == 0;
 }
 
 static int setup(void **state)
 {
-    const char *b = getenv("SM_TOP_BUILDDIR"), *t = sm_test_tmpdir();
-    char cwd[2048];
     (void)state;
-    if (!t || !getcwd(cwd, sizeof cwd)) return -1;
-    snprintf(prog, sizeof prog, "%s%s%s/soundmatch", b && b[0] == '/' ? "" : cwd,
-             b && b[0] == '/' ? "" : "/", b ? b : ".");
-    snprintf(dir, sizeof dir, "%s", t);
-    snprintf(out_path, sizeof out_path, "%s/.stdout", dir);
-    snprintf(err_path, sizeof err_path, "%s/.stderr", dir);
-    return 0;
+    return sm_test_cli_setup(&cli);
 }
 
 static void test_usage(void **state)
@@ -122,7 +103,7 @@ static void test_merge_halves(void **state)
     FILE *f;
     char p[8192];
     (void)state;
-    snprintf(p, sizeof p, "%s/halves.ini", dir);
+    snprintf(p, sizeof p, "%s/halves.ini", cli.dir);
     f = fopen(p, "w");
     assert_non_null(f);
     fputs(HALVES_INI, f);
@@ -171,7 +152,7 @@ static void test_match_page(void **state)
     (void)state;
     for (i = 0; i < 8820; i++)
         x[i] = (float)(0.5 * exp(-4.0 * (double)i / 22050) * sin(2 * M_PI * 440.0 * (double)i / 22050));
-    snprintf(p, sizeof p, "%s/a440.wav", dir);
+    snprintf(p, sizeof p, "%s/a440.wav", cli.dir);
     assert_int_equal(sm_audio_write_wav(p, x, 8820, 22050, SM_WAV_PCM16, &err), 0);
     assert_int_equal(run("match a440.wav --note 69 --length 0.4 --sr 22050 --free "
                          "'op1_coarse, op1_fine' --budget 40 --threads 1 --no-prior -q -o m"), 0);
