@@ -39,35 +39,35 @@ static int is_target_patch(const sm_experiment *e, size_t v, const sm_param_view
     return 0;
 }
 
-/* Builds (or loads from the cache) optimizer o's side model over rendered patches of the
- * experiment's free space, for variant v. The cache file's name is a hash of everything that
- * shapes the dataset and the model, so a changed experiment never reuses a stale model. */
-void *sm_runner_side_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
-                           int threads, sm_error *err)
+/* The cache key of optimizer o's side model for variant v: a hash of everything that shapes
+ * the dataset and the model, so a changed experiment never reuses a stale model. */
+static uint64_t side_cache_key(const sm_experiment *e, size_t v, const sm_exp_optimizer *o)
 {
-    const sm_opt_side_type *side = o->type->side;
     const sm_param_view *view = e->variants[v].view;
-    size_t d = view->space.n, n = o->dataset_size, m = 2 * (size_t)e->cost.mfcc.n_mfcc, i;
-    size_t ns = (size_t)llround(e->note.length_s * e->sample_rate);
     uint64_t h = 1469598103934665603ULL;
-    char *path = NULL;
-    double *points = NULL, *feats = NULL;
-    void *model = NULL;
-    sm_opt_config cfg;
-    sm_objective obj;
-    sm_eval *ev = NULL;
-    sm_rng r;
-#define MIX(v) h = sm_rng_mix(h, (uint64_t)(v))
-    /* the file format and the synth's render: a new build never loads an old model */
-    for (i = 0; o->type->name[i]; i++) MIX(o->type->name[i]);
-    MIX(side->version);
+    size_t i;
+#define MIX(x) h = sm_rng_mix(h, (uint64_t)(x))
+#define MIX_STR(str)                                       \
+    do {                                                   \
+        const char *c_;                                    \
+        for (c_ = (str); *c_; c_++) MIX((unsigned char)*c_); \
+        MIX(0);                                            \
+    } while (0)
+#define MIX_DOUBLE(x)                                      \
+    do {                                                   \
+        uint64_t bits_;                                    \
+        double x_ = (x);                                   \
+        memcpy(&bits_, &x_, sizeof bits_);                 \
+        MIX(bits_);                                        \
+    } while (0)
+    /* the model's kind and version, the synth and its render: a new build never loads an old
+     * model */
+    MIX_STR(o->type->name);
+    MIX(o->type->side->version);
     MIX(e->synth->render_version);
-    for (i = 0; e->synth->name[i]; i++) MIX(e->synth->name[i]);
+    MIX_STR(e->synth->name);
     for (i = 0; i < e->synth->space->n; i++) {
-        double b = view->base[i];
-        uint64_t bits;
-        memcpy(&bits, &b, sizeof bits);
-        MIX(bits);
+        MIX_DOUBLE(view->base[i]);
         MIX(view->frozen[i]);
     }
     MIX(llround(e->note.note * 1000));
@@ -75,42 +75,128 @@ void *sm_runner_side_model(const sm_experiment *e, size_t v, const sm_exp_optimi
     MIX(llround(e->note.gate_s * 1e6));
     MIX(e->note.seed);          /* [synth] seed: noise and random phases of every render */
     MIX(e->note.random_phase);
-    MIX(ns);
+    MIX(llround(e->note.length_s * e->sample_rate));
     MIX(llround(e->sample_rate));
     MIX(e->cost.mfcc.n_mfcc);
     MIX(e->cost.mfcc.n_fft);
     MIX(e->cost.mfcc.hop);
     MIX(e->cost.mfcc.n_mels);
     MIX(e->cost.mfcc.htk);
-    MIX(n);
+    MIX(o->dataset_size);
     for (i = 0; i < o->n_side_settings; i++) {   /* the model's settings, in file order */
-        const char *c;
-        for (c = o->side_settings[i].key; *c; c++) MIX(*c);
-        MIX('=');
-        for (c = o->side_settings[i].value; *c; c++) MIX(*c);
-        MIX(';');
+        MIX_STR(o->side_settings[i].key);
+        MIX_STR(o->side_settings[i].value);
     }
     if (o->dataset) {
-        for (i = 0; o->dataset[i]; i++) MIX(o->dataset[i]);
+        MIX_STR(o->dataset);
         /* the targets whose patches are left out of the dataset */
         for (i = 0; i < e->n_targets; i++) {
             size_t j;
             if (e->targets[i].variant != v || !e->targets[i].truth) continue;
-            for (j = 0; j < e->synth->space->n; j++) {
-                uint64_t bits;
-                memcpy(&bits, &e->targets[i].truth[j], sizeof bits);
-                MIX(bits);
-            }
+            for (j = 0; j < e->synth->space->n; j++) MIX_DOUBLE(e->targets[i].truth[j]);
         }
     }
+#undef MIX_DOUBLE
+#undef MIX_STR
 #undef MIX
+    return h;
+}
+
+/* The dataset's points (rows of the variant's d free values in [0,1]): with o->dataset, up to
+ * *n human-made patches of that file drawn without replacement (the frozen parameters keep the
+ * experiment's values), none of them a target's own patch; else *n random points. *n receives
+ * how many were drawn. Returns 0 or an sm_err with err set. */
+static int draw_points(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
+                       double *points, size_t *n, sm_error *err)
+{
+    const sm_param_view *view = e->variants[v].view;
+    size_t d = view->space.n, count = 0, taken = 0, i, *idx = NULL;
+    double *all = NULL, *tb = NULL;
+    sm_rng r;
+    int rc = 0;
+    sm_rng_init(&r, 0x5ca1ab1e, 7);
+    if (!o->dataset) {
+        for (i = 0; i < *n * d; i++) points[i] = sm_rng_uniform(&r);
+        return 0;
+    }
+    if (!e->synth->patch_load_all)
+        return sm_error_set(err, SM_ERR_CONFIG, "%s: synth %s cannot read a dataset file (%s)",
+                            o->name, e->synth->name, o->dataset);
+    if ((rc = e->synth->patch_load_all(o->dataset, &all, &count, err)) != 0) return rc;
+    idx = malloc((count ? count : 1) * sizeof *idx);
+    tb = malloc((d ? d : 1) * sizeof *tb);
+    if (!idx || !tb || count == 0) {
+        rc = sm_error_set(err, count ? SM_ERR_NOMEM : SM_ERR_EMPTY,
+                          count ? "out of memory" : "%s: %s holds no patch", o->name, o->dataset);
+        goto out;
+    }
+    for (i = 0; i < count; i++) idx[i] = i;
+    sm_rng_shuffle(&r, idx, count);
+    /* the first n in the shuffled order that are no target's own patch */
+    for (i = 0; i < count && taken < *n; i++)
+        if (!is_target_patch(e, v, view, all + idx[i] * e->synth->space->n, points + taken * d,
+                             tb))
+            taken++;
+    *n = taken;
+    if (taken == 0)
+        rc = sm_error_set(err, SM_ERR_EMPTY, "%s: every patch of %s is a target's own patch",
+                          o->name, o->dataset);
+out:
+    free(all);
+    free(idx);
+    free(tb);
+    return rc;
+}
+
+/* Renders the n points of variant v and writes each one's MFCC summary (m values) to feats;
+ * a failed render gets all zeros. Returns 0 or an sm_err with err set. */
+static int render_features(const sm_experiment *e, size_t v, const double *points, size_t n,
+                           double *feats, size_t m, int threads, sm_error *err)
+{
+    const sm_param_view *view = e->variants[v].view;
+    const size_t d = view->space.n;
+    sm_objective obj;
+    sm_eval *ev;
+    memset(&obj, 0, sizeof obj);
+    obj.synth = e->synth;
+    obj.view = view;
+    obj.note = e->note;
+    obj.sample_rate = e->sample_rate;
+    obj.n_samples = (size_t)llround(e->note.length_s * e->sample_rate);
+    obj.mfcc = &e->cost.mfcc;
+    ev = sm_eval_alloc(&sm_objective_worker, &obj, threads, err);
+    if (!ev) return err && err->code ? err->code : SM_ERR_NOMEM;
+#pragma omp parallel for num_threads(sm_eval_threads(ev)) schedule(dynamic, 8)
+    for (long j = 0; j < (long)n; j++) {
+        void *w = sm_eval_worker(ev, omp_get_thread_num());
+        if (sm_objective_summary(w, points + (size_t)j * d, feats + (size_t)j * m) != 0) {
+            size_t q;
+            for (q = 0; q < m; q++) feats[(size_t)j * m + q] = 0;
+        }
+    }
+    sm_eval_free(ev);
+    return 0;
+}
+
+/* Builds (or loads from the cache) optimizer o's side model over rendered patches of the
+ * experiment's free space, for variant v. */
+void *sm_runner_side_model(const sm_experiment *e, size_t v, const sm_exp_optimizer *o,
+                           int threads, sm_error *err)
+{
+    const sm_opt_side_type *side = o->type->side;
+    size_t d = e->variants[v].view->space.n, n = o->dataset_size;
+    size_t m = 2 * (size_t)e->cost.mfcc.n_mfcc;
+    char *path = NULL;
+    double *points = NULL, *feats = NULL;
+    void *model = NULL;
+    sm_opt_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.settings = o->side_settings;
     cfg.n_settings = o->n_side_settings;
     cfg.source = e->path;
     if (sm_mkdir_p(e->cache_dir, err) != 0) return NULL;
     path = sm_runner_path("%s/%s-%s-%016" PRIx64 ".model", e->cache_dir, o->type->name,
-                          e->synth->name, h);
+                          e->synth->name, side_cache_key(e, v, o));
     if (!path) {
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         return NULL;
@@ -129,79 +215,15 @@ void *sm_runner_side_model(const sm_experiment *e, size_t v, const sm_exp_optimi
         sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
-    sm_rng_init(&r, 0x5ca1ab1e, 7);
-    if (o->dataset) {
-        /* human-made patches: n of them, drawn without replacement, projected on the free
-         * parameters (the frozen ones keep the experiment's values) */
-        double *all = NULL;
-        size_t count = 0, *idx;
-        if (!e->synth->patch_load_all) {
-            sm_error_set(err, SM_ERR_CONFIG, "%s: synth %s cannot read a dataset file (%s)",
-                         o->name, e->synth->name, o->dataset);
-            goto out;
-        }
-        if (e->synth->patch_load_all(o->dataset, &all, &count, err) != 0) goto out;
-        idx = malloc((count ? count : 1) * sizeof *idx);
-        if (!idx || count == 0) {
-            free(all);
-            free(idx);
-            sm_error_set(err, count ? SM_ERR_NOMEM : SM_ERR_EMPTY, "%s: %s holds no patch",
-                         o->name, o->dataset);
-            goto out;
-        }
-        for (i = 0; i < count; i++) idx[i] = i;
-        sm_rng_shuffle(&r, idx, count);
-        {
-            /* the first n in the shuffled order that are no target's own patch */
-            size_t taken = 0;
-            double *tb = malloc((d ? d : 1) * sizeof *tb);
-            if (!tb) {
-                free(all);
-                free(idx);
-                sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-                goto out;
-            }
-            for (i = 0; i < count && taken < n; i++)
-                if (!is_target_patch(e, v, view, all + idx[i] * e->synth->space->n,
-                                     points + taken * d, tb))
-                    taken++;
-            n = taken;
-            free(tb);
-        }
-        free(all);
-        free(idx);
-        if (n == 0) {
-            sm_error_set(err, SM_ERR_EMPTY, "%s: every patch of %s is a target's own patch",
-                         o->name, o->dataset);
-            goto out;
-        }
-    } else {
-        for (i = 0; i < n * d; i++) points[i] = sm_rng_uniform(&r);
-    }
-    memset(&obj, 0, sizeof obj);
-    obj.synth = e->synth;
-    obj.view = view;
-    obj.note = e->note;
-    obj.sample_rate = e->sample_rate;
-    obj.n_samples = ns;
-    obj.mfcc = &e->cost.mfcc;
-    ev = sm_eval_alloc(&sm_objective_worker, &obj, threads, err);
-    if (!ev) goto out;
-#pragma omp parallel for num_threads(sm_eval_threads(ev)) schedule(dynamic, 8)
-    for (long j = 0; j < (long)n; j++) {
-        void *w = sm_eval_worker(ev, omp_get_thread_num());
-        if (sm_objective_summary(w, points + (size_t)j * d, feats + (size_t)j * m) != 0) {
-            size_t q;
-            for (q = 0; q < m; q++) feats[(size_t)j * m + q] = 0; /* a failed render: all zero */
-        }
-    }
+    if (draw_points(e, v, o, points, &n, err) != 0 ||
+        render_features(e, v, points, n, feats, m, threads, err) != 0)
+        goto out;
     model = side->build(points, n, d, feats, m, &cfg, 0x9e3779b9, err);
     if (model && side->save(path, model, err) != 0) {
         side->free(model);
         model = NULL;
     }
 out:
-    sm_eval_free(ev);
     free(points);
     free(feats);
     free(path);
