@@ -37,4 +37,4 @@ bench_bench_presets_LDADD = $(SM_ALL_LDADD)
 # The descriptor index (descr_index.h): patches by their seven sound descriptors, for design.
 datasets_libsm_datasets_la_SOURCES += datasets/descr_index.c
 noinst_HEADERS += datasets/descr_index.h
-EXTRA_DIST += datasets/make_kit_set.sh datasets/evaluate_design.sh
+EXTRA_DIST += datasets/make_kit_set.sh datasets/evaluate_design.sh datasets/make_sf2_drums.sh

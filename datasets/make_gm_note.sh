@@ -14,10 +14,12 @@
 #
 # How: a one-track Standard MIDI File (format 0) is written with printf: tempo 1,000,000 us a
 # quarter note and 1000 ticks a quarter, so one tick is one millisecond; a program change, a
-# note-on at velocity 100, a note-off after the gate, and the end of the track 0.5 s after the
+# note-on (velocity 100 unless VELOCITY says otherwise), a note-off after the gate, and the end of the track 0.5 s after the
 # end so the release is rendered. fluidsynth -F renders it (fast, no audio device), sox mixes
 # to mono, trims and pads.
-# Environment: SF2 (default /usr/share/sounds/sf2/FluidR3_GM.sf2).
+# Environment: SF2 (default /usr/share/sounds/sf2/FluidR3_GM.sf2); CHANNEL, the MIDI channel
+# 1-16 (default 1; 10 plays the General MIDI drum kits, PROGRAM choosing the kit: 1 Standard,
+# 26 TR-808, ...); VELOCITY 1-127 (default 100).
 set -eu
 
 usage() { echo "usage: make_gm_note.sh PROGRAM(1-128) NOTE(0-127) OUT.wav [SECONDS]" >&2; exit 2; }
@@ -26,6 +28,9 @@ prog=$1 note=$2 out=$3 secs=${4:-1.5}
 case $prog in ''|*[!0-9]*) usage ;; esac
 case $note in ''|*[!0-9]*) usage ;; esac
 [ "$prog" -ge 1 ] && [ "$prog" -le 128 ] && [ "$note" -le 127 ] || usage
+chan=${CHANNEL:-1} vel=${VELOCITY:-100}
+case $chan$vel in ''|*[!0-9]*) usage ;; esac
+[ "$chan" -ge 1 ] && [ "$chan" -le 16 ] && [ "$vel" -ge 1 ] && [ "$vel" -le 127 ] || usage
 sf2=${SF2:-/usr/share/sounds/sf2/FluidR3_GM.sf2}
 command -v fluidsynth >/dev/null 2>&1 || { echo "make_gm_note.sh: fluidsynth is not installed (apt-get install -y fluidsynth fluid-soundfont-gm)" >&2; exit 1; }
 command -v sox >/dev/null 2>&1 || { echo "make_gm_note.sh: sox is not installed (apt-get install -y sox)" >&2; exit 1; }
@@ -50,9 +55,9 @@ vlq() {
 }
 {
     bytes 0 255 81 3 15 66 64            # tempo: 0x0F4240 = 1,000,000 us a quarter note
-    bytes 0 192 $((prog - 1))            # program change, channel 1
-    bytes 0 144 "$note" 100              # note on, velocity 100
-    vlq "$gate_ms"; bytes 128 "$note" 64 # note off after the gate
+    bytes 0 $((192 + chan - 1)) $((prog - 1))              # program change
+    bytes 0 $((144 + chan - 1)) "$note" "$vel"             # note on
+    vlq "$gate_ms"; bytes $((128 + chan - 1)) "$note" 64   # note off after the gate
     vlq "$tail_ms"; bytes 255 47 0       # end of track
 } >"$tmp/track"
 len=$(wc -c <"$tmp/track")
