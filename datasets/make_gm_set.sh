@@ -22,7 +22,7 @@
 #   e.g. datasets/make_gm_set.sh datasets/gm          (experiments/real_notes.ini)
 # It takes about 30 s (full set) or 10 s (--small) on two cores.
 # Environment: SF2 overrides the soundfont (/usr/share/sounds/sf2/FluidR3_GM.sf2).
-set -eu
+set -euf   # -f: the note lists hold "*" marks, never file patterns
 
 me=make_gm_set.sh
 usage() { echo "usage: datasets/$me OUTDIR [--small]" >&2; exit 2; }
