@@ -14,3 +14,8 @@ bench_descr_scales_LDADD = datasets/libsm_datasets.la synths/libsm_synths.la syn
 # The design search's settings on a tuning set of recordings.
 noinst_PROGRAMS += bench/design_tune
 bench_design_tune_LDADD = $(SM_ALL_LDADD)
+# The exact gradient of the neuron voice against a render: time and memory.
+noinst_PROGRAMS += bench/bench_grad
+SM_BENCHES += bench/bench_grad
+bench_bench_grad_LDADD = synths/libsm_synths.la synths/libsm_fm6.la synths/libsm_drum.la \
+	synths/libsm_neuron.la $(SM_FEATURES_LDADD)

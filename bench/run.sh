@@ -37,4 +37,5 @@ fi
 "$top/bench/bench_fm6" "$shared/dx7/rom1a.syx"
 "$top/bench/bench_drum" "$shared/microtonic/default.mtpreset"
 "$top/bench/bench_neuron"
+"$top/bench/bench_grad"
 "$top/bench/bench_eval" "$shared/dx7/rom1a.syx"

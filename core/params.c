@@ -56,6 +56,14 @@ double sm_param_encode1(const sm_param *p, double v)
     return clamp01((v - p->min) / (p->max - p->min));
 }
 
+double sm_param_dnative_dx(const sm_param *p, double x01)
+{
+    if (sm_param_is_discrete(p) || p->max <= p->min) return 0.0;
+    if (p->log_scale && p->min > 0)
+        return sm_param_decode1(p, isnan(x01) ? 0.5 : x01) * log(p->max / p->min);
+    return p->max - p->min;
+}
+
 void sm_params_decode(const sm_param_space *s, const double *x01, double *native)
 {
     size_t i;

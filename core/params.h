@@ -44,6 +44,11 @@ double sm_param_decode1(const sm_param *p, double x01);
 double sm_param_encode1(const sm_param *p, double v);
 void sm_params_decode(const sm_param_space *s, const double *x01, double *native);
 void sm_params_encode(const sm_param_space *s, const double *native, double *x01);
+/* d native / d x01 of parameter p at normalized coordinate x (clamped to [0,1]): the chain
+ * rule factor from a gradient in native units to one in normalized coordinates. Linear
+ * parameters: max - min; log-scaled ones: native(x) ln(max / min); discrete ones: 0 (they
+ * have no derivative). */
+double sm_param_dnative_dx(const sm_param *p, double x01);
 /* Fills native with every parameter's default. */
 void sm_params_defaults(const sm_param_space *s, double *native);
 /* Index of the parameter called name, or -1. */

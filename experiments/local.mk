@@ -2,6 +2,7 @@
 # experiments/: objective, experiment files, runner and reports.
 noinst_LTLIBRARIES += experiments/libsm_experiments.la
 experiments_libsm_experiments_la_SOURCES = experiments/objective.c experiments/experiment.c \
+	experiments/objective_grad.c experiments/objective_grad.h \
 	experiments/runner.c experiments/runner_internal.h experiments/checkpoint.c \
 	experiments/patch_dataset.c experiments/report.c experiments/stats.c experiments/plot.c \
 	experiments/stats_compare.c experiments/plot_stats.c experiments/plot_heatmap.c \

@@ -9,6 +9,7 @@
 #include "core/fileio.h"
 #include "core/rng.h"
 #include "experiments/objective.h"
+#include "experiments/objective_grad.h"
 #include "experiments/report.h"
 #include "experiments/results_meta.h"
 #include "datasets/presets.h"
@@ -302,6 +303,7 @@ typedef struct {
     const sm_experiment *e;
     const sm_run_options *opt;
     sm_progress prog;
+    int grad_said;        /* the fall-back to finite differences has been reported */
 } run_ctx;
 
 /* Scores k points for target ti with the key held gate_s: through the dispatcher's eval if it
@@ -579,6 +581,37 @@ static void patch_name(const char *target, char *name, size_t size)
     name[k] = '\0';
 }
 
+/* Exact gradients for a run of optimizer o, if it takes them (tell_grad), its `gradient`
+ * setting does not say `differences`, the synth has render_grad and every weighted cost term
+ * has a gradient (experiments/objective_grad.h). NULL (and 0) otherwise: the run uses costs
+ * only, and the first time an optimizer that takes gradients cannot have them the reason is
+ * reported once. Returns 0 or an sm_err code with err set (a real failure). */
+static int run_grad_open(run_ctx *rc_, const sm_exp_optimizer *o, const sm_opt_config *cfg,
+                         const sm_param_view *view, const prepared_target *pt,
+                         sm_objective_grad **out, sm_error *err)
+{
+    const sm_experiment *e = rc_->e;
+    char why[128];
+    sm_error e2 = {0, ""};
+    *out = NULL;
+    if (!o->type->tell_grad || strcmp(sm_opt_get_string(cfg, "gradient", "exact"), "exact") != 0)
+        return 0;
+    *out = sm_objective_grad_alloc(e->synth, view, &pt->note, e->sample_rate, pt->audio, pt->n,
+                                   &e->cost, why, sizeof why, &e2);
+    if (*out) return 0;
+    if (e2.code) {
+        if (err) *err = e2;
+        return e2.code;
+    }
+    if (!rc_->grad_said && rc_->opt && rc_->opt->warn) {
+        char line[256];
+        snprintf(line, sizeof line, "optimizer %s: %s: finite differences instead", o->name, why);
+        rc_->opt->warn(rc_->opt->warn_ctx, line);
+    }
+    rc_->grad_said = 1;
+    return 0;
+}
+
 static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *view,
                   const prepared_target *pt, sm_eval *ev, const void *side_model,
                   const double *target_features, const char *rundir, run_record *rec,
@@ -587,7 +620,8 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     const sm_experiment *e = rc_->e;
     size_t d = view->space.n, used = 0, batch = e->batch, i;
     double *x = malloc(batch * d * sizeof *x), *cost = malloc(batch * sizeof *cost);
-    double *best_x = malloc(d * sizeof *best_x), *native = NULL;
+    double *best_x = malloc(d * sizeof *best_x), *native = NULL, *grad = NULL;
+    sm_objective_grad *og = NULL;   /* exact gradients (run_grad_open), or NULL */
     double best = INFINITY, t0 = now_s();
     uint64_t n_bad = 0;
     sm_opt_config cfg;
@@ -609,6 +643,12 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if ((rc = run_grad_open(rc_, o, &cfg, view, pt, &og, err)) != 0) goto out;
+    if (og && !(grad = malloc(batch * d * sizeof *grad))) {
+        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    cfg.exact_grad = og != NULL;
     st = o->type->alloc(&view->space, &cfg,
                         sm_rng_mix(rec->seed, (uint64_t)rec->target * 0x100000001b3ULL), err);
     if (!st) {
@@ -624,10 +664,24 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
                               o->type->name, k, want);
             goto out;
         }
-        if ((rc = score(rc_->opt, ev, rec->target, pt->note.gate_s, x, k, d, cost, &n_bad,
-                        err)) != 0)
-            goto out;
-        o->type->tell(st, x, cost, k);
+        if (og) {
+            unsigned long long bad = 0;
+            rc = sm_objective_grad_batch(og, x, k, d, cost, grad, &bad);
+            n_bad += bad;
+            for (i = 0; i < k; i++) /* the contract: finite costs, at most the worst */
+                if (!isfinite(cost[i]) || cost[i] > SM_EVAL_WORST_COST)
+                    cost[i] = SM_EVAL_WORST_COST;
+            if (rc) {
+                sm_error_set(err, rc, "scoring a batch of %zu points with gradients failed", k);
+                goto out;
+            }
+            o->type->tell_grad(st, x, cost, grad, k);
+        } else {
+            if ((rc = score(rc_->opt, ev, rec->target, pt->note.gate_s, x, k, d, cost, &n_bad,
+                            err)) != 0)
+                goto out;
+            o->type->tell(st, x, cost, k);
+        }
         for (i = 0; i < k; i++) {
             used++;
             if (cost[i] < best) {
@@ -734,6 +788,8 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     free(p);
 out:
     if (st) o->type->free(st);
+    sm_objective_grad_free(og);
+    free(grad);
     free(x);
     free(cost);
     free(best_x);

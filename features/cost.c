@@ -400,6 +400,15 @@ sm_cost_target *sm_cost_target_alloc(const sm_cost_config *cfg, const float *x, 
     return sm_cost_target_alloc_goal(cfg, x, n, NULL, err);
 }
 
+int sm_cost_target_samples_ok(const float *x, size_t n, sm_error *err)
+{
+    if (!x || n == 0) return sm_error_set(err, SM_ERR_EMPTY, "the cost target has no samples");
+    if (!sm_all_finite(x, n))
+        return sm_error_set(err, SM_ERR_NONFINITE,
+                            "the cost target holds a NaN or infinite sample");
+    return 0;
+}
+
 sm_cost_target *sm_cost_target_alloc_goal(const sm_cost_config *cfg, const float *x, size_t n,
                                           const sm_descr_goal *goal, sm_error *err)
 {
@@ -421,14 +430,7 @@ sm_cost_target *sm_cost_target_alloc_goal(const sm_cost_config *cfg, const float
         if (!(t->dterm = sm_dterm_target_alloc(cfg, NULL, n, goal, err))) goto fail;
         return t;
     }
-    if (!x || n == 0) {
-        sm_error_set(err, SM_ERR_EMPTY, "the cost target has no samples");
-        return NULL;
-    }
-    if (!sm_all_finite(x, n)) {
-        sm_error_set(err, SM_ERR_NONFINITE, "the cost target holds a NaN or infinite sample");
-        return NULL;
-    }
+    if (sm_cost_target_samples_ok(x, n, err) != 0) return NULL;
     t = calloc(1, sizeof *t);
     if (!t) goto nomem;
     t->cfg = *cfg;

@@ -3,9 +3,9 @@
 noinst_LTLIBRARIES += features/libsm_features.la
 features_libsm_features_la_SOURCES = features/stft.c features/stft.h features/mfcc.c \
 	features/descriptors.c features/descr_summary.c features/descr_cost.c features/descr_cost.h \
-	features/cost.c features/measure.c \
+	features/cost.c features/measure.c features/cost_grad.c features/cost_grad.h \
 	features/analysis.c features/spectrogram.c
-noinst_HEADERS += features/features.h
+noinst_HEADERS += features/features.h features/cost_grad.h
 
 check_PROGRAMS += tests/test_features_mfcc tests/test_features_descriptors tests/test_features_cost \
 	tests/test_features_measure tests/test_features_analysis

@@ -70,6 +70,9 @@ void sm_stft_power(const sm_stft *s, double *power);
 
 /* 1 if all n samples are finite. */
 int sm_all_finite(const float *x, size_t n);
+/* The checks every cost target passes: samples there (SM_ERR_EMPTY) and all finite
+ * (SM_ERR_NONFINITE), err saying which. Returns 0 or that code. */
+int sm_cost_target_samples_ok(const float *x, size_t n, sm_error *err);
 
 /* ---- Internal entry points shared by mfcc.c, descriptors.c and cost.c ------------------ */
 

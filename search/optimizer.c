@@ -175,16 +175,25 @@ int sm_opt_check_keys(const sm_opt_config *cfg, const char *const *keys, const c
 
 /* ---- the driver ----------------------------------------------------------------------- */
 
-long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_opt_config *cfg,
-                 uint64_t seed, size_t max_batch, sm_batch_fn score, void *ctx,
-                 double *best_x, double *best_cost, sm_error *err)
+/* The driver of sm_minimize and sm_minimize_grad: one of score and gscore is given. */
+static long minimize(const sm_optimizer_type *T, const sm_param_space *s,
+                     const sm_opt_config *cfg_in, uint64_t seed, size_t max_batch,
+                     sm_batch_fn score, sm_batch_grad_fn gscore, void *ctx, double *best_x,
+                     double *best_cost, sm_error *err)
 {
     size_t d, used = 0, i, cap;
-    double *x = NULL, *cost = NULL, best = INFINITY;
+    double *x = NULL, *cost = NULL, *grad = NULL, best = INFINITY;
     void *st;
     long rc = 0;
+    sm_opt_config cfg_v, *cfg = &cfg_v;
+    const int with_grad = gscore && T && T->tell_grad;
+    if (!cfg_in) cfg = NULL;
+    else {
+        cfg_v = *cfg_in;
+        cfg_v.exact_grad = with_grad;
+    }
     if (best_cost) *best_cost = INFINITY;
-    if (!T || !s || !cfg || !score || !best_x)
+    if (!T || !s || !cfg || !(score || gscore) || !best_x)
         return sm_error_set(err, SM_ERR_ARG, "sm_minimize: missing optimizer, space, config, "
                                              "objective or best_x");
     if (cfg->budget < 1)
@@ -198,7 +207,8 @@ long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_o
     if (!st) return err && err->code ? err->code : SM_ERR_NOMEM;
     x = malloc(cap * (d ? d : 1) * sizeof *x);
     cost = malloc(cap * sizeof *cost);
-    if (!x || !cost) {
+    if (gscore) grad = malloc(cap * (d ? d : 1) * sizeof *grad);
+    if (!x || !cost || (gscore && !grad)) {
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -212,7 +222,7 @@ long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_o
                               T->name, k, want);
             goto out;
         }
-        src = score(ctx, x, k, d, cost);
+        src = gscore ? gscore(ctx, x, k, d, cost, grad) : score(ctx, x, k, d, cost);
         if (src != 0) {
             rc = src < 0 ? src : SM_ERR_ARG;
             if (err && !err->code) sm_error_set(err, (int)rc, "the objective failed (%s)",
@@ -228,7 +238,8 @@ long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_o
             }
         }
         used += k;
-        T->tell(st, x, cost, k);
+        if (with_grad) T->tell_grad(st, x, cost, grad, k);
+        else T->tell(st, x, cost, k);
         if (T->converged && T->converged(st)) break;
     }
     rc = (long)used;
@@ -237,5 +248,21 @@ out:
     T->free(st);
     free(x);
     free(cost);
+    free(grad);
     return rc;
+}
+
+long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_opt_config *cfg,
+                 uint64_t seed, size_t max_batch, sm_batch_fn score, void *ctx,
+                 double *best_x, double *best_cost, sm_error *err)
+{
+    return minimize(T, s, cfg, seed, max_batch, score, NULL, ctx, best_x, best_cost, err);
+}
+
+long sm_minimize_grad(const sm_optimizer_type *T, const sm_param_space *s,
+                      const sm_opt_config *cfg, uint64_t seed, size_t max_batch,
+                      sm_batch_grad_fn score, void *ctx, double *best_x, double *best_cost,
+                      sm_error *err)
+{
+    return minimize(T, s, cfg, seed, max_batch, NULL, score, ctx, best_x, best_cost, err);
 }

@@ -63,6 +63,9 @@ typedef struct {
     /* Side data (sm_opt_side_type below), for optimizer types that have it, else NULL: */
     const void *side_model;        /* the model the type's side->build made */
     const double *target_features; /* the target's features, as the model's (m values) */
+    /* 1: the caller gives every point's exact gradient through the type's tell_grad (only
+     * for types that have it); 0: costs only, through tell. */
+    int exact_grad;
 } sm_opt_config;
 
 /* Side data: a model an optimizer learns before its runs from a dataset of rendered patches,
@@ -110,6 +113,13 @@ typedef struct sm_optimizer_type {
     void (*free)(void *st);
     /* Optional (NULL: none): side data; alloc then fails without cfg->side_model. */
     const sm_opt_side_type *side;
+    /* Optional (NULL: the type uses costs only): tell with gradients. When the type has it and
+     * the caller can compute exact gradients, the caller sets cfg->exact_grad before alloc and
+     * then answers every ask with tell_grad instead of tell: the k costs and k rows of s->n
+     * values d cost / d x in normalized coordinates (0 for discrete parameters). Each point
+     * scored with its gradient counts as one evaluation of the budget. */
+    void (*tell_grad)(void *st, const double *x, const double *cost, const double *grad,
+                      size_t k);
 } sm_optimizer_type;
 
 const sm_optimizer_type *sm_optimizer_find(const char *name);
@@ -136,6 +146,17 @@ typedef int (*sm_batch_fn)(void *ctx, const double *x, size_t k, size_t d, doubl
 long sm_minimize(const sm_optimizer_type *T, const sm_param_space *s, const sm_opt_config *cfg,
                  uint64_t seed, size_t max_batch, sm_batch_fn score, void *ctx,
                  double *best_x, double *best_cost, sm_error *err);
+
+/* sm_minimize with exact gradients: score(ctx, x, k, d, cost, grad) scores k points and
+ * writes their gradients (k rows of d values). When T has tell_grad, cfg->exact_grad is taken
+ * as 1 and T is told the gradients; otherwise the gradients are ignored and this is
+ * sm_minimize. Same returns. */
+typedef int (*sm_batch_grad_fn)(void *ctx, const double *x, size_t k, size_t d, double *cost,
+                                double *grad);
+long sm_minimize_grad(const sm_optimizer_type *T, const sm_param_space *s,
+                      const sm_opt_config *cfg, uint64_t seed, size_t max_batch,
+                      sm_batch_grad_fn score, void *ctx, double *best_x, double *best_cost,
+                      sm_error *err);
 
 #define SM_OPTIMIZER(name) extern const sm_optimizer_type sm_optimizer_##name;
 #include "search/optimizers.def"

@@ -493,7 +493,7 @@ typedef struct {
 
 /* `starts` plus gd's keys, which are passed on (test_search_pcakm checks they match). */
 static const char *const pcakm_keys[] = {"starts", "lr", "h", "beta1", "beta2", "eps",
-                                         "patience", "perturb", "decay", NULL};
+                                         "patience", "perturb", "decay", "gradient", NULL};
 static const char *const pcakm_help[] = {
     "starts: members of the nearest cluster asked before the descent (8)",
     "lr: gd's Adam learning rate for the descent (0.05)",
@@ -504,6 +504,7 @@ static const char *const pcakm_help[] = {
     "patience: gd's iterations without progress before a restart (10)",
     "perturb: gd's restart perturbation (0.05)",
     "decay: gd's factor on lr and perturb at each restart (0.5)",
+    "gradient: gd's; pcakm takes no exact gradients, so its descent uses differences (exact)",
     NULL};
 
 static void pcakm_free(void *p)

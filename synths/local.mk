@@ -35,7 +35,7 @@ SM_BENCHES += bench/bench_drum
 bench_bench_drum_LDADD = $(SM_DRUM_LDADD)
 
 # neuron: a network of artificial neurons as a voice (owner: neuron).
-synths_libsm_neuron_la_SOURCES = synths/neuron.c
+synths_libsm_neuron_la_SOURCES = synths/neuron.c synths/neuron_grad.c synths/neuron_internal.h
 noinst_HEADERS += synths/neuron.h
 EXTRA_DIST += synths/neuron.md
 SM_NEURON_LDADD = synths/libsm_neuron.la $(SM_FEATURES_LDADD)

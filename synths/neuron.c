@@ -15,6 +15,7 @@
  * survives, and the last step clamps and replaces a non-finite sample by 0. The tables and the
  * delay lines live in the state made by neuron_alloc; render allocates nothing. */
 #include "synths/neuron.h"
+#include "synths/neuron_internal.h"
 
 #include "core/rng.h"
 
@@ -29,54 +30,6 @@
 
 /* ---------------------------------------------------------------------------------------- */
 /* Parameter space                                                                          */
-
-/* Global parameters, then SM_NEURON_MAX blocks of N_PER_NEURON. */
-enum {
-    P_N_NEURONS,
-    P_OSC_TRACKING,
-    P_OSC1_WAVE,
-    P_OSC1_RATIO,
-    P_OSC2_WAVE,
-    P_OSC2_RATIO,
-    P_OSC3_WAVE,
-    P_OSC3_RATIO,
-    P_JOY_X,
-    P_JOY_Y,
-    P_JOY_Z,
-    P_JOY_MOVE,
-    P_JOY_RATE,
-    P_FILTER_TYPE,
-    P_FILTER_CUTOFF,
-    P_FILTER_RES,
-    P_ENV_ATTACK,
-    P_ENV_DECAY,
-    P_ENV_SUSTAIN,
-    P_ENV_RELEASE,
-    P_GLOBALS
-};
-
-/* Offsets within one neuron's block. */
-enum {
-    N_ACT,
-    N_BIAS,
-    N_W_OSC1,
-    N_W_OSC2,
-    N_W_OSC3,
-    N_W_X,
-    N_W_Y,
-    N_W_Z,
-    N_W_NOISE,
-    N_FB1,
-    N_DELAY = N_FB1 + SM_NEURON_MAX,
-    N_THRESH,
-    N_SPIKE,
-    N_MIX,
-    N_CUTMOD,
-    N_PER_NEURON
-};
-
-#define P_TOTAL (P_GLOBALS + SM_NEURON_MAX * N_PER_NEURON)
-#define NP(k, off) (P_GLOBALS + (k) * N_PER_NEURON + (off))
 
 static const char *const act_labels[] = {"tanh", "relu", "hardclip", "rectcomp"};
 static const char *const wave_labels[] = {"sine", "triangle", "saw", "square"};
@@ -167,28 +120,6 @@ static const sm_param_space neuron_space = {P_TOTAL, neuron_params};
 /* ---------------------------------------------------------------------------------------- */
 /* State and plan                                                                           */
 
-#define SINE_BITS 12
-#define SINE_SIZE (1u << SINE_BITS)
-#define SINE_FRAC_BITS (32 - SINE_BITS)
-#define DELAY_SIZE 128u      /* ring length; holds the 65 past axons a 64-sample delay reads */
-#define DELAY_MASK (DELAY_SIZE - 1)
-#define CUT_LO_HZ 10.0       /* lowest cutoff the network can drive the filter to */
-#define CUT_STEPS 48         /* filter table entries per octave */
-#define N_INPUTS 7           /* osc1, osc2, osc3, x, y, z, noise */
-#define IN_NOISE 6
-#define FLUSH 1e-15f         /* states and samples below this become exactly 0 */
-#define MIDDLE_C_HZ 261.6255653005986
-
-typedef struct {
-    double sr;
-    float sine[SINE_SIZE + 1];             /* one cycle, with a guard point */
-    float *gtab;                           /* tan(pi fc / sr), fc = CUT_LO_HZ * 2^(i/CUT_STEPS) */
-    size_t gtab_n;
-    int gtab_last;                         /* gtab_n - 2: last interpolation start */
-    float oct_max;                         /* highest table octave (0.45 sr) */
-    float delay[SM_NEURON_MAX][DELAY_SIZE];/* axon histories */
-} neuron_state;
-
 /* Everything the sample loop needs, made from the clamped native parameters. */
 typedef struct {
     int nn;                                 /* active neurons */
@@ -261,6 +192,7 @@ static void neuron_free(void *p)
 {
     neuron_state *st = p;
     if (!st) return;
+    sm_neuron_grad_free(st->grad);
     free(st->gtab);
     free(st);
 }
@@ -277,18 +209,13 @@ static void make_plan(const neuron_state *st, const double *p, const sm_note *no
                       size_t n, neuron_plan *pl)
 {
     const double sr = st->sr;
-    double pitch, base, gate, mix_sum = 0, res;
+    double base, gate, mix_sum = 0, res;
     int k, j, i;
     int used[N_INPUTS] = {0};
     memset(pl, 0, sizeof *pl);
 
     pl->nn = (int)p[P_N_NEURONS];
-    pitch = isfinite(note->note) ? note->note : 60.0;
-    if (pitch < -36) pitch = -36;
-    if (pitch > 160) pitch = 160;
-    base = (int)p[P_OSC_TRACKING] == SM_NEURON_TRACK_FIXED
-               ? MIDDLE_C_HZ
-               : 440.0 * pow(2.0, (pitch - 69.0) / 12.0);
+    base = neuron_base_hz(p, note);
     for (i = 0; i < SM_NEURON_OSCS; i++) {
         double f = p[P_OSC1_RATIO + 2 * i] * base, dt;
         if (f > 0.45 * sr) f = 0.45 * sr;
@@ -822,5 +749,6 @@ const sm_synth_type sm_synth_neuron = {
     .patch_save = NULL,
     .patch_load_all = NULL,
     .render2 = NULL,
+    .render_grad = sm_neuron_render_grad,
     .render_version = 1,
 };

@@ -70,6 +70,28 @@ typedef struct sm_synth_type {
     /* Version of the render: raised whenever a change to the code changes what a patch sounds
      * like, so that caches of rendered patches (preset indexes, pcakm models) are rebuilt. */
     int render_version;
+
+    /* Optional, a trailing member so positional initialisers need not name it (NULL: no
+     * exact gradient; optimizers fall back to finite differences): the
+     * gradient of a loss L(out) with respect to the native parameters, by reverse mode.
+     * Two calls on the same state:
+     *  1. forward: out != NULL, dl_dout == NULL. Renders n samples into out (as render would,
+     *     within the difference the synth documents) and records in a tape owned by the state
+     *     what the backward pass needs. This call may allocate (the tape grows to the longest
+     *     n seen); SM_ERR_NOMEM if it cannot.
+     *  2. backward: out == NULL, dl_dout != NULL (n values dL/dout[t], double). Uses the tape
+     *     of the last forward call, which must have had the same native, note and n
+     *     (SM_ERR_ARG if the state holds no tape of n samples), and ADDS dL/dnative[i] to
+     *     dl_dnative (space->n values) for every continuous parameter (SM_PARAM_REAL).
+     *     Discrete parameters (SM_PARAM_INT, SM_PARAM_ENUM) always receive 0: they have no
+     *     derivative, and the rule is that every discrete parameter's entry is left as is.
+     * The gradient is with respect to native values; sm_param_dnative_dx (core/params.h) gives
+     * the factor that turns it into the gradient in normalized coordinates (log-scaled
+     * parameters included). Nonsmooth points take the subgradient each synth documents.
+     * Returns 0 or an sm_err code. */
+    int (*render_grad)(void *st, const double *native, const sm_note *note, size_t n,
+                       float *out, const double *dl_dout, double *dl_dnative);
+
 } sm_synth_type;
 
 /* The backend called name, or NULL. */

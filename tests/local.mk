@@ -38,3 +38,9 @@ clean-fuzz:
 	rm -rf tests/fuzz/obj tests/fuzz/fuzz_ini tests/fuzz/fuzz_sysex tests/fuzz/fuzz_mtpreset \
 		tests/fuzz/fuzz_audio tests/fuzz/fuzz_results
 .PHONY: fuzz clean-fuzz
+
+# Exact gradients (synths/neuron_grad.c, features/cost_grad.c) against finite differences.
+check_PROGRAMS += tests/test_grad
+TESTS += tests/test_grad
+tests_test_grad_LDADD = synths/libsm_synths.la synths/libsm_fm6.la synths/libsm_drum.la \
+	synths/libsm_neuron.la search/libsm_search.la $(SM_FEATURES_LDADD)

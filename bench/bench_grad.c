@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* bench/bench_grad.c: the cost of one exact gradient of the neuron voice (synths/neuron_grad.c)
+ * relative to one render, and its memory, at 1 s and 10 s of 44.1 kHz audio, on one core
+ * (CPU time, best of 5 each).
+ *   render      sm_synth_neuron.render
+ *   grad        render_grad's forward pass (with its tape) plus its backward pass, for a given
+ *               dL/dout: the synth's whole share of a gradient
+ *   objective   what an optimizer step costs: render + the cost's value (sm_cost_eval), against
+ *               render_grad forward + the cost's value and gradient (features/cost_grad.c) +
+ *               render_grad backward; the cost is the log-mel distance (1024/256/96) plus the
+ *               level term (experiments/neuron_grad.ini's)
+ * Voices: the default 2-neuron voice, and a fully connected 8-neuron network (every parameter
+ * drawn with seed 1, n_neurons 8). Memory: the tape's bytes (sm_neuron_grad_tape_bytes) and the
+ * cost gradient's dL/dout (8 bytes a sample).
+ * Usage: bench_grad. Prints one `bench_grad: ...` line per voice and length. */
+#include "core/rng.h"
+#include "features/cost_grad.h"
+#include "synths/neuron_internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SR 44100.0
+#define REPEATS 5
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int bench(const char *label, const double *native, double seconds)
+{
+    const size_t n = (size_t)(SR * seconds);
+    sm_error err = {0, ""};
+    void *st = sm_synth_neuron.alloc(SR, &err);
+    float *out = malloc(n * sizeof *out), *tg = malloc(n * sizeof *tg);
+    double *r = malloc(n * sizeof *r), g[P_TOTAL];
+    double t_render = 1e30, t_grad = 1e30, t_obj = 1e30, t_objg = 1e30;
+    sm_note note = sm_note_default();
+    sm_cost_config cc = sm_cost_config_default(SR);
+    sm_cost_target *ct = NULL;
+    sm_cost *cost = NULL;
+    sm_cost_grad *cg = NULL;
+    size_t i;
+    int rep, nn = (int)native[P_N_NEURONS];
+    if (!st || !out || !tg || !r) return 1;
+    note.note = 57;
+    note.gate_s = 0.75 * seconds;
+    note.length_s = seconds;
+    for (i = 0; i < n; i++) /* a target: a decaying 220 Hz saw-like tone */
+        tg[i] = (float)(0.4 * exp(-2.0 * (double)i / SR) *
+                        (2.0 * fmod(220.0 * (double)i / SR, 1.0) - 1.0));
+    cc.w_mfcc = 0;
+    cc.w_logmel = 1;
+    cc.w_level = 0.3;
+    ct = sm_cost_target_alloc(&cc, tg, n, &err);
+    cost = ct ? sm_cost_alloc(ct, &err) : NULL;
+    cg = sm_cost_grad_alloc(&cc, tg, n, &err);
+    if (!cost || !cg) {
+        fprintf(stderr, "bench_grad: %s\n", err.msg);
+        return 1;
+    }
+    for (i = 0; i < n; i++) r[i] = 1e-3 * sin(0.01 * (double)i);
+    for (rep = 0; rep < REPEATS; rep++) {
+        double t0 = cpu_s();
+        sm_synth_neuron.render(st, native, &note, out, n);
+        t_render = fmin(t_render, cpu_s() - t0);
+        t0 = cpu_s();
+        memset(g, 0, sizeof g);
+        sm_synth_neuron.render_grad(st, native, &note, n, out, NULL, NULL);
+        sm_synth_neuron.render_grad(st, NULL, NULL, n, NULL, r, g);
+        t_grad = fmin(t_grad, cpu_s() - t0);
+        t0 = cpu_s();
+        sm_synth_neuron.render(st, native, &note, out, n);
+        (void)sm_cost_eval(cost, out, n);
+        t_obj = fmin(t_obj, cpu_s() - t0);
+        t0 = cpu_s();
+        sm_synth_neuron.render_grad(st, native, &note, n, out, NULL, NULL);
+        (void)sm_cost_grad_eval(cg, out, n, r);
+        memset(g, 0, sizeof g);
+        sm_synth_neuron.render_grad(st, NULL, NULL, n, NULL, r, g);
+        t_objg = fmin(t_objg, cpu_s() - t0);
+    }
+    printf("bench_grad: %s %.0f s: render %.1f ms, render_grad forward+backward %.1f ms "
+           "(%.2fx render); objective %.1f ms, with its exact gradient %.1f ms (%.2fx); tape "
+           "%.1f MB + dL/dout %.1f MB\n",
+           label, seconds, 1e3 * t_render, 1e3 * t_grad, t_grad / t_render, 1e3 * t_obj,
+           1e3 * t_objg, t_objg / t_obj, sm_neuron_grad_tape_bytes(n, nn) / 1e6,
+           (double)n * sizeof(double) / 1e6);
+    sm_cost_grad_free(cg);
+    sm_cost_free(cost);
+    sm_cost_target_free(ct);
+    sm_synth_neuron.free(st);
+    free(out);
+    free(tg);
+    free(r);
+    return 0;
+}
+
+int main(void)
+{
+    const sm_param_space *s = sm_synth_neuron.space;
+    double native[P_TOTAL], x[P_TOTAL];
+    sm_rng rng;
+    size_t i;
+    int rc = 0;
+    sm_params_defaults(s, native);
+    rc |= bench("default voice", native, 1.0);
+    rc |= bench("default voice", native, 10.0);
+    sm_rng_init(&rng, 1, 0);
+    for (i = 0; i < s->n; i++) x[i] = sm_rng_uniform(&rng);
+    sm_params_decode(s, x, native);
+    native[P_N_NEURONS] = SM_NEURON_MAX;
+    rc |= bench("8 neurons", native, 1.0);
+    rc |= bench("8 neurons", native, 10.0);
+    return rc;
+}

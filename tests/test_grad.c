@@ -1,0 +1,722 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* tests/test_grad.c: exact gradients, checked against central finite differences.
+ *
+ * The neuron voice (synths/neuron_grad.c): for a loss L = sum_t r_t out_t with fixed random
+ * weights r (so dL/dout = r), the reverse-mode gradient of every continuous parameter is
+ * compared with (L(p + h) - L(p - h)) / 2h of the double-precision forward render
+ * (sm_neuron_render_exact) at random points drawn from fixed seeds: every activation, every
+ * filter type, every wave, the moving joystick, the envelope's stages and the nonsmooth paths
+ * (saturated clips and rectifiers, the comparator, the mix normalisation, clamped values).
+ * Random points keep the feedback moderate (|fb| <= 0.8): a chaotic network's loss is so
+ * rough that finite differences only converge below steps of 1e-10 (measured), which says
+ * nothing about the gradient. Tolerance: |g - fd| <= 1e-4 (|fd| + 1e-3 max_i |g_i|), with
+ * h = 1e-7 of the parameter's range (1e-9 for the oscillator ratios, whose loss curves
+ * fastest: the phase moves by t x the change). Where the step crosses a jump of the render
+ * (the attack's end, the comparator), the difference is taken again with a tenth of the step,
+ * which then does not cross it; at a bound the difference is one-sided (inward).
+ *
+ * The costs (features/cost_grad.c): value and gradient with respect to the samples, against
+ * sm_cost_eval's value and finite differences of the cost itself. */
+#include "tests/test_util.h"
+#include "core/rng.h"
+#include "synths/neuron_internal.h"
+#include "features/cost_grad.h"
+#include "search/optimizer.h"
+
+#define SR 44100.0
+#define N_GRAD 2048
+
+typedef struct {
+    int act, filter, wave[3], joy_moves, nn;
+    double drive;   /* scales inputs and biases (0: 1); above 1 the clips saturate */
+    double mix;     /* scales the mix (0: 1); small values keep sum |mix| below 1 */
+} voice_kind;
+
+/* A random point of moderate network weights for kind, from seed. */
+static void random_voice(const voice_kind *kind, uint64_t seed, double *p)
+{
+    const sm_param_space *S = sm_synth_neuron.space;
+    sm_rng rng;
+    size_t i;
+    int k, j;
+    double x[P_TOTAL];
+    sm_rng_init(&rng, seed, 11);
+    for (i = 0; i < S->n; i++) x[i] = sm_rng_uniform(&rng);
+    sm_params_decode(S, x, p);
+    p[P_N_NEURONS] = kind->nn;
+    p[P_OSC_TRACKING] = SM_NEURON_TRACK_NOTE;
+    for (i = 0; i < 3; i++) {
+        p[P_OSC1_WAVE + 2 * i] = kind->wave[i];
+        p[P_OSC1_RATIO + 2 * i] = 0.25 + 3.0 * sm_rng_uniform(&rng);
+    }
+    p[P_JOY_MOVE] = kind->joy_moves ? 0.2 + 0.5 * sm_rng_uniform(&rng) : 0.0;
+    p[P_JOY_RATE] = 1 + 4 * sm_rng_uniform(&rng);
+    p[P_FILTER_TYPE] = kind->filter;
+    p[P_FILTER_CUTOFF] = 300 + 5000 * sm_rng_uniform(&rng);
+    p[P_ENV_ATTACK] = 0.001 + 0.004 * sm_rng_uniform(&rng);
+    p[P_ENV_DECAY] = 0.005 + 0.03 * sm_rng_uniform(&rng);
+    p[P_ENV_RELEASE] = 0.005 + 0.02 * sm_rng_uniform(&rng);
+    for (k = 0; k < SM_NEURON_MAX; k++) {
+        const double drive = kind->drive > 0 ? kind->drive : 1.0;
+        p[NP(k, N_ACT)] = kind->act;
+        p[NP(k, N_BIAS)] = drive * (sm_rng_uniform(&rng) - 0.5);
+        if (kind->mix > 0) p[NP(k, N_MIX)] *= kind->mix;
+        for (i = 0; i < 3; i++)
+            p[NP(k, N_W_OSC1 + (int)i)] = drive * 3.0 * (sm_rng_uniform(&rng) - 0.5);
+        for (j = 0; j < SM_NEURON_MAX; j++)
+            p[NP(k, N_FB1 + j)] = 1.6 * (sm_rng_uniform(&rng) - 0.5);
+        /* away from whole delays, where the interpolation has a corner */
+        p[NP(k, N_DELAY)] = floor(p[NP(k, N_DELAY)]) + 0.1 + 0.8 * sm_rng_uniform(&rng);
+        if (p[NP(k, N_DELAY)] > 64) p[NP(k, N_DELAY)] = 63.5;
+    }
+}
+
+static sm_note grad_note(void)
+{
+    sm_note note = sm_note_default();
+    note.note = 57;
+    note.gate_s = 0.03; /* the release starts within the 2048 samples */
+    note.seed = 5;
+    return note;
+}
+
+static double loss_of(const double *out, const double *r, size_t n)
+{
+    double s = 0;
+    size_t t;
+    for (t = 0; t < n; t++) s += r[t] * out[t];
+    return s;
+}
+
+/* The gradient of L = r . out at p, by render_grad. */
+static void neuron_gradient(void *st, const double *p, const sm_note *note, const double *r,
+                            size_t n, double *g, float *out)
+{
+    memset(g, 0, P_TOTAL * sizeof *g);
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, note, n, out, NULL, NULL), 0);
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, note, n, NULL, r, g), 0);
+}
+
+/* Central difference of L with respect to parameter i. */
+static double neuron_fd(void *st, double *p, size_t i, const sm_note *note, const double *r,
+                        size_t n, double h, double *buf)
+{
+    const sm_param *q = &sm_synth_neuron.space->p[i];
+    const double v = p[i];
+    double lp, lm, hp = h, hm = h;
+    if (v - h < q->min) hm = 0; /* one-sided at a bound: the gradient is the inner one */
+    if (v + h > q->max) hp = 0;
+    p[i] = v + hp;
+    assert_int_equal(sm_neuron_render_exact(st, p, note, buf, n), 0);
+    lp = loss_of(buf, r, n);
+    p[i] = v - hm;
+    assert_int_equal(sm_neuron_render_exact(st, p, note, buf, n), 0);
+    lm = loss_of(buf, r, n);
+    p[i] = v;
+    return (lp - lm) / (hp + hm);
+}
+
+/* Checks every continuous parameter of the active neurons at `points` random points of
+ * kind; returns the number of (point, parameter) pairs checked with a nonzero gradient. */
+static int check_kind(const voice_kind *kind, uint64_t seed, int points)
+{
+    const sm_param_space *S = sm_synth_neuron.space;
+    const size_t n = N_GRAD;
+    sm_error err;
+    void *st = sm_synth_neuron.alloc(SR, &err);
+    double *r = malloc(n * sizeof *r), *buf = malloc(n * sizeof *buf);
+    float *out = malloc(n * sizeof *out);
+    double p[P_TOTAL], g[P_TOTAL];
+    const sm_note note = grad_note();
+    int pt, nonzero = 0;
+    size_t i, t;
+    sm_rng rng;
+    assert_non_null(st);
+    assert_non_null(r);
+    assert_non_null(buf);
+    assert_non_null(out);
+    sm_rng_init(&rng, seed, 99);
+    for (pt = 0; pt < points; pt++) {
+        double gmax = 0;
+        random_voice(kind, seed * 1000 + (uint64_t)pt, p);
+        for (t = 0; t < n; t++) r[t] = sm_rng_uniform(&rng) - 0.5;
+        neuron_gradient(st, p, &note, r, n, g, out);
+        for (i = 0; i < S->n; i++)
+            if (fabs(g[i]) > gmax) gmax = fabs(g[i]);
+        for (i = 0; i < S->n; i++) {
+            const sm_param *q = &S->p[i];
+            double h, fd;
+            if (sm_param_is_discrete(q)) {
+                assert_true(g[i] == 0.0);
+                continue;
+            }
+            if (i >= (size_t)NP(kind->nn, 0)) { /* neurons that do not run */
+                assert_true(g[i] == 0.0);
+                continue;
+            }
+            h = 1e-7 * (q->max - q->min);
+            if (i == P_OSC1_RATIO || i == P_OSC2_RATIO || i == P_OSC3_RATIO) h *= 0.01;
+            fd = neuron_fd(st, p, i, &note, r, n, h, buf);
+            if (!(fabs(g[i] - fd) <= 1e-4 * (fabs(fd) + 1e-3 * gmax)))
+                fd = neuron_fd(st, p, i, &note, r, n, h * 0.1, buf); /* a jump within h */
+            if (!(fabs(g[i] - fd) <= 1e-4 * (fabs(fd) + 1e-3 * gmax)) && getenv("SM_TEST_DEBUG")) {
+                double hh;
+                for (hh = h * 100; hh > h * 1e-4; hh *= 0.1)
+                    print_message("h %g: fd %.9g\n", hh, neuron_fd(st, p, i, &note, r, n, hh, buf));
+            }
+            if (!(fabs(g[i] - fd) <= 1e-4 * (fabs(fd) + 1e-3 * gmax)))
+                fail_msg("kind act %d filter %d, point %d: %s = %g: gradient %.9g, finite "
+                         "difference %.9g", kind->act, kind->filter, pt, q->name, p[i], g[i], fd);
+            if (g[i] != 0) nonzero++;
+        }
+    }
+    sm_synth_neuron.free(st);
+    free(r);
+    free(buf);
+    free(out);
+    return nonzero;
+}
+
+static void test_neuron_tanh_lowpass(void **state)
+{
+    const voice_kind k = {SM_NEURON_ACT_TANH, SM_NEURON_FILTER_LOWPASS,
+                          {SM_NEURON_SINE, SM_NEURON_SAW, SM_NEURON_SQUARE}, 0, 3};
+    (void)state;
+    assert_true(check_kind(&k, 1, 6) > 6 * 40);
+}
+
+static void test_neuron_relu_bandpass(void **state)
+{
+    const voice_kind k = {SM_NEURON_ACT_RELU, SM_NEURON_FILTER_BANDPASS,
+                          {SM_NEURON_TRIANGLE, SM_NEURON_SINE, SM_NEURON_SAW}, 1, 3};
+    (void)state;
+    assert_true(check_kind(&k, 2, 6) > 6 * 30);
+}
+
+static void test_neuron_hardclip_highpass(void **state)
+{
+    const voice_kind k = {SM_NEURON_ACT_HARDCLIP, SM_NEURON_FILTER_HIGHPASS,
+                          {SM_NEURON_SQUARE, SM_NEURON_TRIANGLE, SM_NEURON_SINE}, 1, 2};
+    (void)state;
+    assert_true(check_kind(&k, 3, 6) > 6 * 25);
+}
+
+static void test_neuron_rectcomp_off(void **state)
+{
+    const voice_kind k = {SM_NEURON_ACT_RECTCOMP, SM_NEURON_FILTER_OFF,
+                          {SM_NEURON_SAW, SM_NEURON_SQUARE, SM_NEURON_TRIANGLE}, 0, 3};
+    (void)state;
+    assert_true(check_kind(&k, 4, 6) > 6 * 25);
+}
+
+static void test_neuron_tanh_one_neuron(void **state)
+{
+    const voice_kind k = {SM_NEURON_ACT_TANH, SM_NEURON_FILTER_LOWPASS,
+                          {SM_NEURON_SAW, SM_NEURON_SAW, SM_NEURON_SINE}, 1, 1};
+    (void)state;
+    assert_true(check_kind(&k, 5, 6) > 6 * 15);
+}
+
+/* Saturating clips: inputs and biases three times larger, so hardclip and relu spend much of
+ * the note at their bounds (slope 0 there) and cross them often. */
+static void test_neuron_saturated_clips(void **state)
+{
+    const voice_kind a = {SM_NEURON_ACT_HARDCLIP, SM_NEURON_FILTER_LOWPASS,
+                          {SM_NEURON_SINE, SM_NEURON_SAW, SM_NEURON_TRIANGLE}, 0, 3, 3.0, 0};
+    const voice_kind b = {SM_NEURON_ACT_RELU, SM_NEURON_FILTER_OFF,
+                          {SM_NEURON_SQUARE, SM_NEURON_SINE, SM_NEURON_SAW}, 1, 2, 3.0, 0};
+    const voice_kind c = {SM_NEURON_ACT_RECTCOMP, SM_NEURON_FILTER_BANDPASS,
+                          {SM_NEURON_SINE, SM_NEURON_SINE, SM_NEURON_SQUARE}, 0, 3, 3.0, 0};
+    (void)state;
+    assert_true(check_kind(&a, 6, 4) > 4 * 20);
+    assert_true(check_kind(&b, 7, 4) > 4 * 15);
+    assert_true(check_kind(&c, 8, 4) > 4 * 20);
+}
+
+/* The mix without its normalisation (sum |mix| below 1). */
+static void test_neuron_small_mix(void **state)
+{
+    const voice_kind k = {SM_NEURON_ACT_TANH, SM_NEURON_FILTER_HIGHPASS,
+                          {SM_NEURON_TRIANGLE, SM_NEURON_SAW, SM_NEURON_SQUARE}, 1, 3, 0, 0.2};
+    (void)state;
+    assert_true(check_kind(&k, 9, 4) > 4 * 30);
+}
+
+/* The rules for the parameters without a derivative: discrete ones, the comparator's
+ * threshold, values clamped into range, neurons that do not run; and the gradient adds to
+ * what dl_dnative holds. */
+static void test_neuron_zero_rules(void **state)
+{
+    const sm_param_space *S = sm_synth_neuron.space;
+    const voice_kind kind = {SM_NEURON_ACT_RECTCOMP, SM_NEURON_FILTER_LOWPASS,
+                             {SM_NEURON_SINE, SM_NEURON_SAW, SM_NEURON_SQUARE}, 1, 2, 0, 0};
+    const sm_note note = grad_note();
+    const size_t n = N_GRAD;
+    sm_error err;
+    void *st = sm_synth_neuron.alloc(SR, &err);
+    double p[P_TOTAL], g[P_TOTAL], g2[P_TOTAL], r[N_GRAD];
+    float out[N_GRAD];
+    size_t i, t;
+    (void)state;
+    assert_non_null(st);
+    random_voice(&kind, 21, p);
+    for (t = 0; t < n; t++) r[t] = sin(0.01 * (double)t);
+    neuron_gradient(st, p, &note, r, n, g, out);
+    for (i = 0; i < S->n; i++) {
+        if (sm_param_is_discrete(&S->p[i]) || i >= (size_t)NP(2, 0)) assert_true(g[i] == 0.0);
+    }
+    assert_true(g[NP(0, N_THRESH)] == 0.0 && g[NP(1, N_THRESH)] == 0.0);
+    assert_true(g[NP(0, N_SPIKE)] != 0.0);
+    /* a weight asked above its range is clamped: its gradient is 0, the others unchanged */
+    p[NP(0, N_W_OSC1)] = 9.0;
+    neuron_gradient(st, p, &note, r, n, g2, out);
+    assert_true(g2[NP(0, N_W_OSC1)] == 0.0);
+    assert_true(g2[NP(0, N_BIAS)] != 0.0);
+    /* the backward call adds */
+    for (i = 0; i < S->n; i++) g2[i] = 1.0;
+    p[NP(0, N_W_OSC1)] = 1.0;
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, &note, n, out, NULL, NULL), 0);
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, &note, n, NULL, r, g2), 0);
+    neuron_gradient(st, p, &note, r, n, g, out);
+    for (i = 0; i < S->n; i++) assert_close(g2[i], 1.0 + g[i], 1e-12 * (1 + fabs(g[i])));
+    /* bad calls */
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, &note, n + 1, NULL, r, g2), SM_ERR_ARG);
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, &note, n, out, r, g2), SM_ERR_ARG);
+    assert_int_equal(sm_synth_neuron.render_grad(NULL, p, &note, n, out, NULL, NULL), SM_ERR_ARG);
+    sm_synth_neuron.free(st);
+}
+
+/* The gradient's forward render against render: the differences neuron_grad.c documents
+ * (double precision, exact phase increments, sin() for the table). Measured: the default
+ * voice (two neurons with feedback, 1.5 s) and moderate random voices. */
+static void test_neuron_forward_matches_render(void **state)
+{
+    const sm_param_space *S = sm_synth_neuron.space;
+    const sm_note note = sm_note_default();
+    const size_t n = (size_t)(1.5 * SR);
+    sm_error err;
+    void *st = sm_synth_neuron.alloc(SR, &err);
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    double p[P_TOTAL], worst = 0;
+    size_t t;
+    int pt;
+    (void)state;
+    assert_non_null(st);
+    assert_non_null(a);
+    assert_non_null(b);
+    sm_params_defaults(S, p);
+    assert_int_equal(sm_synth_neuron.render(st, p, &note, a, n), 0);
+    assert_int_equal(sm_synth_neuron.render_grad(st, p, &note, n, b, NULL, NULL), 0);
+    for (t = 0; t < n; t++) worst = fmax(worst, fabs((double)a[t] - b[t]));
+    print_message("default voice, 1.5 s: largest difference %.3g\n", worst);
+    assert_true(worst < 2e-3);
+    for (pt = 0; pt < 6; pt++) {
+        const voice_kind kind = {pt % 4, (pt + 1) % 4,
+                                 {pt % 4, (pt + 1) % 4, (pt + 2) % 4}, pt % 2, 1 + pt % 3, 0, 0};
+        random_voice(&kind, 300 + (uint64_t)pt, p);
+        assert_int_equal(sm_synth_neuron.render(st, p, &note, a, n), 0);
+        assert_int_equal(sm_synth_neuron.render_grad(st, p, &note, n, b, NULL, NULL), 0);
+        worst = 0;
+        for (t = 0; t < n; t++) worst = fmax(worst, fabs((double)a[t] - b[t]));
+        print_message("random voice %d, 1.5 s: largest difference %.3g\n", pt, worst);
+        assert_true(worst < 2e-3);
+    }
+    sm_synth_neuron.free(st);
+    free(a);
+    free(b);
+}
+
+/* The chain rule to normalized coordinates: sm_param_dnative_dx against differences of
+ * sm_param_decode1, linear and log-scaled; then a whole gradient in [0,1] coordinates
+ * against differences of the loss in them. */
+static void test_normalized_chain_rule(void **state)
+{
+    const sm_param_space *S = sm_synth_neuron.space;
+    const voice_kind kind = {SM_NEURON_ACT_TANH, SM_NEURON_FILTER_LOWPASS,
+                             {SM_NEURON_SINE, SM_NEURON_SAW, SM_NEURON_SINE}, 1, 2, 0, 0};
+    const sm_note note = grad_note();
+    const size_t n = N_GRAD;
+    static const char *const names[] = {"osc1_ratio", "filter_cutoff_hz", "env_attack_s",
+                                        "env_decay_s", "n1_delay", "n1_bias", "n2_mix",
+                                        "joy_rate_hz", "filter_res"};
+    sm_error err;
+    void *st = sm_synth_neuron.alloc(SR, &err);
+    double p[P_TOTAL], x[P_TOTAL], g[P_TOTAL], r[N_GRAD], buf[N_GRAD];
+    float out[N_GRAD];
+    size_t i, t, c;
+    (void)state;
+    assert_non_null(st);
+    for (i = 0; i < S->n; i++) {
+        const sm_param *q = &S->p[i];
+        const double xs[] = {0.1, 0.5, 0.9};
+        for (c = 0; c < 3; c++) {
+            const double h = 1e-6;
+            const double fd =
+                (sm_param_decode1(q, xs[c] + h) - sm_param_decode1(q, xs[c] - h)) / (2 * h);
+            if (sm_param_is_discrete(q)) assert_true(sm_param_dnative_dx(q, xs[c]) == 0.0);
+            else assert_close(sm_param_dnative_dx(q, xs[c]), fd, 1e-6 * (1 + fabs(fd)));
+        }
+    }
+    random_voice(&kind, 31, p);
+    sm_params_encode(S, p, x);
+    sm_params_decode(S, x, p);
+    for (t = 0; t < n; t++) r[t] = cos(0.003 * (double)t * (double)t / 100.0);
+    neuron_gradient(st, p, &note, r, n, g, out);
+    for (c = 0; c < sizeof names / sizeof *names; c++) {
+        const int j = sm_params_find(S, names[c]);
+        const double h = 1e-8, v = x[j];
+        double gx, lp, lm, fd;
+        assert_true(j >= 0);
+        gx = g[j] * sm_param_dnative_dx(&S->p[j], x[j]);
+        x[j] = v + h;
+        sm_params_decode(S, x, p);
+        assert_int_equal(sm_neuron_render_exact(st, p, &note, buf, n), 0);
+        lp = loss_of(buf, r, n);
+        x[j] = v - h;
+        sm_params_decode(S, x, p);
+        assert_int_equal(sm_neuron_render_exact(st, p, &note, buf, n), 0);
+        lm = loss_of(buf, r, n);
+        x[j] = v;
+        sm_params_decode(S, x, p);
+        fd = (lp - lm) / (2 * h);
+        if (!(fabs(gx - fd) <= 1e-4 * (fabs(fd) + 1e-2)))
+            fail_msg("%s at x = %g: gradient %.9g in [0,1] units, difference %.9g", names[c],
+                     v, gx, fd);
+    }
+    sm_synth_neuron.free(st);
+}
+
+/* ---- costs ----------------------------------------------------------------------------- */
+
+#define N_COST 6000
+
+/* A target: a decaying harmonic tone with a little noise; a candidate: another tone, its
+ * attack later, a release to silence (so log-mel entries sit on the 80 dB floor). */
+static void cost_signals(float *target, float *cand, size_t n, uint64_t seed)
+{
+    sm_rng rng;
+    size_t t;
+    sm_rng_init(&rng, seed, 5);
+    for (t = 0; t < n; t++) {
+        const double s = (double)t / SR;
+        const double rise = t < 300 ? (double)t / 300 : 1.0;
+        const double env_c = rise * (t < 4500 ? 1.0 : exp(-(double)(t - 4500) / 60.0));
+        const double tone_t = sin(2 * M_PI * 220 * s) + 0.4 * sin(2 * M_PI * 660 * s);
+        const double tone_c = sin(2 * M_PI * 233 * s + 0.3) + 0.7 * sin(2 * M_PI * 466 * s) +
+                              0.2 * sin(2 * M_PI * 1800 * s);
+        target[t] = (float)(0.5 * exp(-3 * s) * tone_t + 0.01 * (sm_rng_uniform(&rng) - 0.5));
+        cand[t] = (float)(0.3 * env_c * tone_c + 0.02 * (sm_rng_uniform(&rng) - 0.5));
+    }
+}
+
+/* The configurations checked: each term alone, and the matching preset (gain normalisation,
+ * level with its free zone, two log-mel scales). */
+static sm_cost_config cost_case(int which)
+{
+    sm_cost_config c = sm_cost_config_default(SR);
+    c.w_mfcc = 0;
+    switch (which) {
+    case 0: c.w_mss = 1; break;
+    case 1: c.w_loudness = 1; break;
+    case 2: c.w_level = 1; break;
+    case 3: c.w_logmel = 1; c.logmel = sm_logmel_settings_default(); break; /* MEASURES.md's */
+    case 4: c = sm_cost_config_match(SR); c.level_free_db = 0; break;
+    default: c.w_mss = 1; c.w_loudness = 0.1; c.normalize_gain = 1; c.w_level = 0.5; break;
+    }
+    return c;
+}
+
+static const char *const cost_case_name[] = {"mss", "loudness", "level", "logmel (MEASURES.md)",
+                                             "match preset", "mss+loudness, gain normalised"};
+
+/* Each cost: its value against sm_cost_eval's, and its gradient against central differences
+ * at 60 random samples (step 1e-5, taken as the float values' actual difference; where it
+ * crosses a kink of one of the absolute values, measured to happen, again with 1e-6).
+ * Tolerance |g - fd| <= 2e-3 |fd| + 2e-3 max |g|: the steps cross the kinks of the absolute
+ * values of a few of thousands of entries, which moves a difference by a few 1e-4 of the
+ * largest gradient. */
+static void test_costs(void **state)
+{
+    const size_t n = N_COST;
+    float *tg = malloc(n * sizeof *tg), *x = malloc(n * sizeof *x);
+    double *grad = malloc(n * sizeof *grad);
+    int which;
+    (void)state;
+    assert_non_null(tg);
+    assert_non_null(x);
+    assert_non_null(grad);
+    cost_signals(tg, x, n, 3);
+    for (which = 0; which < 6; which++) {
+        const sm_cost_config cfg = cost_case(which);
+        sm_error err = {0, ""};
+        sm_cost_target *ct = sm_cost_target_alloc(&cfg, tg, n, &err);
+        sm_cost *cc = sm_cost_alloc(ct, &err);
+        sm_cost_grad *g = sm_cost_grad_alloc(&cfg, tg, n, &err);
+        double v, ref, gmax = 0;
+        sm_rng rng;
+        int j, checked = 0;
+        if (!g) fail_msg("%s: %s", cost_case_name[which], err.msg);
+        assert_non_null(ct);
+        assert_non_null(cc);
+        assert_int_equal(sm_cost_grad_samples(g), n);
+        ref = sm_cost_eval(cc, x, n);
+        v = sm_cost_grad_eval(g, x, n, grad);
+        print_message("%s: cost %.9g, sm_cost_eval %.9g\n", cost_case_name[which], v, ref);
+        assert_close(v, ref, 1e-5 * (1 + fabs(ref)));
+        assert_close(sm_cost_grad_eval(g, x, n, NULL), v, 1e-12 * (1 + fabs(v)));
+        /* the target against itself: 0 */
+        assert_close(sm_cost_grad_eval(g, tg, n, NULL), 0.0, 1e-9);
+        for (j = 0; j < (int)n; j++) gmax = fmax(gmax, fabs(grad[j]));
+        assert_true(gmax > 0);
+        sm_rng_init(&rng, 40 + (uint64_t)which, 1);
+        for (j = 0; j < 60; j++) {
+            const size_t i = (size_t)(sm_rng_uniform(&rng) * (double)(n - 1));
+            const float v0 = x[i], xp = v0 + 1e-5f, xm = v0 - 1e-5f;
+            double lp, lm, fd;
+            x[i] = xp;
+            lp = sm_cost_grad_eval(g, x, n, NULL);
+            x[i] = xm;
+            lm = sm_cost_grad_eval(g, x, n, NULL);
+            x[i] = v0;
+            fd = (lp - lm) / ((double)xp - (double)xm);
+            if (!(fabs(grad[i] - fd) <= 2e-3 * fabs(fd) + 2e-3 * gmax)) {
+                /* the step crossed a kink (a sign change of some |a - b|): a tenth of it */
+                const float xp2 = v0 + 1e-6f, xm2 = v0 - 1e-6f;
+                x[i] = xp2;
+                lp = sm_cost_grad_eval(g, x, n, NULL);
+                x[i] = xm2;
+                lm = sm_cost_grad_eval(g, x, n, NULL);
+                x[i] = v0;
+                fd = (lp - lm) / ((double)xp2 - (double)xm2);
+            }
+            if (!(fabs(grad[i] - fd) <= 2e-3 * fabs(fd) + 2e-3 * gmax) && getenv("SM_TEST_DEBUG")) {
+                float hh;
+                for (hh = 1e-3f; hh > 1e-8f; hh *= 0.1f) {
+                    const float a = v0 + hh, b = v0 - hh;
+                    double la, lb;
+                    x[i] = a; la = sm_cost_grad_eval(g, x, n, NULL);
+                    x[i] = b; lb = sm_cost_grad_eval(g, x, n, NULL);
+                    x[i] = v0;
+                    print_message("h %g: %.9g\n", (double)hh, (la - lb) / ((double)a - (double)b));
+                }
+            }
+            if (!(fabs(grad[i] - fd) <= 2e-3 * fabs(fd) + 2e-3 * gmax))
+                fail_msg("%s: sample %zu: gradient %.9g, difference %.9g (largest |g| %.3g)",
+                         cost_case_name[which], i, grad[i], fd, gmax);
+            checked++;
+        }
+        assert_int_equal(checked, 60);
+        /* a shorter candidate: its missing samples are zeros, its gradient covers it */
+        v = sm_cost_grad_eval(g, x, n / 2, grad);
+        assert_close(v, sm_cost_eval(cc, x, n / 2), 1e-5 * (1 + fabs(v)));
+        sm_cost_grad_free(g);
+        sm_cost_free(cc);
+        sm_cost_target_free(ct);
+    }
+    free(tg);
+    free(x);
+    free(grad);
+}
+
+/* A few plain gradient steps on the samples lower each cost: the gradient points uphill. */
+static void test_cost_descent(void **state)
+{
+    const size_t n = N_COST;
+    float *tg = malloc(n * sizeof *tg), *x = malloc(n * sizeof *x);
+    double *grad = malloc(n * sizeof *grad);
+    int which, step;
+    (void)state;
+    cost_signals(tg, x, n, 4);
+    for (which = 0; which < 6; which++) {
+        const sm_cost_config cfg = cost_case(which);
+        sm_cost_grad *g = sm_cost_grad_alloc(&cfg, tg, n, NULL);
+        double v0, v = 0, gn = 0;
+        size_t i;
+        float *y = malloc(n * sizeof *y);
+        assert_non_null(g);
+        memcpy(y, x, n * sizeof *y);
+        v0 = sm_cost_grad_eval(g, y, n, grad);
+        for (step = 0; step < 5; step++) {
+            gn = 0;
+            for (i = 0; i < n; i++) gn += grad[i] * grad[i];
+            for (i = 0; i < n; i++) y[i] -= (float)(0.02 * v0 * grad[i] / (gn + 1e-300));
+            v = sm_cost_grad_eval(g, y, n, grad);
+        }
+        print_message("%s: %.6g -> %.6g after 5 steps\n", cost_case_name[which], v0, v);
+        assert_true(v < v0);
+        sm_cost_grad_free(g);
+        free(y);
+    }
+    free(tg);
+    free(x);
+    free(grad);
+}
+
+/* What has no gradient is refused, naming the term; bad input. */
+static void test_cost_grad_refusals(void **state)
+{
+    sm_cost_config c = sm_cost_config_default(SR);
+    char why[32];
+    sm_error err = {0, ""};
+    float tg[4096], silent[4096] = {0};
+    double grad[4096];
+    size_t i;
+    (void)state;
+    for (i = 0; i < 4096; i++) tg[i] = (float)sin(0.05 * (double)i);
+    assert_int_equal(sm_cost_grad_supported(&c, why, sizeof why), 0);
+    assert_string_equal(why, "mfcc");
+    assert_null(sm_cost_grad_alloc(&c, tg, 4096, &err));
+    assert_int_equal(err.code, SM_ERR_CONFIG);
+    c.w_mfcc = 0;
+    c.w_pitch = 1;
+    assert_int_equal(sm_cost_grad_supported(&c, why, sizeof why), 0);
+    assert_string_equal(why, "pitch");
+    c.w_pitch = 0;
+    c.w_logmel = 1;
+    assert_int_equal(sm_cost_grad_supported(&c, NULL, 0), 1);
+    assert_null(sm_cost_grad_alloc(&c, silent, 4096, &err));
+    assert_int_equal(err.code, SM_ERR_EMPTY);
+    {
+        sm_cost_grad *g = sm_cost_grad_alloc(&c, tg, 4096, &err);
+        assert_non_null(g);
+        /* a silent candidate: the floor's constant cost, no gradient */
+        assert_close(sm_cost_grad_eval(g, silent, 4096, grad), 80.0, 1e-12);
+        for (i = 0; i < 4096; i++) assert_true(grad[i] == 0.0);
+        silent[7] = NAN;
+        assert_true(isnan(sm_cost_grad_eval(g, silent, 4096, grad)));
+        assert_true(isnan(sm_cost_grad_eval(NULL, tg, 4096, grad)));
+        sm_cost_grad_free(g);
+    }
+    sm_cost_grad_free(NULL);
+}
+
+/* ---- optimizers with exact gradients -------------------------------------------------- */
+
+/* Test functions on [0,1]^d with their gradients: a shifted sphere (minimum 0 at
+ * x_j = 0.3 + 0.04 j) and Rosenbrock's function on u = 4x - 2 (minimum 0 at x = 0.75). */
+typedef struct {
+    int rosen;
+    long evals;
+} fn_ctx;
+
+static double fn_value(const fn_ctx *c, const double *x, size_t d, double *g)
+{
+    double f = 0;
+    size_t j;
+    if (g) memset(g, 0, d * sizeof *g);
+    if (!c->rosen) {
+        for (j = 0; j < d; j++) {
+            const double e = x[j] - (0.3 + 0.04 * (double)j);
+            f += e * e;
+            if (g) g[j] = 2 * e;
+        }
+        return f;
+    }
+    for (j = 0; j + 1 < d; j++) {
+        const double u = 4 * x[j] - 2, v = 4 * x[j + 1] - 2, a = v - u * u, b = 1 - u;
+        f += 100 * a * a + b * b;
+        if (g) {
+            g[j] += 4 * (-400 * a * u - 2 * b);
+            g[j + 1] += 4 * (200 * a);
+        }
+    }
+    return f;
+}
+
+static int fn_score(void *ctx, const double *x, size_t k, size_t d, double *cost)
+{
+    fn_ctx *c = ctx;
+    size_t i;
+    for (i = 0; i < k; i++) cost[i] = fn_value(c, x + i * d, d, NULL);
+    c->evals += (long)k;
+    return 0;
+}
+
+static int fn_score_grad(void *ctx, const double *x, size_t k, size_t d, double *cost,
+                         double *grad)
+{
+    fn_ctx *c = ctx;
+    size_t i;
+    for (i = 0; i < k; i++) cost[i] = fn_value(c, x + i * d, d, grad + i * d);
+    c->evals += (long)k;
+    return 0;
+}
+
+#define FN_DIM 6
+#define FN_REAL(name) {name, "", SM_PARAM_REAL, 0, 1, 0.5, 0, NULL, 0}
+static const sm_param fn_params[FN_DIM] = {FN_REAL("a"), FN_REAL("b"), FN_REAL("c"),
+                                           FN_REAL("d"), FN_REAL("e"), FN_REAL("f")};
+static const sm_param_space fn_space = {FN_DIM, fn_params};
+
+static double minimize_fn(const char *name, int rosen, int exact, size_t budget, size_t batch,
+                          uint64_t seed, long *used)
+{
+    const sm_optimizer_type *T = sm_optimizer_find(name);
+    sm_opt_config cfg;
+    fn_ctx c = {rosen, 0};
+    double best_x[FN_DIM], best = INFINITY;
+    sm_error err = {0, ""};
+    long n;
+    assert_non_null(T);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = budget;
+    n = exact ? sm_minimize_grad(T, &fn_space, &cfg, seed, batch, fn_score_grad, &c, best_x,
+                                 &best, &err)
+              : sm_minimize(T, &fn_space, &cfg, seed, batch, fn_score, &c, best_x, &best, &err);
+    if (n < 0) fail_msg("%s: %s", name, err.msg);
+    if (used) *used = n;
+    assert_int_equal(n, c.evals);
+    return best;
+}
+
+/* gd and lbfgs with exact gradients on the sphere and Rosenbrock's function (6 dimensions),
+ * against themselves with finite differences at the same budget: with exact gradients an
+ * iteration costs one evaluation instead of 13. Tolerances: the values measured, with room. */
+static void test_optimizers_exact(void **state)
+{
+    static const char *const names[] = {"gd", "lbfgs"};
+    size_t i;
+    (void)state;
+    for (i = 0; i < 2; i++) {
+        long used;
+        const double se = minimize_fn(names[i], 0, 1, 300, 8, 1, &used);
+        const double sf = minimize_fn(names[i], 0, 0, 300, 8, 1, NULL);
+        const double re = minimize_fn(names[i], 1, 1, 3000, 8, 1, NULL);
+        const double rf = minimize_fn(names[i], 1, 0, 3000, 8, 1, NULL);
+        print_message("%-5s sphere: exact %.3g, differences %.3g (300 evaluations); rosenbrock: "
+                      "exact %.3g, differences %.3g (3000)\n", names[i], se, sf, re, rf);
+        assert_int_equal(used, 300);
+        assert_true(se < 1e-6);
+        assert_true(se <= sf);
+        assert_true(re < 0.05);
+        assert_true(re <= rf);
+    }
+    /* the same run whatever the caller's batch size, and for the same seed */
+    assert_true(minimize_fn("lbfgs", 1, 1, 500, 1, 7, NULL) ==
+                minimize_fn("lbfgs", 1, 1, 500, 64, 7, NULL));
+    assert_true(minimize_fn("lbfgs", 1, 0, 500, 3, 7, NULL) ==
+                minimize_fn("lbfgs", 1, 0, 500, 64, 7, NULL));
+    /* lbfgs stopped early (the driver frees it mid-line-search) leaks and hangs nothing */
+    assert_true(minimize_fn("lbfgs", 1, 1, 5, 8, 2, NULL) < INFINITY);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_neuron_tanh_lowpass),
+        cmocka_unit_test(test_neuron_relu_bandpass),
+        cmocka_unit_test(test_neuron_hardclip_highpass),
+        cmocka_unit_test(test_neuron_rectcomp_off),
+        cmocka_unit_test(test_neuron_tanh_one_neuron),
+        cmocka_unit_test(test_neuron_saturated_clips),
+        cmocka_unit_test(test_neuron_small_mix),
+        cmocka_unit_test(test_neuron_zero_rules),
+        cmocka_unit_test(test_neuron_forward_matches_render),
+        cmocka_unit_test(test_normalized_chain_rule),
+        cmocka_unit_test(test_costs),
+        cmocka_unit_test(test_cost_descent),
+        cmocka_unit_test(test_cost_grad_refusals),
+        cmocka_unit_test(test_optimizers_exact),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
