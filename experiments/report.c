@@ -185,7 +185,7 @@ static int report_prepare(report *R, sm_error *err)
             R->levels[R->n_levels++] = v;
         }
         if (isfinite(in->inaudible_cost)) {
-            R->level_names[R->n_levels] = "inaudible threshold";
+            R->level_names[R->n_levels] = "median inaudible threshold";
             R->levels[R->n_levels++] = in->inaudible_cost;
         }
     }

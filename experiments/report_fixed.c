@@ -125,8 +125,8 @@ static int section_ert(report *R, sm_error *err)
               "runs on every target are pooled; the lowest ERT of each column is in "
               "bold.", f);
         if (!(R->in->cost_levels && R->in->n_levels))
-            fputs(" The levels are quantiles of all final costs (and the inaudible threshold, "
-                  "where known).", f);
+            fputs(" The levels are quantiles of all final costs (and the median over targets "
+                  "of the inaudible threshold, where known).", f);
         if (with_base)
             fputs(" The last column asks each run to reach the closest preset&rsquo;s cost on "
                   "its own target (the median over that baseline&rsquo;s seeds).", f);
