@@ -700,6 +700,35 @@ static void test_optimizers_exact(void **state)
     assert_true(minimize_fn("lbfgs", 1, 1, 5, 8, 2, NULL) < INFINITY);
 }
 
+/* memetic: the GA's children refined by exact-gradient steps against the same GA without
+ * them (the type falls back to it without gradients), same seeds and budget, on the sphere
+ * and Rosenbrock's function; and the same run at any batch size. Tolerances: the values
+ * measured, with room. */
+static void test_memetic(void **state)
+{
+    double se = 0, sf = 0, re = 0, rf = 0;
+    uint64_t seed;
+    long used;
+    (void)state;
+    for (seed = 1; seed <= 3; seed++) {
+        se += minimize_fn("memetic", 0, 1, 1000, 8, seed, &used) / 3;
+        assert_int_equal(used, 1000);
+        sf += minimize_fn("memetic", 0, 0, 1000, 8, seed, NULL) / 3;
+        re += minimize_fn("memetic", 1, 1, 3000, 8, seed, NULL) / 3;
+        rf += minimize_fn("memetic", 1, 0, 3000, 8, seed, NULL) / 3;
+    }
+    print_message("memetic sphere: exact %.3g, without gradients %.3g (1000 evaluations); "
+                  "rosenbrock: exact %.3g, without %.3g (3000); means of 3 seeds\n", se, sf, re,
+                  rf);
+    assert_true(se < 1e-7);   /* measured 1.9e-9 */
+    assert_true(se < sf / 10);
+    assert_true(re < rf);
+    assert_true(minimize_fn("memetic", 1, 1, 700, 1, 5, NULL) ==
+                minimize_fn("memetic", 1, 1, 700, 64, 5, NULL));
+    assert_true(minimize_fn("memetic", 1, 0, 700, 3, 5, NULL) ==
+                minimize_fn("memetic", 1, 0, 700, 64, 5, NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -717,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_cost_descent),
         cmocka_unit_test(test_cost_grad_refusals),
         cmocka_unit_test(test_optimizers_exact),
+        cmocka_unit_test(test_memetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
