@@ -594,8 +594,7 @@ static int run_grad_open(run_ctx *rc_, const sm_exp_optimizer *o, const sm_opt_c
     char why[128];
     sm_error e2 = {0, ""};
     *out = NULL;
-    if (!o->type->tell_grad || strcmp(sm_opt_get_string(cfg, "gradient", "exact"), "exact") != 0)
-        return 0;
+    if (!o->type->tell_grad || sm_opt_gradient_setting(cfg, o->name, NULL) != 1) return 0;
     *out = sm_objective_grad_alloc(e->synth, view, &pt->note, e->sample_rate, pt->audio, pt->n,
                                    &e->cost, why, sizeof why, &e2);
     if (*out) return 0;

@@ -107,18 +107,6 @@ static void gd_free(void *p)
     free(st);
 }
 
-/* The `gradient` setting: 1 for exact (the default), 0 for differences, -1 for a bad value. */
-static int gradient_mode(const sm_opt_config *cfg)
-{
-    const char *v = sm_opt_get_string(cfg, "gradient", "exact");
-    return strcmp(v, "exact") == 0 ? 1 : strcmp(v, "differences") == 0 ? 0 : -1;
-}
-
-static int exact_wanted(const sm_opt_config *cfg)
-{
-    return gradient_mode(cfg) == 1;
-}
-
 static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_t seed,
                       sm_error *err)
 {
@@ -129,7 +117,7 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
         sm_error_set(err, SM_ERR_ARG, "gd: empty parameter space");
         return NULL;
     }
-    exact = cfg->exact_grad != 0 && exact_wanted(cfg);
+    exact = cfg->exact_grad != 0 && sm_opt_gradient_setting(cfg, "gd", NULL) == 1;
     st = calloc(1, sizeof *st);
     if (!st) goto nomem;
     if (sm_opt_check_keys(cfg, gd_keys, "gd", err) != 0 ||
@@ -144,10 +132,7 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
         gd_free(st);
         return NULL;
     }
-    if (gradient_mode(cfg) < 0) {
-        sm_error_set(err, SM_ERR_CONFIG, "%s: gd: gradient = '%s' is neither exact nor "
-                     "differences", cfg->source ? cfg->source : "settings",
-                     sm_opt_get_string(cfg, "gradient", ""));
+    if (sm_opt_gradient_setting(cfg, "gd", err) < 0) {
         gd_free(st);
         return NULL;
     }

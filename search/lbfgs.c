@@ -277,14 +277,12 @@ static void *lb_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
     st->d = d;
     st->budget = cfg->budget;
     {
-        const char *gm = sm_opt_get_string(cfg, "gradient", "exact");
-        if (strcmp(gm, "exact") != 0 && strcmp(gm, "differences") != 0) {
-            sm_error_set(err, SM_ERR_CONFIG, "%s: lbfgs: gradient = '%s' is neither exact nor "
-                         "differences", cfg->source ? cfg->source : "settings", gm);
+        const int gm = sm_opt_gradient_setting(cfg, "lbfgs", err);
+        if (gm < 0) {
             lb_free(st);
             return NULL;
         }
-        st->exact = cfg->exact_grad != 0 && strcmp(gm, "exact") == 0;
+        st->exact = cfg->exact_grad != 0 && gm == 1;
     }
     st->best = INFINITY;
     sm_rng_init(&st->rng, seed, 17);

@@ -173,6 +173,16 @@ int sm_opt_check_keys(const sm_opt_config *cfg, const char *const *keys, const c
     return 0;
 }
 
+int sm_opt_gradient_setting(const sm_opt_config *cfg, const char *optname, sm_error *err)
+{
+    const char *v = sm_opt_get_string(cfg, "gradient", "exact");
+    if (strcmp(v, "exact") == 0) return 1;
+    if (strcmp(v, "differences") == 0) return 0;
+    sm_error_set(err, SM_ERR_CONFIG, "%s: %s: gradient = '%s' is neither exact nor differences",
+                 cfg->source ? cfg->source : "settings", optname, v);
+    return -1;
+}
+
 /* ---- the driver ----------------------------------------------------------------------- */
 
 /* The driver of sm_minimize and sm_minimize_grad: one of score and gscore is given. */

@@ -138,6 +138,11 @@ int sm_opt_get_long(const sm_opt_config *cfg, const char *key, long def, long lo
 const char *sm_opt_get_string(const sm_opt_config *cfg, const char *key, const char *def);
 int sm_opt_check_keys(const sm_opt_config *cfg, const char *const *keys, const char *optname,
                       sm_error *err);
+/* The `gradient` setting of a type that takes exact gradients (tell_grad): 1 for "exact" (the
+ * default: the caller computes gradients when it can), 0 for "differences" (it must not; the
+ * type uses finite differences). Any other value is -1 with err naming cfg->source, optname and
+ * the value (err may be NULL). The runner reads it before alloc to decide what to compute. */
+int sm_opt_gradient_setting(const sm_opt_config *cfg, const char *optname, sm_error *err);
 
 /* The generic driver: runs optimizer T on an objective until the budget is spent or T has
  * converged. score(ctx, x, k, d, cost) scores k points. best_x (s->n values) and *best_cost

@@ -209,7 +209,7 @@ static void make_plan(const neuron_state *st, const double *p, const sm_note *no
                       size_t n, neuron_plan *pl)
 {
     const double sr = st->sr;
-    double base, gate, mix_sum = 0, res;
+    double base, mix_sum = 0, res;
     int k, j, i;
     int used[N_INPUTS] = {0};
     memset(pl, 0, sizeof *pl);
@@ -284,14 +284,7 @@ static void make_plan(const neuron_state *st, const double *p, const sm_note *no
     pl->env_sus = (float)p[P_ENV_SUSTAIN];
     pl->env_dcoef = t60_coef(p[P_ENV_DECAY], sr);
     pl->env_rcoef = t60_coef(p[P_ENV_RELEASE], sr);
-    gate = note->gate_s * sr;
-    if (isnan(gate)) gate = (double)n;
-    if (!(gate > 0))
-        pl->gate_n = 0;
-    else if (gate >= (double)n)
-        pl->gate_n = n;
-    else
-        pl->gate_n = (size_t)llround(gate);
+    pl->gate_n = neuron_gate_samples(note, sr, n);
 }
 
 /* ---------------------------------------------------------------------------------------- */

@@ -201,7 +201,7 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
                        gplan *pl)
 {
     const double sr = st->sr;
-    double base, gate, fc, res;
+    double base, fc, res;
     int k, j, i;
     memset(pl, 0, sizeof *pl);
     pl->nn = (int)p[P_N_NEURONS];
@@ -265,14 +265,7 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
     pl->sus = p[P_ENV_SUSTAIN];
     pl->dcoef = t60(p[P_ENV_DECAY], sr, &pl->ddc_ddecay);
     pl->rcoef = t60(p[P_ENV_RELEASE], sr, &pl->drc_drelease);
-    gate = note->gate_s * sr;
-    if (isnan(gate)) gate = (double)n;
-    if (!(gate > 0))
-        pl->gate_n = 0;
-    else if (gate >= (double)n)
-        pl->gate_n = n;
-    else
-        pl->gate_n = (size_t)llround(gate);
+    pl->gate_n = neuron_gate_samples(note, sr, n);
 }
 
 /* ---- oscillators and inputs -------------------------------------------------------------- */

@@ -70,6 +70,17 @@ enum {
 #define FLUSH 1e-15f         /* states and samples below this become exactly 0 */
 #define MIDDLE_C_HZ 261.6255653005986
 
+/* The samples the key is held of an n-sample render: the gate in samples, within 0..n (a
+ * NaN gate holds the key throughout). */
+static inline size_t neuron_gate_samples(const sm_note *note, double sr, size_t n)
+{
+    double gate = note->gate_s * sr;
+    if (isnan(gate)) return n;
+    if (!(gate > 0)) return 0;
+    if (gate >= (double)n) return n;
+    return (size_t)llround(gate);
+}
+
 /* The frequency the oscillators' ratios multiply: middle C when they are fixed, else the
  * note's pitch (a non-finite note is 60; notes are held within -36..160). */
 static inline double neuron_base_hz(const double *p, const sm_note *note)

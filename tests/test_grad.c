@@ -700,6 +700,37 @@ static void test_optimizers_exact(void **state)
     assert_true(minimize_fn("lbfgs", 1, 1, 5, 8, 2, NULL) < INFINITY);
 }
 
+/* The `gradient` setting, read once for gd, lbfgs and the runner: exact by default,
+ * differences on request, any other value refused by name. */
+static void test_gradient_setting(void **state)
+{
+    sm_opt_setting exact = {"gradient", "exact", 3}, diff = {"gradient", "differences", 4},
+                   bad = {"gradient", "analytic", 5};
+    sm_opt_config cfg;
+    sm_error err = {0, ""};
+    const char *const names[] = {"gd", "lbfgs"};
+    size_t i;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.source = "g.ini";
+    cfg.budget = 10;
+    assert_int_equal(sm_opt_gradient_setting(&cfg, "gd", &err), 1);
+    cfg.settings = &exact;
+    cfg.n_settings = 1;
+    assert_int_equal(sm_opt_gradient_setting(&cfg, "gd", &err), 1);
+    cfg.settings = &diff;
+    assert_int_equal(sm_opt_gradient_setting(&cfg, "gd", &err), 0);
+    cfg.settings = &bad;
+    assert_int_equal(sm_opt_gradient_setting(&cfg, "gd", NULL), -1);
+    for (i = 0; i < 2; i++) {
+        sm_error_clear(&err);
+        assert_null(sm_optimizer_find(names[i])->alloc(&fn_space, &cfg, 1, &err));
+        assert_int_equal(err.code, SM_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "gradient = 'analytic' is neither exact nor differences"));
+        assert_non_null(strstr(err.msg, names[i]));
+    }
+}
+
 /* memetic: the GA's children refined by exact-gradient steps against the same GA without
  * them (the type falls back to it without gradients), same seeds and budget, on the sphere
  * and Rosenbrock's function; and the same run at any batch size. Tolerances: the values
@@ -746,6 +777,7 @@ int main(void)
         cmocka_unit_test(test_cost_descent),
         cmocka_unit_test(test_cost_grad_refusals),
         cmocka_unit_test(test_optimizers_exact),
+        cmocka_unit_test(test_gradient_setting),
         cmocka_unit_test(test_memetic),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
