@@ -64,6 +64,35 @@ double sm_param_dnative_dx(const sm_param *p, double x01)
     return p->max - p->min;
 }
 
+int sm_param_is_relaxed(const sm_param *p)
+{
+    return p->kind == SM_PARAM_INT && p->relaxed != 0;
+}
+
+double sm_param_decode_relaxed(const sm_param *p, double x01)
+{
+    double k, v;
+    if (!sm_param_is_relaxed(p)) return sm_param_decode1(p, x01);
+    if (isnan(x01)) return p->def;
+    k = p->max - p->min + 1;
+    v = p->min - 0.5 + k * clamp01(x01);
+    /* a bin's centre (i + 0.5) / k gives its whole value exactly, not one rounding off */
+    if (fabs(v - floor(v + 0.5)) < 1e-9) v = floor(v + 0.5);
+    if (v < p->min) v = p->min;
+    if (v > p->max) v = p->max;
+    return v;
+}
+
+double sm_param_dnative_dx_relaxed(const sm_param *p, double x01)
+{
+    double k, v;
+    if (!sm_param_is_relaxed(p)) return sm_param_dnative_dx(p, x01);
+    if (p->max <= p->min) return 0.0;
+    k = p->max - p->min + 1;
+    v = p->min - 0.5 + k * clamp01(isnan(x01) ? 0.5 : x01);
+    return v >= p->min && v <= p->max ? k : 0.0;
+}
+
 void sm_params_decode(const sm_param_space *s, const double *x01, double *native)
 {
     size_t i;

@@ -31,6 +31,14 @@ typedef struct {
                                   * (an algorithm, a mode, a sync switch): local search keeps
                                   * it at its start value. A trailing field, so positional
                                   * initialisers that stop at labels leave it 0. */
+    int relaxed;                 /* SM_PARAM_INT only: the synth's render_grad accepts any real
+                                  * value within [min, max] for it (a continuous relaxation of
+                                  * the integer, whole values sounding as render plays them)
+                                  * and gives its derivative, so exact-gradient optimizers may
+                                  * descend on it as if it were continuous; render itself and
+                                  * every other optimizer still see whole values (decode rounds).
+                                  * Trailing, like structural: positional initialisers leave it
+                                  * 0. See sm_param_decode_relaxed. */
 } sm_param;
 
 typedef struct {
@@ -49,6 +57,17 @@ void sm_params_encode(const sm_param_space *s, const double *native, double *x01
  * parameters: max - min; log-scaled ones: native(x) ln(max / min); discrete ones: 0 (they
  * have no derivative). */
 double sm_param_dnative_dx(const sm_param *p, double x01);
+/* 1 if p is an SM_PARAM_INT whose `relaxed` flag is set. */
+int sm_param_is_relaxed(const sm_param *p);
+/* The relaxed native value of p at x01 (clamped to [0,1]; NaN gives def): for a relaxed
+ * parameter with k = max - min + 1 values, min - 1/2 + k x clamped to [min, max], so the
+ * centre of every bin gives its whole value exactly and rounding the result (halves up) gives
+ * what sm_param_decode1 gives anywhere in the bin. Any other parameter: sm_param_decode1. */
+double sm_param_decode_relaxed(const sm_param *p, double x01);
+/* d sm_param_decode_relaxed / d x01: k inside [min, max] (bounds included, so a parameter at
+ * its first or last value keeps a derivative), 0 where the clamp holds; for a parameter that
+ * is not relaxed, sm_param_dnative_dx. */
+double sm_param_dnative_dx_relaxed(const sm_param *p, double x01);
 /* Fills native with every parameter's default. */
 void sm_params_defaults(const sm_param_space *s, double *native);
 /* Index of the parameter called name, or -1. */

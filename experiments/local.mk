@@ -39,7 +39,8 @@ noinst_HEADERS += experiments/listen.h
 
 EXTRA_DIST += experiments/README.md experiments/quickstart.ini experiments/fm_2op.ini \
 	experiments/fm_ops_1to6.ini experiments/dx7_factory.ini experiments/drums_hydrogen.ini \
-	experiments/neuron_learn.ini experiments/real_notes.ini experiments/real_drums.ini
+	experiments/neuron_learn.ini experiments/real_notes.ini experiments/real_drums.ini \
+	experiments/neuron_grad.ini experiments/fm6_grad.ini
 check_PROGRAMS += tests/test_experiments tests/test_report tests/test_cli tests/test_stats
 TESTS += tests/test_experiments tests/test_report tests/test_cli tests/test_stats
 tests_test_stats_LDADD = $(SM_ALL_LDADD)

@@ -19,6 +19,10 @@ struct sm_objective_grad {
     double *dl_dout;      /* n */
     double *native;       /* full space */
     double *dnative;      /* full space */
+    int relaxed;          /* some free parameter is relaxed (core/params.h) */
+    float *rbuf;          /* n: render of the rounded point (relaxed only) */
+    double *rnative;      /* full space: the rounded point (relaxed only) */
+    double last_relaxed;  /* the relaxed cost of the last evaluation */
 };
 
 void sm_objective_grad_free(sm_objective_grad *g)
@@ -30,6 +34,8 @@ void sm_objective_grad_free(sm_objective_grad *g)
     free(g->dl_dout);
     free(g->native);
     free(g->dnative);
+    free(g->rbuf);
+    free(g->rnative);
     free(g);
 }
 
@@ -41,6 +47,7 @@ sm_objective_grad *sm_objective_grad_alloc(const sm_synth_type *synth, const sm_
 {
     sm_objective_grad *g;
     char term[32];
+    size_t j;
     if (why && len) why[0] = '\0';
     if (!synth || !view || !note || !cost || !target || n == 0) {
         sm_error_set(err, SM_ERR_ARG, "exact gradient: missing synth, view, note, cost or target");
@@ -60,6 +67,14 @@ sm_objective_grad *sm_objective_grad_alloc(const sm_synth_type *synth, const sm_
     g->view = view;
     g->note = *note;
     g->n = n;
+    g->last_relaxed = NAN;
+    for (j = 0; j < view->space.n; j++)
+        if (sm_param_is_relaxed(&view->space.p[j])) g->relaxed = 1;
+    if (g->relaxed) {
+        g->rbuf = malloc(n * sizeof *g->rbuf);
+        g->rnative = malloc(synth->space->n * sizeof *g->rnative);
+        if (!g->rbuf || !g->rnative) goto nomem;
+    }
     g->buf = malloc(n * sizeof *g->buf);
     g->dl_dout = malloc(n * sizeof *g->dl_dout);
     g->native = malloc(synth->space->n * sizeof *g->native);
@@ -81,7 +96,11 @@ double sm_objective_grad_eval(sm_objective_grad *g, const double *x01, double *g
     double c;
     size_t j;
     memset(grad, 0, d * sizeof *grad);
-    sm_param_view_expand(g->view, x01, g->native);
+    g->last_relaxed = NAN;
+    /* the point: relaxed parameters at their continuous values, the rest as decode has them */
+    memcpy(g->native, g->view->base, g->synth->space->n * sizeof *g->native);
+    for (j = 0; j < d; j++)
+        g->native[g->view->free_idx[j]] = sm_param_decode_relaxed(&g->view->space.p[j], x01[j]);
     if (g->synth->render_grad(g->state, g->native, &g->note, g->n, g->buf, NULL, NULL) != 0)
         return NAN;
     c = sm_cost_grad_eval(g->cost, g->buf, g->n, g->dl_dout);
@@ -91,10 +110,25 @@ double sm_objective_grad_eval(sm_objective_grad *g, const double *x01, double *g
         return NAN;
     for (j = 0; j < d; j++) {
         const double v = g->dnative[g->view->free_idx[j]] *
-                         sm_param_dnative_dx(&g->view->space.p[j], x01[j]);
+                         sm_param_dnative_dx_relaxed(&g->view->space.p[j], x01[j]);
         grad[j] = isfinite(v) ? v : 0.0;
     }
-    return c;
+    g->last_relaxed = c;
+    if (!g->relaxed) return c;
+    /* what the run will output: the rounded point, by the synth's own render */
+    sm_param_view_expand(g->view, x01, g->rnative);
+    if (g->synth->render(g->state, g->rnative, &g->note, g->rbuf, g->n) != 0) {
+        memset(grad, 0, d * sizeof *grad);
+        return NAN;
+    }
+    c = sm_cost_grad_eval(g->cost, g->rbuf, g->n, NULL);
+    if (!isfinite(c)) memset(grad, 0, d * sizeof *grad);
+    return isfinite(c) ? c : NAN;
+}
+
+double sm_objective_grad_relaxed_cost(const sm_objective_grad *g)
+{
+    return g ? g->last_relaxed : NAN;
 }
 
 int sm_objective_grad_batch(sm_objective_grad *g, const double *x, size_t k, size_t d,

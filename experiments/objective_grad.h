@@ -36,8 +36,23 @@ sm_objective_grad *sm_objective_grad_alloc(const sm_synth_type *synth, const sm_
                                            sm_error *err);
 /* The cost of point x01 (view->space.n values in [0,1]) and its gradient into grad
  * (view->space.n values; 0 for discrete parameters). NaN (grad zeroed) when the render or
- * the cost fails. */
+ * the cost fails.
+ *
+ * Relaxed parameters (core/params.h, sm_param.relaxed: fm6's levels, envelopes, velocity
+ * sensitivities and feedback) are continuous for the gradient: render_grad receives their
+ * relaxed values (sm_param_decode_relaxed, not rounded) and the chain rule uses
+ * sm_param_dnative_dx_relaxed, so grad is the gradient of the relaxed render's cost at the
+ * continuous point. The cost returned is NOT that relaxed cost: when any free parameter is
+ * relaxed, it is the cost of the ROUNDED point (every parameter decoded as
+ * sm_param_view_expand decodes it, i.e. what a run writes as its patch) rendered by the
+ * synth's true render, one render and one cost more per evaluation. So the best cost an
+ * optimizer records is the cost of a patch it can output, and the gradient it follows is the
+ * relaxed one (sm_objective_grad_relaxed_cost gives that relaxed cost). Without relaxed free
+ * parameters the cost is the one the gradient is of, as before. */
 double sm_objective_grad_eval(sm_objective_grad *g, const double *x01, double *grad);
+/* The relaxed cost (the cost of render_grad's render of the continuous point) of the last
+ * sm_objective_grad_eval; NaN before any, after a failed one, or for NULL. */
+double sm_objective_grad_relaxed_cost(const sm_objective_grad *g);
 /* k points (rows of d values) into cost[k] and grad (k rows of d); NaN costs are counted in
  * *n_bad (may be NULL) and left for the caller to cap. Returns 0 or SM_ERR_ARG. */
 int sm_objective_grad_batch(sm_objective_grad *g, const double *x, size_t k, size_t d,

@@ -611,6 +611,56 @@ static int run_grad_open(run_ctx *rc_, const sm_exp_optimizer *o, const sm_opt_c
     return 0;
 }
 
+/* Gradient workers for a run's batches: og[0] from run_grad_open, the others made (once a
+ * run, when a batch of more than one point is first asked) up to the evaluator's thread
+ * count, so that a batch is scored on as many threads as the costs-only batches are. */
+typedef struct {
+    sm_objective_grad *og[256];
+    int n;          /* workers made */
+    int want;       /* workers wanted: the evaluator's threads (at least 1) */
+} grad_workers;
+
+static void grad_workers_free(grad_workers *gw)
+{
+    int i;
+    for (i = 0; i < gw->n; i++) sm_objective_grad_free(gw->og[i]);
+    gw->n = 0;
+}
+
+/* Scores k points (rows of d) with their exact gradients, one worker a thread. A point's cost
+ * and gradient depend on the point only (each worker renders and scores it from scratch), so
+ * the results are the same at any thread count. Adds the NaN/Inf count to *n_bad. Returns 0
+ * or an sm_err code with err set (out of memory for a worker). */
+static int grad_batch(const sm_experiment *e, const sm_param_view *view,
+                      const prepared_target *pt, grad_workers *gw, const double *x, size_t k,
+                      size_t d, double *cost, double *grad, uint64_t *n_bad, sm_error *err)
+{
+    unsigned long long bad = 0;
+    long i;
+    int nw;
+    if (k > 1) /* more workers, once a run (FFTW's planning is not thread-safe: made here) */
+        while (gw->n < gw->want && (size_t)gw->n < k) {
+            char why[128];
+            sm_objective_grad *g =
+                sm_objective_grad_alloc(e->synth, view, &pt->note, e->sample_rate, pt->audio,
+                                        pt->n, &e->cost, why, sizeof why, err);
+            if (!g) {
+                if (err && err->code) return err->code;
+                return sm_error_set(err, SM_ERR_NOMEM, "an exact gradient worker: %s", why);
+            }
+            gw->og[gw->n++] = g;
+        }
+    nw = gw->n < (int)k ? gw->n : (int)k;
+#pragma omp parallel for num_threads(nw) schedule(dynamic, 1) reduction(+ : bad) if (nw > 1)
+    for (i = 0; i < (long)k; i++) {
+        sm_objective_grad *g = gw->og[omp_get_thread_num()];
+        cost[i] = sm_objective_grad_eval(g, x + (size_t)i * d, grad + (size_t)i * d);
+        if (!isfinite(cost[i])) bad++;
+    }
+    *n_bad += bad;
+    return 0;
+}
+
 static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *view,
                   const prepared_target *pt, sm_eval *ev, const void *side_model,
                   const double *target_features, const char *rundir, run_record *rec,
@@ -621,6 +671,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     double *x = malloc(batch * d * sizeof *x), *cost = malloc(batch * sizeof *cost);
     double *best_x = malloc(d * sizeof *best_x), *native = NULL, *grad = NULL;
     sm_objective_grad *og = NULL;   /* exact gradients (run_grad_open), or NULL */
+    grad_workers gw;
     double best = INFINITY, t0 = now_s();
     uint64_t n_bad = 0;
     sm_opt_config cfg;
@@ -629,6 +680,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     int rc = 0;
     char *p;
     memset(&cfg, 0, sizeof cfg);
+    memset(&gw, 0, sizeof gw);
     cfg.budget = e->budget;
     cfg.settings = o->settings;
     cfg.n_settings = o->n_settings;
@@ -647,7 +699,15 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
-    cfg.exact_grad = og != NULL;
+    if (og) {
+        gw.og[0] = og;
+        gw.n = 1;
+        og = NULL; /* gw owns it */
+        gw.want = ev ? sm_eval_threads(ev) : 1;
+        if (gw.want < 1) gw.want = 1;
+        if (gw.want > 256) gw.want = 256;
+    }
+    cfg.exact_grad = gw.n > 0;
     st = o->type->alloc(&view->space, &cfg,
                         sm_rng_mix(rec->seed, (uint64_t)rec->target * 0x100000001b3ULL), err);
     if (!st) {
@@ -663,17 +723,12 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
                               o->type->name, k, want);
             goto out;
         }
-        if (og) {
-            unsigned long long bad = 0;
-            rc = sm_objective_grad_batch(og, x, k, d, cost, grad, &bad);
-            n_bad += bad;
+        if (gw.n) {
+            if ((rc = grad_batch(e, view, pt, &gw, x, k, d, cost, grad, &n_bad, err)) != 0)
+                goto out;
             for (i = 0; i < k; i++) /* the contract: finite costs, at most the worst */
                 if (!isfinite(cost[i]) || cost[i] > SM_EVAL_WORST_COST)
                     cost[i] = SM_EVAL_WORST_COST;
-            if (rc) {
-                sm_error_set(err, rc, "scoring a batch of %zu points with gradients failed", k);
-                goto out;
-            }
             o->type->tell_grad(st, x, cost, grad, k);
         } else {
             if ((rc = score(rc_->opt, ev, rec->target, pt->note.gate_s, x, k, d, cost, &n_bad,
@@ -788,6 +843,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
 out:
     if (st) o->type->free(st);
     sm_objective_grad_free(og);
+    grad_workers_free(&gw);
     free(grad);
     free(x);
     free(cost);

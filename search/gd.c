@@ -39,9 +39,40 @@
  * went from 4.78, 8.90 and 7.80 with the finite-difference defaults to 3.70, 6.88 and 3.06
  * (patience 50 alone: 4.76, 7.18, 4.08; patience 100, lr 0.1, perturb 0.1: 4.71, 7.91, 3.56).
  *
+ * Chains (`chains = K`, default 1): K independent descents, each with its own point, Adam
+ * moments, best point, stalls, restarts, learning rate and perturbation, asked together: an
+ * iteration is one batch of the K chains' points (each followed by its stencil without exact
+ * gradients), so a caller that scores a batch on several threads (experiments/runner.c
+ * scores exact gradients on its evaluator's threads) runs the chains side by side. Chain 0
+ * starts where a single descent would; chain c > 0 starts at cfg->starts[c] when there is
+ * one, else at a uniform random point of the continuous parameters (the discrete ones as
+ * chain 0's). Each restarts from its own best point. With K = 1 gd is the single descent
+ * described above, point for point.
+ *
  * Budget: when fewer than 2*dc + 1 evaluations remain, the last batch is x followed by as much
- * of its stencil as fits, so the budget is used exactly and the final iterate is scored.
- * With no continuous parameter at all the start point is asked once and gd has converged. */
+ * of its stencil as fits, so the budget is used exactly and the final iterate is scored
+ * (with chains: the chains' points and stencils in chain order, as many as fit).
+ * With no continuous parameter at all the start point is asked once and gd has converged.
+ *
+ * Relaxed parameters (core/params.h: integers whose synth's render_grad plays any real value,
+ * fm6's levels, envelopes, velocity sensitivities and feedback): with exact gradients gd
+ * descends on them as on continuous ones, whatever their number of values, and asks them at
+ * any point of their bins, not snapped (the caller's objective renders them relaxed for the
+ * gradient and scores the rounded point, experiments/objective_grad.h). Without exact
+ * gradients they are ordinary integers.
+ *
+ * Repair (`repair = N`, default 0): the last N evaluations of the budget go to a discrete
+ * local search from the best point of the descent, every parameter at its bin centre (the
+ * rounded patch, whose cost the descent already knows). A move changes one relaxed parameter
+ * by one step (+1 or -1, within its range) and is kept when it lowers the cost (first
+ * improvement); the search ends at a point no single step improves, or when the budget is
+ * spent. With exact gradients the first repair evaluation scores the rounded point again for
+ * its gradient, and the moves are tried in the order the gradient predicts them best (largest
+ * |d cost / d x| first, in its downhill direction; then the parameters without gradient both
+ * ways; then the uphill steps), the order being remade at each point kept; without them, the
+ * relaxed parameters are tried in turn, each +1 then -1, until a whole round brings nothing.
+ * Repair points are asked one at a time, so the run does not depend on the caller's batch
+ * size. Without relaxed free parameters the repair has nothing to move and gd stops. */
 #include "search/optimizer.h"
 
 #include <math.h>
@@ -53,6 +84,18 @@
 /* Integer parameters with at least this many values are descended as ordinal. */
 #define SM_GD_ORDINAL_MIN 16
 
+/* One descent. */
+typedef struct {
+    double *x, *m, *v;       /* x: d values; m, v: dc values (Adam's moments) */
+    double *g;               /* dc gradient components of the current step */
+    double *best_x;          /* the chain's best point */
+    double best;             /* its cost */
+    double lr, perturb;      /* current values (shrink at each restart) */
+    long t;                  /* Adam steps since the (re)start */
+    long stall;              /* iterations without progress */
+    long restarts;
+} gd_chain;
+
 typedef struct {
     const sm_param_space *s;
     size_t d, dc;            /* parameters, continuous parameters */
@@ -62,22 +105,30 @@ typedef struct {
     size_t budget, planned;
     double lr0, h, beta1, beta2, eps, perturb0, decay;
     long patience;
-    double lr, perturb;      /* current values (shrink at each restart) */
-    double *x, *m, *v;       /* x: d values; m, v: dc values (Adam's moments) */
-    long t;                  /* Adam steps since the (re)start */
-    double best;             /* best cost seen */
-    double *best_x;
-    long stall;              /* iterations without progress */
-    long restarts;
+    long n_chains;
+    gd_chain *ch;            /* n_chains descents */
+    size_t per;              /* rows a chain asks an iteration: 1, or 2*dc + 1 */
     int final_batch;         /* the current batch is the last, partial one */
     int done;
-    int exact;               /* gradients come with the costs (tell_grad): batches of 1 */
-    double *g;               /* dc gradient components of the current step */
+    int exact;               /* gradients come with the costs (tell_grad): a row a chain */
+    double *gq;              /* exact: the gradients of the current batch's rows */
     sm_pending q;
+    /* the repair phase (`repair`); budget above is the descent's part */
+    size_t total;            /* the whole budget */
+    long repair_n;           /* evaluations kept for the repair */
+    int rphase, rdone;       /* in the repair; it has ended */
+    size_t *ridx, nr;        /* the relaxed parameters it moves */
+    double *rx, rcost;       /* its current point and cost */
+    double *rpt;             /* the point asked */
+    int rself;               /* the point asked is rx itself (for its gradient) */
+    long *cand;              /* moves, as 2 * (index into ridx) + (0: up, 1: down) */
+    size_t ncand, cpos, since;
+    double *rkey;            /* sort keys of the moves */
 } gd_state;
 
 static const char *const gd_keys[] = {"lr", "h", "beta1", "beta2", "eps", "patience",
-                                      "perturb", "decay", "gradient", NULL};
+                                      "perturb", "decay", "gradient", "chains", "repair",
+                                      NULL};
 static const char *const gd_help[] = {
     "lr: Adam learning rate, in [0,1] units per step (0.05)",
     "h: finite-difference step, in [0,1] units (1e-3)",
@@ -90,19 +141,32 @@ static const char *const gd_help[] = {
     "decay: factor applied to lr and perturb at each restart (0.5; 0.8 with exact gradients)",
     "gradient: exact (exact gradients where the synth and cost have them) or differences "
     "(always finite differences) (exact)",
+    "chains: independent descents from different starts, asked together each iteration (1)",
+    "repair: evaluations kept at the end of the budget for a discrete local search (+-1 steps "
+    "of the relaxed parameters) from the best rounded point (0)",
     NULL};
 
 static void gd_free(void *p)
 {
     gd_state *st = p;
+    long c;
     if (!st) return;
     free(st->cidx);
     free(st->hstep);
-    free(st->x);
-    free(st->m);
-    free(st->v);
-    free(st->best_x);
-    free(st->g);
+    for (c = 0; st->ch && c < st->n_chains; c++) {
+        free(st->ch[c].x);
+        free(st->ch[c].m);
+        free(st->ch[c].v);
+        free(st->ch[c].best_x);
+        free(st->ch[c].g);
+    }
+    free(st->ch);
+    free(st->gq);
+    free(st->ridx);
+    free(st->rx);
+    free(st->rpt);
+    free(st->cand);
+    free(st->rkey);
     sm_pending_free(&st->q);
     free(st);
 }
@@ -112,6 +176,7 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
 {
     gd_state *st = NULL;
     size_t i, d;
+    long c;
     int exact;
     if (!s || !cfg || s->n == 0) {
         sm_error_set(err, SM_ERR_ARG, "gd: empty parameter space");
@@ -128,7 +193,9 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
         sm_opt_get_double(cfg, "eps", 1e-8, 1e-300, 1, &st->eps, err) != 0 ||
         sm_opt_get_long(cfg, "patience", exact ? 50 : 10, 1, 1000000, &st->patience, err) != 0 ||
         sm_opt_get_double(cfg, "perturb", 0.05, 0, 1, &st->perturb0, err) != 0 ||
-        sm_opt_get_double(cfg, "decay", exact ? 0.8 : 0.5, 1e-6, 1, &st->decay, err) != 0) {
+        sm_opt_get_double(cfg, "decay", exact ? 0.8 : 0.5, 1e-6, 1, &st->decay, err) != 0 ||
+        sm_opt_get_long(cfg, "chains", 1, 1, 1024, &st->n_chains, err) != 0 ||
+        sm_opt_get_long(cfg, "repair", 0, 0, 1000000000, &st->repair_n, err) != 0) {
         gd_free(st);
         return NULL;
     }
@@ -139,23 +206,37 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
     d = s->n;
     st->s = s;
     st->d = d;
-    st->budget = cfg->budget;
+    st->total = cfg->budget;
+    /* the descent's budget; the repair takes the rest (at least one evaluation descends) */
+    st->budget = (size_t)st->repair_n < cfg->budget ? cfg->budget - (size_t)st->repair_n : 1;
+    if (st->budget > cfg->budget) st->budget = cfg->budget;
     sm_rng_init(&st->rng, seed, 3);
+    st->ridx = malloc(d * sizeof *st->ridx);
+    st->rx = malloc(d * sizeof *st->rx);
+    st->rpt = malloc(d * sizeof *st->rpt);
+    st->cand = malloc(2 * d * sizeof *st->cand);
+    st->rkey = malloc(2 * d * sizeof *st->rkey);
+    if (!st->ridx || !st->rx || !st->rpt || !st->cand || !st->rkey) goto nomem;
     st->cidx = malloc(d * sizeof *st->cidx);
     st->hstep = malloc(d * sizeof *st->hstep);
-    st->x = malloc(d * sizeof *st->x);
-    st->best_x = malloc(d * sizeof *st->best_x);
-    st->m = calloc(d, sizeof *st->m);
-    st->v = calloc(d, sizeof *st->v);
-    st->g = calloc(d, sizeof *st->g);
+    st->ch = calloc((size_t)st->n_chains, sizeof *st->ch);
     st->exact = exact;
-    if (!st->cidx || !st->hstep || !st->x || !st->best_x || !st->m || !st->v || !st->g)
-        goto nomem;
+    if (!st->cidx || !st->hstep || !st->ch) goto nomem;
+    for (c = 0; c < st->n_chains; c++) {
+        gd_chain *ch = &st->ch[c];
+        ch->x = malloc(d * sizeof *ch->x);
+        ch->best_x = malloc(d * sizeof *ch->best_x);
+        ch->m = calloc(d, sizeof *ch->m);
+        ch->v = calloc(d, sizeof *ch->v);
+        ch->g = calloc(d, sizeof *ch->g);
+        if (!ch->x || !ch->best_x || !ch->m || !ch->v || !ch->g) goto nomem;
+    }
     for (i = 0; i < d; i++) {
-        st->x[i] = cfg->x0                           ? sm_clamp01(cfg->x0[i])
-                   : cfg->starts && cfg->n_starts > 0 ? sm_clamp01(cfg->starts[i])
-                                                      : 0.5;
-        if (!sm_param_is_discrete(&s->p[i])) {
+        st->ch[0].x[i] = cfg->x0                           ? sm_clamp01(cfg->x0[i])
+                         : cfg->starts && cfg->n_starts > 0 ? sm_clamp01(cfg->starts[i])
+                                                            : 0.5;
+        if (sm_param_is_relaxed(&s->p[i])) st->ridx[st->nr++] = i;
+        if (!sm_param_is_discrete(&s->p[i]) || (exact && sm_param_is_relaxed(&s->p[i]))) {
             st->hstep[st->dc] = st->h;
             st->cidx[st->dc++] = i;
         } else if (s->p[i].kind == SM_PARAM_INT && !sm_param_is_structural(&s->p[i]) &&
@@ -165,12 +246,29 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
             st->cidx[st->dc++] = i;
         }
     }
-    sm_snap_discrete(s, st->x);
-    memcpy(st->best_x, st->x, d * sizeof *st->x);
-    if (sm_pending_init(&st->q, d, st->exact ? 1 : 2 * st->dc + 1) != 0) goto nomem;
-    st->best = INFINITY;
-    st->lr = st->lr0;
-    st->perturb = st->perturb0;
+    sm_snap_discrete(s, st->ch[0].x);
+    for (c = 1; c < st->n_chains; c++) { /* the other chains' starts */
+        double *x = st->ch[c].x;
+        size_t j;
+        memcpy(x, st->ch[0].x, d * sizeof *x);
+        if (cfg->starts && (size_t)c < cfg->n_starts) {
+            for (i = 0; i < d; i++) x[i] = sm_clamp01(cfg->starts[(size_t)c * d + i]);
+        } else {
+            for (j = 0; j < st->dc; j++) x[st->cidx[j]] = sm_rng_uniform(&st->rng);
+        }
+        sm_snap_discrete(s, x);
+    }
+    st->per = st->exact ? 1 : 2 * st->dc + 1;
+    if (sm_pending_init(&st->q, d, st->per * (size_t)st->n_chains) != 0) goto nomem;
+    if (st->exact && !(st->gq = malloc(st->per * (size_t)st->n_chains * d * sizeof *st->gq)))
+        goto nomem;
+    for (c = 0; c < st->n_chains; c++) {
+        gd_chain *ch = &st->ch[c];
+        memcpy(ch->best_x, ch->x, d * sizeof *ch->x);
+        ch->best = INFINITY;
+        ch->lr = st->lr0;
+        ch->perturb = st->perturb0;
+    }
     return st;
 nomem:
     gd_free(st);
@@ -178,32 +276,168 @@ nomem:
     return NULL;
 }
 
-/* Writes x and its stencil into the queue, at most max rows; returns how many. */
+/* Writes each chain's x and its stencil into the queue, chain after chain, at most max rows;
+ * returns how many. */
 static size_t write_batch(gd_state *st, size_t max)
 {
     size_t j, n = 0;
-    memcpy(sm_pending_row(&st->q, n++), st->x, st->d * sizeof *st->x);
-    for (j = 0; j < st->dc && n < max && !st->exact; j++) {
-        size_t i = st->cidx[j];
-        double *r = sm_pending_row(&st->q, n++);
-        memcpy(r, st->x, st->d * sizeof *r);
-        r[i] = sm_clamp01(st->x[i] + st->hstep[j]);
-        if (n == max) break;
-        r = sm_pending_row(&st->q, n++);
-        memcpy(r, st->x, st->d * sizeof *r);
-        r[i] = sm_clamp01(st->x[i] - st->hstep[j]);
+    long c;
+    for (c = 0; c < st->n_chains && n < max; c++) {
+        const double *x = st->ch[c].x;
+        memcpy(sm_pending_row(&st->q, n++), x, st->d * sizeof *x);
+        for (j = 0; j < st->dc && n < max && !st->exact; j++) {
+            size_t i = st->cidx[j];
+            double *r = sm_pending_row(&st->q, n++);
+            memcpy(r, x, st->d * sizeof *r);
+            r[i] = sm_clamp01(x[i] + st->hstep[j]);
+            if (n == max) break;
+            r = sm_pending_row(&st->q, n++);
+            memcpy(r, x, st->d * sizeof *r);
+            r[i] = sm_clamp01(x[i] - st->hstep[j]);
+        }
     }
-    /* discrete parameters are asked only at bin centres */
-    for (j = 0; j < n; j++) sm_snap_discrete(st->s, sm_pending_row(&st->q, j));
+    /* discrete parameters are asked only at bin centres (relaxed ones, with exact gradients,
+     * anywhere) */
+    for (j = 0; j < n; j++) {
+        double *r = sm_pending_row(&st->q, j);
+        size_t i;
+        for (i = 0; i < st->d; i++)
+            if (sm_param_is_discrete(&st->s->p[i]) &&
+                !(st->exact && sm_param_is_relaxed(&st->s->p[i])))
+                r[i] = sm_param_encode1(&st->s->p[i], sm_param_decode1(&st->s->p[i], r[i]));
+    }
     return n;
+}
+
+/* ---- repair ----------------------------------------------------------------------------- */
+
+/* Sorts the moves cand[0..n) by rkey, ascending (insertion sort: stable, few moves). */
+static void sort_moves(gd_state *st, size_t n)
+{
+    size_t a, b;
+    for (a = 1; a < n; a++) {
+        const long c = st->cand[a];
+        const double k = st->rkey[a];
+        for (b = a; b > 0 && st->rkey[b - 1] > k; b--) {
+            st->cand[b] = st->cand[b - 1];
+            st->rkey[b] = st->rkey[b - 1];
+        }
+        st->cand[b] = c;
+        st->rkey[b] = k;
+    }
+}
+
+/* The moves from rx: with a gradient (grad, d values in [0,1] coordinates), downhill steps by
+ * decreasing |gradient|, then the parameters without gradient both ways, then the uphill
+ * steps; without, every parameter up then down, in turn. */
+static void make_moves(gd_state *st, const double *grad)
+{
+    size_t r;
+    st->ncand = 0;
+    for (r = 0; r < st->nr; r++) {
+        int dir;
+        for (dir = 0; dir < 2; dir++) {
+            double key = (double)st->ncand;
+            if (grad) {
+                const double g = grad[st->ridx[r]];
+                const int down = isfinite(g) && (dir == 0 ? g < 0 : g > 0);
+                /* downhill first, steepest first; then no gradient; then uphill (stable) */
+                key = down ? -fabs(g) : !isfinite(g) || g == 0.0 ? 1e300 : 1e301;
+            }
+            st->cand[st->ncand] = (long)(2 * r + (size_t)dir);
+            st->rkey[st->ncand] = key;
+            st->ncand++;
+        }
+    }
+    if (grad) sort_moves(st, st->ncand);
+    st->cpos = 0;
+    st->since = 0;
+}
+
+/* Enters the repair from the best point of the descent's chains. */
+static void repair_start(gd_state *st)
+{
+    const gd_chain *best = &st->ch[0];
+    long c;
+    for (c = 1; c < st->n_chains; c++)
+        if (st->ch[c].best < best->best) best = &st->ch[c];
+    st->rphase = 1;
+    memcpy(st->rx, best->best_x, st->d * sizeof *st->rx);
+    sm_snap_discrete(st->s, st->rx); /* the rounded patch: the cost the descent was told */
+    st->rcost = best->best;
+    st->rself = st->exact || !isfinite(st->rcost);
+    if (st->nr == 0) st->rdone = 1;
+    make_moves(st, NULL);
+}
+
+static size_t repair_ask(gd_state *st, double *x)
+{
+    if (st->rdone || st->planned >= st->total) return 0;
+    memcpy(st->rpt, st->rx, st->d * sizeof *st->rpt);
+    if (!st->rself) {
+        for (;;) {
+            const sm_param *p;
+            size_t i;
+            double k, b;
+            long m;
+            if (st->exact ? st->cpos >= st->ncand : st->since >= st->ncand) {
+                st->rdone = 1;
+                return 0;
+            }
+            m = st->cand[st->cpos];
+            i = st->ridx[m / 2];
+            p = &st->s->p[i];
+            k = (double)sm_param_n_values(p);
+            b = floor(st->rx[i] * k) + (m % 2 ? -1.0 : 1.0); /* the neighbouring bin */
+            if (b >= 0 && b <= k - 1) {
+                st->rpt[i] = (b + 0.5) / k;
+                break;
+            }
+            st->cpos++; /* off the range: the next move */
+            st->since++;
+            if (!st->exact && st->cpos >= st->ncand) st->cpos = 0;
+        }
+    }
+    memcpy(x, st->rpt, st->d * sizeof *x);
+    st->planned++;
+    return 1;
+}
+
+/* The cost (and with exact gradients, the gradient) of the repair point asked. */
+static void repair_tell(gd_state *st, double cost, const double *grad)
+{
+    if (st->rself) {
+        st->rself = 0;
+        if (cost < st->rcost || !isfinite(st->rcost)) st->rcost = cost;
+        make_moves(st, grad);
+        return;
+    }
+    if (cost < st->rcost) {
+        memcpy(st->rx, st->rpt, st->d * sizeof *st->rx);
+        st->rcost = cost;
+        if (grad) {
+            make_moves(st, grad);
+            return;
+        }
+        st->since = 0;
+    } else {
+        st->since++;
+    }
+    st->cpos++;
+    if (!st->exact && st->cpos >= st->ncand) st->cpos = 0;
 }
 
 static size_t gd_ask(void *p, double *x, size_t max_batch)
 {
     gd_state *st = p;
+    if (st->rphase) return max_batch ? repair_ask(st, x) : 0;
     if (!sm_pending_has_rows(&st->q)) {
-        size_t left = st->budget - st->planned, full = st->exact ? 1 : 2 * st->dc + 1, n;
-        if (st->done || left == 0) return 0;
+        size_t left = st->budget - st->planned, full = st->per * (size_t)st->n_chains, n;
+        if (st->done || left == 0) {
+            if (st->repair_n == 0 || !max_batch) return 0;
+            repair_start(st);
+            return repair_ask(st, x);
+        }
         n = write_batch(st, left < full ? left : full);
         st->final_batch = n < full || st->dc == 0;
         sm_pending_start(&st->q, n);
@@ -212,35 +446,39 @@ static size_t gd_ask(void *p, double *x, size_t max_batch)
     return sm_pending_ask(&st->q, x, max_batch);
 }
 
-static void restart(gd_state *st)
+static void restart(gd_state *st, gd_chain *ch)
 {
     size_t j;
-    st->restarts++;
-    st->lr *= st->decay;
-    st->perturb *= st->decay;
-    if (st->lr < st->lr0 * 1e-4) st->lr = st->lr0 * 1e-4;
-    if (st->perturb < st->perturb0 * 1e-4) st->perturb = st->perturb0 * 1e-4;
-    memcpy(st->x, st->best_x, st->d * sizeof *st->x);
+    ch->restarts++;
+    ch->lr *= st->decay;
+    ch->perturb *= st->decay;
+    if (ch->lr < st->lr0 * 1e-4) ch->lr = st->lr0 * 1e-4;
+    if (ch->perturb < st->perturb0 * 1e-4) ch->perturb = st->perturb0 * 1e-4;
+    memcpy(ch->x, ch->best_x, st->d * sizeof *ch->x);
     for (j = 0; j < st->dc; j++) {
         size_t i = st->cidx[j];
-        st->x[i] = sm_reflect01(st->x[i] + st->perturb * sm_rng_normal(&st->rng));
-        st->m[j] = st->v[j] = 0;
+        ch->x[i] = sm_reflect01(ch->x[i] + ch->perturb * sm_rng_normal(&st->rng));
+        ch->m[j] = ch->v[j] = 0;
     }
-    st->t = 0;
-    st->stall = 0;
+    ch->t = 0;
+    ch->stall = 0;
 }
 
-/* Records the batch's best point; returns 1 when the batch is complete and a step is due. */
+/* Records the batch's best point of each chain (before[c]: its best before the batch);
+ * returns 1 when the batch is complete and a step is due. */
 static int take_batch(gd_state *st, const double *cost, size_t k, double *before)
 {
     size_t r;
-    *before = st->best;
+    long c;
     if (!sm_pending_tell(&st->q, cost, k)) return 0;
-    for (r = 0; r < st->q.n; r++)
-        if (st->q.cost[r] < st->best) {
-            st->best = st->q.cost[r];
-            memcpy(st->best_x, sm_pending_row(&st->q, r), st->d * sizeof *st->best_x);
+    for (c = 0; c < st->n_chains; c++) before[c] = st->ch[c].best;
+    for (r = 0; r < st->q.n; r++) {
+        gd_chain *ch = &st->ch[r / st->per];
+        if (st->q.cost[r] < ch->best) {
+            ch->best = st->q.cost[r];
+            memcpy(ch->best_x, sm_pending_row(&st->q, r), st->d * sizeof *ch->best_x);
         }
+    }
     if (st->final_batch) {
         st->done = 1;
         return 0;
@@ -248,71 +486,108 @@ static int take_batch(gd_state *st, const double *cost, size_t k, double *before
     return 1;
 }
 
-/* One projected Adam step along st->g, then the stall count and perhaps a restart. */
-static void adam_step(gd_state *st, double before)
+/* One projected Adam step of chain ch along ch->g, then the stall count and perhaps a
+ * restart. */
+static void adam_step(gd_state *st, gd_chain *ch, double before)
 {
     size_t j;
     double b1t, b2t;
-    st->t++;
-    b1t = 1 - pow(st->beta1, (double)st->t);
-    b2t = 1 - pow(st->beta2, (double)st->t);
+    ch->t++;
+    b1t = 1 - pow(st->beta1, (double)ch->t);
+    b2t = 1 - pow(st->beta2, (double)ch->t);
     for (j = 0; j < st->dc; j++) {
         size_t i = st->cidx[j];
-        const double g = st->g[j];
-        st->m[j] = st->beta1 * st->m[j] + (1 - st->beta1) * g;
-        st->v[j] = st->beta2 * st->v[j] + (1 - st->beta2) * g * g;
-        st->x[i] = sm_clamp01(st->x[i] - st->lr * (st->m[j] / b1t) /
-                                             (sqrt(st->v[j] / b2t) + st->eps));
+        const double g = ch->g[j];
+        ch->m[j] = st->beta1 * ch->m[j] + (1 - st->beta1) * g;
+        ch->v[j] = st->beta2 * ch->v[j] + (1 - st->beta2) * g * g;
+        ch->x[i] = sm_clamp01(ch->x[i] - ch->lr * (ch->m[j] / b1t) /
+                                             (sqrt(ch->v[j] / b2t) + st->eps));
     }
-    if (!isfinite(before) || st->best < before - 1e-12 * fabs(before)) st->stall = 0;
-    else if (++st->stall >= st->patience) restart(st);
+    if (!isfinite(before) || ch->best < before - 1e-12 * fabs(before)) ch->stall = 0;
+    else if (++ch->stall >= st->patience) restart(st, ch);
+}
+
+/* Where a batch's "before" values live: on the stack for few chains. */
+#define GD_STACK_CHAINS 64
+
+static void tell_steps(gd_state *st, const double *cost, size_t k, int with_grad)
+{
+    double stack[GD_STACK_CHAINS], *before = stack;
+    size_t j;
+    long c;
+    if (st->n_chains > GD_STACK_CHAINS &&
+        !(before = malloc((size_t)st->n_chains * sizeof *before))) {
+        /* out of memory: the batch's costs are lost, the chains stay where they are */
+        (void)sm_pending_tell(&st->q, cost, k);
+        return;
+    }
+    if (!take_batch(st, cost, k, before)) goto out;
+    for (c = 0; c < st->n_chains; c++) {
+        gd_chain *ch = &st->ch[c];
+        if (st->exact && !with_grad) { /* told no gradient: nothing to step on */
+            if (++ch->stall >= st->patience) restart(st, ch);
+            continue;
+        }
+        if (st->exact) {
+            const double *gr = st->gq + (size_t)c * st->d;
+            for (j = 0; j < st->dc; j++) {
+                const double g = gr[st->cidx[j]];
+                ch->g[j] = isfinite(g) ? g : 0.0;
+            }
+        } else { /* the gradient from the stencil */
+            const size_t r0 = (size_t)c * st->per;
+            for (j = 0; j < st->dc; j++) {
+                size_t i = st->cidx[j];
+                const double *xp = sm_pending_row(&st->q, r0 + 1 + 2 * j);
+                const double *xm = sm_pending_row(&st->q, r0 + 2 + 2 * j);
+                double span = xp[i] - xm[i];
+                ch->g[j] = span > 0 ? (st->q.cost[r0 + 1 + 2 * j] -
+                                       st->q.cost[r0 + 2 + 2 * j]) / span
+                                    : 0;
+            }
+        }
+        adam_step(st, ch, before[c]);
+    }
+out:
+    if (before != stack) free(before);
 }
 
 static void gd_tell(void *p, const double *x, const double *cost, size_t k)
 {
     gd_state *st = p;
-    size_t j;
-    double before;
     (void)x;
-    if (!take_batch(st, cost, k, &before)) return;
-    if (st->exact) { /* told no gradient: nothing to step on */
-        if (++st->stall >= st->patience) restart(st);
+    if (st->rphase) {
+        if (k) repair_tell(st, cost[0], NULL);
         return;
     }
-    /* the gradient from the stencil, then one projected Adam step */
-    for (j = 0; j < st->dc; j++) {
-        size_t i = st->cidx[j];
-        const double *xp = sm_pending_row(&st->q, 1 + 2 * j);
-        const double *xm = sm_pending_row(&st->q, 2 + 2 * j);
-        double span = xp[i] - xm[i];
-        st->g[j] = span > 0 ? (st->q.cost[1 + 2 * j] - st->q.cost[2 + 2 * j]) / span : 0;
-    }
-    adam_step(st, before);
+    tell_steps(p, cost, k, 0);
 }
 
-/* tell with exact gradients (batches of one point, the current iterate). A gradient that is
- * not finite (a cost capped at SM_EVAL_WORST_COST) counts as 0. */
+/* tell with exact gradients (a row a chain). A gradient that is not finite (a cost capped at
+ * SM_EVAL_WORST_COST) counts as 0. */
 static void gd_tell_grad(void *p, const double *x, const double *cost, const double *grad,
                          size_t k)
 {
     gd_state *st = p;
-    size_t j;
-    double before;
+    size_t r;
     if (!st->exact) { /* `gradient = differences`: the stencil's costs are what counts */
         gd_tell(p, x, cost, k);
         return;
     }
-    if (!take_batch(st, cost, k, &before)) return;
-    for (j = 0; j < st->dc; j++) {
-        const double g = grad[(k - 1) * st->d + st->cidx[j]];
-        st->g[j] = isfinite(g) ? g : 0.0;
+    if (st->rphase) {
+        if (k) repair_tell(st, cost[0], grad);
+        return;
     }
-    adam_step(st, before);
+    for (r = 0; r < k && st->q.told + r < st->q.n; r++) /* keep each row's gradient */
+        memcpy(st->gq + (st->q.told + r) * st->d, grad + r * st->d, st->d * sizeof *st->gq);
+    tell_steps(st, cost, k, 1);
 }
 
 static int gd_converged(const void *p)
 {
     const gd_state *st = p;
+    if (st->repair_n > 0)
+        return st->rphase ? st->rdone || st->planned >= st->total : 0;
     return st->done || (st->planned >= st->budget && !sm_pending_has_rows(&st->q));
 }
 

@@ -19,7 +19,9 @@
  * [0,1] (mirrored at 0 and 1, a triangle wave), whose slope is +-1, so the gradient with
  * respect to y is the gradient with respect to x with the sign of the fold. Discrete
  * parameters (and ordinal integers, which have no exact derivative) stay at the start
- * point's values. The start is cfg->x0, else cfg->starts[0], else the centre.
+ * point's values, but for relaxed ones (core/params.h) with exact gradients, which are
+ * descended as continuous (the objective scores their rounded point). The start is cfg->x0,
+ * else cfg->starts[0], else the centre.
  *
  * Restarts: when GSL reports no progress (GSL_ENOPROG), an error, or the gradient's norm
  * falls below `gtol`, BFGS restarts from the best point seen, perturbed by a Gaussian of
@@ -301,7 +303,8 @@ static void *lb_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
         st->x0[i] = cfg->x0                           ? sm_clamp01(cfg->x0[i])
                     : cfg->starts && cfg->n_starts > 0 ? sm_clamp01(cfg->starts[i])
                                                        : 0.5;
-        if (!sm_param_is_discrete(&s->p[i])) st->cidx[st->dc++] = i;
+        if (!sm_param_is_discrete(&s->p[i]) || (st->exact && sm_param_is_relaxed(&s->p[i])))
+            st->cidx[st->dc++] = i;
     }
     sm_snap_discrete(s, st->x0);
     memcpy(st->best_x, st->x0, d * sizeof *st->x0);

@@ -493,7 +493,8 @@ typedef struct {
 
 /* `starts` plus gd's keys, which are passed on (test_search_pcakm checks they match). */
 static const char *const pcakm_keys[] = {"starts", "lr", "h", "beta1", "beta2", "eps",
-                                         "patience", "perturb", "decay", "gradient", NULL};
+                                         "patience", "perturb", "decay", "gradient",
+                                         "chains", "repair", NULL};
 static const char *const pcakm_help[] = {
     "starts: members of the nearest cluster asked before the descent (8)",
     "lr: gd's Adam learning rate for the descent (0.05)",
@@ -505,6 +506,8 @@ static const char *const pcakm_help[] = {
     "perturb: gd's restart perturbation (0.05)",
     "decay: gd's factor on lr and perturb at each restart (0.5)",
     "gradient: gd's; pcakm takes no exact gradients, so its descent uses differences (exact)",
+    "chains: gd's independent descents (1)",
+    "repair: gd's evaluations kept for the discrete repair search at the end (0)",
     NULL};
 
 static void pcakm_free(void *p)

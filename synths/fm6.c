@@ -28,75 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- State ------------------------------------------------------------------------------ */
-
-typedef struct fm6_voice fm6_voice;
-
-/* Per-thread state: the tables for one sample rate and the state of two notes. */
-typedef struct {
-    double sample_rate;
-    double env_inc_scale;      /* 44100 / rate: msfa's rates are per block at 44.1 kHz */
-    double static_scale;       /* rate / 44100: flat-segment lengths are samples at 44.1 kHz */
-    double phase_per_hz;       /* 2^32 / rate */
-    int32_t pitchenv_unit;     /* msfa pitchenv.cc: N * 2^24 / (21.3 * rate) */
-    uint32_t lfo_unit;         /* msfa lfo.cc: N * 25190424 / rate ("2^32 / 15.5 s / 11") */
-    int32_t sintab[2 * SM_FM6_SIN_SIZE];
-    uint32_t exp2_q30[SM_FM6_EXP_SIZE + 1];
-    double exp2_d[SM_FM6_EXP_SIZE + 1];
-    double am[SM_FM6_EXP_SIZE + 1];
-    fm6_voice *voice;            /* two notes' state (fm6_render uses the first) */
-} fm6_state;
-
-/* One operator envelope, msfa's Env: level and target are log2 amplitude in Q24. */
-typedef struct {
-    int rates[4], levels[4];
-    int outlevel;              /* operator level in microsteps (0.0235 dB), after scaling */
-    int rate_scaling;          /* added to every qrate */
-    int64_t level, target, inc;
-    int64_t static_count;      /* samples left in a flat segment (target == level) */
-    int ix;                    /* segment 0..3; 4 = finished */
-    int down;                  /* key held */
-    int rising;
-} fm6_env;
-
-/* The pitch envelope, msfa's PitchEnv: level in Q24 octaves. */
-typedef struct {
-    int rates[4], levels[4];
-    int32_t level, target, inc;
-    int ix, down, rising;
-} fm6_penv;
-
-/* The LFO, msfa's Lfo: 32-bit phase advanced once per block; outputs are Q24 in [0, 1]. */
-typedef struct {
-    uint32_t phase, delta;
-    uint32_t delaystate, delayinc, delayinc2;
-    int wave;
-    unsigned randstate;        /* sample-and-hold generator, seeded from the note */
-} fm6_lfo;
-
-/* One note being played: what the render keeps from one 64-sample block to the next, and the
- * scratch of one block. */
-struct fm6_voice {
-    fm6_env env[6];
-    fm6_penv penv;
-    fm6_lfo lfo;
-    const sm_fm6_algorithm *alg;
-    double log2_hz[6];
-    float fscale;              /* Q24 carrier sum to output */
-    uint32_t phase[6], inc[6], ams[6];
-    int32_t gain[6], gain2[6];
-    uint32_t fb[2];            /* the feedback shares of the last two outputs */
-    int fixed[6], fb_shift, self_fb, loop_first, loop_len, pmd, pms, amd, down;
-    int32_t pitch_mod;         /* the pitch offset the phase increments were computed for */
-    int pitch_valid;           /* 0 until the first block has computed them */
-    unsigned needed, targets[6], loop_mask, live;
-    int64_t gate_samples;
-    int32_t opbuf[6][SM_FM6_N];  /* each modulator's output over the block (Q24 cycles) */
-    int32_t inbuf[SM_FM6_N];     /* the summed input of an operator with several modulators */
-    int32_t sum[SM_FM6_N];       /* the carriers' sum */
-    int32_t spare[SM_FM6_N];     /* where a feedback chain that is no carrier adds its output */
-};
-
+/* every held parameter is read as render reads it (fm6_internal.h) */
+#define native_int sm_fm6_native_int
 
 /* ---- Small helpers ---------------------------------------------------------------------- */
 
@@ -113,17 +46,6 @@ static int clampi(int v, int lo, int hi)
     return v < lo ? lo : v > hi ? hi : v;
 }
 
-/* A native value as the integer the DX7 would hold: NaN gives the default, then rounding and
- * clamping to the parameter's range (as sm_params_clamp does, without touching the input). */
-static int native_int(const double *native, int i)
-{
-    const sm_param *p = &sm_fm6_params[i];
-    double v = native[i];
-    if (isnan(v)) v = p->def;
-    if (v < p->min) v = p->min;
-    if (v > p->max) v = p->max;
-    return (int)floor(v + 0.5);
-}
 
 /* splitmix64: decorrelated 64-bit values from the note's seed. */
 static uint64_t mix64(uint64_t x)
@@ -615,6 +537,7 @@ static void fm6_free(void *st)
 {
     fm6_state *s = st;
     if (!s) return;
+    sm_fm6_grad_free(s->grad);
     free(s->voice);
     free(s);
 }
@@ -624,14 +547,18 @@ static void fm6_free(void *st)
 /* The envelope level after amplitude modulation: Dexed's curve (fm6_tables.c,
  * sm_fm6_build_am) reduces the log level by a factor of itself; we stop it at silence where
  * Dexed would wrap below zero at full depth. */
-static int64_t amp_mod_level(const fm6_state *s, int64_t level, uint32_t amod, uint32_t ams)
+double sm_fm6_am_factor(const fm6_state *s, uint32_t amod, uint32_t ams)
 {
     uint32_t sensamp = (uint32_t)(((uint64_t)amod * ams) >> 24);
-    double pos = sensamp / 16384.0, f;
+    double pos = sensamp / 16384.0;
     int i = (int)pos;
     if (i > SM_FM6_EXP_SIZE - 1) i = SM_FM6_EXP_SIZE - 1;
-    f = s->am[i] + (s->am[i + 1] - s->am[i]) * (pos - i);
-    level -= (int64_t)((double)level * f);
+    return s->am[i] + (s->am[i + 1] - s->am[i]) * (pos - i);
+}
+
+static int64_t amp_mod_level(const fm6_state *s, int64_t level, uint32_t amod, uint32_t ams)
+{
+    level -= (int64_t)((double)level * sm_fm6_am_factor(s, amod, ams));
     return level < 0 ? 0 : level;
 }
 
@@ -822,6 +749,7 @@ static void voice_control(const fm6_state *s, fm6_voice *v, size_t s0)
     /* Amplitude modulation amount (Q24) [msfa Dx7Note::compute, "AMP MOD"]. */
     amod = (uint32_t)(((int64_t)v->amd * lfo_delay) >> 8);
     amod = (uint32_t)(((int64_t)amod * ((1 << 24) - lfo_val)) >> 24);
+    v->amod = amod;
 
     for (k = 0; k < 6; k++) {
         int64_t level;
@@ -1124,6 +1052,40 @@ static int fm6_render2(void *st, const double *native_a, const double *native_b,
     return 0;
 }
 
+/* ---- What the relaxed gradient shares (fm6_internal.h) --------------------------------- */
+
+int sm_fm6_voice_start(const fm6_state *s, fm6_voice *v, const double *native,
+                       const sm_note *note)
+{
+    return voice_start(s, v, native, note);
+}
+
+void sm_fm6_voice_control(const fm6_state *s, fm6_voice *v, size_t s0)
+{
+    voice_control(s, v, s0);
+}
+
+int sm_fm6_scale_velocity(int velocity, int sens)
+{
+    return scale_velocity(velocity, sens);
+}
+
+int sm_fm6_scale_rate(int midinote, int sens)
+{
+    return scale_rate(midinote, sens);
+}
+
+int sm_fm6_scale_level(int midinote, int break_pt, int left_depth, int right_depth,
+                       int left_curve, int right_curve)
+{
+    return scale_level(midinote, break_pt, left_depth, right_depth, left_curve, right_curve);
+}
+
+int32_t sm_fm6_gain_of_level(const fm6_state *s, int64_t level)
+{
+    return gain_of_level(s, level);
+}
+
 /* ---- Patch files ------------------------------------------------------------------------- */
 
 static int fm6_patch_load(const char *spec, double *native, char *name, size_t name_len,
@@ -1236,4 +1198,5 @@ const sm_synth_type sm_synth_fm6 = {
     fm6_render2,
     fm6_adjust_gain,
     SM_FM6_RENDER_VERSION, /* render_version */
+    sm_fm6_render_grad,    /* the relaxed gradient (fm6_grad.c) */
 };

@@ -23,21 +23,26 @@ static const char *const wave_labels[] = {"triangle", "saw_down", "saw_up",
 #define ENUMP(name, lo, hi, def, labels) {name, "", SM_PARAM_ENUM, lo, hi, def, 0, labels}
 /* A structural integer (core/params.h): local search keeps it at its start value. */
 #define STRUCTP(name, lo, hi, def) {name, "", SM_PARAM_INT, lo, hi, def, 0, NULL, 1}
+/* A relaxed integer (core/params.h): fm6's render_grad (fm6_grad.c) plays it at any real
+ * value within its range and gives its derivative. */
+#define RELP(name, lo, hi, def) {name, "", SM_PARAM_INT, lo, hi, def, 0, NULL, 0, 1}
 
 /* One operator's 21 parameters in VCED order. Defaults are the DX7 INIT VOICE [manual; the same
  * bytes as Dexed's init_voice in PluginProcessor.cpp]: rates 99, levels 99 99 99 0, break
- * point C3 (39), no scaling, ratio 1.00, detune centred; out is the output level. */
+ * point C3 (39), no scaling, ratio 1.00, detune centred; out is the output level. The envelope
+ * rates and levels, the velocity sensitivity and the output level are relaxed, as is the
+ * feedback level below. */
 #define FM6_OP_PARAMS(n, out)                                                             \
-    INTP("op" #n "_eg_rate1", 0, 99, 99), INTP("op" #n "_eg_rate2", 0, 99, 99),           \
-    INTP("op" #n "_eg_rate3", 0, 99, 99), INTP("op" #n "_eg_rate4", 0, 99, 99),           \
-    INTP("op" #n "_eg_level1", 0, 99, 99), INTP("op" #n "_eg_level2", 0, 99, 99),         \
-    INTP("op" #n "_eg_level3", 0, 99, 99), INTP("op" #n "_eg_level4", 0, 99, 0),          \
+    RELP("op" #n "_eg_rate1", 0, 99, 99), RELP("op" #n "_eg_rate2", 0, 99, 99),           \
+    RELP("op" #n "_eg_rate3", 0, 99, 99), RELP("op" #n "_eg_rate4", 0, 99, 99),           \
+    RELP("op" #n "_eg_level1", 0, 99, 99), RELP("op" #n "_eg_level2", 0, 99, 99),         \
+    RELP("op" #n "_eg_level3", 0, 99, 99), RELP("op" #n "_eg_level4", 0, 99, 0),          \
     INTP("op" #n "_kbd_break_point", 0, 99, 39),                                          \
     INTP("op" #n "_kbd_left_depth", 0, 99, 0), INTP("op" #n "_kbd_right_depth", 0, 99, 0), \
     ENUMP("op" #n "_kbd_left_curve", 0, 3, 0, curve_labels),                              \
     ENUMP("op" #n "_kbd_right_curve", 0, 3, 0, curve_labels),                             \
     INTP("op" #n "_kbd_rate_scaling", 0, 7, 0), INTP("op" #n "_amp_mod_sens", 0, 3, 0),   \
-    INTP("op" #n "_key_vel_sens", 0, 7, 0), INTP("op" #n "_output_level", 0, 99, out),    \
+    RELP("op" #n "_key_vel_sens", 0, 7, 0), RELP("op" #n "_output_level", 0, 99, out),    \
     ENUMP("op" #n "_osc_mode", 0, 1, 0, mode_labels), INTP("op" #n "_coarse", 0, 31, 1),  \
     INTP("op" #n "_fine", 0, 99, 0), INTP("op" #n "_detune", 0, 14, 7)
 
@@ -49,7 +54,7 @@ const sm_param sm_fm6_params[SM_FM6_NPARAMS] = {
     INTP("pitch_eg_level1", 0, 99, 50), INTP("pitch_eg_level2", 0, 99, 50),
     INTP("pitch_eg_level3", 0, 99, 50), INTP("pitch_eg_level4", 0, 99, 50),
     STRUCTP("algorithm", 1, 32, 1),
-    INTP("feedback", 0, 7, 0),
+    RELP("feedback", 0, 7, 0),
     STRUCTP("osc_key_sync", 0, 1, 1),
     INTP("lfo_speed", 0, 99, 35),
     INTP("lfo_delay", 0, 99, 0),

@@ -7,7 +7,7 @@ noinst_HEADERS += synths/synth.h synths/synths.def
 EXTRA_DIST += synths/fm6.md
 
 # fm6: DX7-compatible FM voice and DX7 sysex (owner: fm6).
-synths_libsm_fm6_la_SOURCES = synths/fm6.c synths/fm6_kernel.c synths/fm6_tables.c \
+synths_libsm_fm6_la_SOURCES = synths/fm6.c synths/fm6_grad.c synths/fm6_kernel.c synths/fm6_tables.c \
 	synths/fm6_internal.h \
 	synths/dx7_sysex.c
 noinst_HEADERS += synths/fm6.h synths/dx7_sysex.h

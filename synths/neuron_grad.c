@@ -2,15 +2,22 @@
 /* synths/neuron_grad.c: exact gradients of the neuron voice (sm_synth_type.render_grad) by
  * reverse mode (backpropagation through time).
  *
- * The forward pass is a double-precision copy of the render of synths/neuron.c, sample by
- * sample, that records in a tape owned by the state what the backward pass needs: every
- * neuron's axon y_k(t) and its activation's slopes, the oscillators' values and derivatives,
- * the filter's states before each sample, its coefficient g(t) and slopes, its input and
- * output, the envelope and the noise input. The backward
- * pass runs the adjoint of each step in reverse order; the delayed axons' adjoints wait in a
- * ring like the forward delay lines. The envelope has four scalar parameters and no input
- * from the network, so its parameters' derivatives are carried forward (forward mode) in a
- * separate sweep of the backward pass, weighted by the adjoint of the envelope.
+ * The forward pass is a double-precision copy of the render of synths/neuron.c that records
+ * in a tape owned by the state what the backward pass needs: every neuron's axon y_k(t) and
+ * its activation's slopes, the oscillators' values and derivatives, the filter's states
+ * before each sample, its coefficient g(t) and slopes, its input and output, the envelope and
+ * the noise input. The backward pass runs the adjoint of each step in reverse order; the
+ * delayed axons' adjoints wait in a ring like the forward delay lines. The envelope has four
+ * scalar parameters and no input from the network, so its parameters' derivatives are
+ * carried forward (forward mode) in a separate sweep of the backward pass, weighted by the
+ * adjoint of the envelope.
+ *
+ * Both passes work in blocks of 64 samples, as render does: only the network's recurrence and
+ * the filter run sample by sample (the backward pass: from the block's last sample to its
+ * first); the inputs, the neurons' external drives, the mix, the filter's coefficients and,
+ * in the backward pass, every adjoint that is a sum over samples of an adjoint times a value
+ * of the tape (the weights', the mix's, the bias's, the oscillators' increments') are loops
+ * over the block.
  *
  * How the gradient's forward render differs from render (tests/test_grad.c measures it):
  *   - double precision throughout; no flush of tiny values to zero (flush is the identity
@@ -18,7 +25,9 @@
  *   - oscillator phases are frac(t * dt) with the exact increment dt = f / sr, not render's
  *     32-bit phase increment rounded to 2^-32 of a cycle (a phase difference below 2.4e-10
  *     cycles a sample, 1e-4 cycles after 10 s);
- *   - sine by sin(), not the 4096-point table (within 3e-7);
+ *   - sines (the oscillators' and the moving joystick's) by sin() and cos() at each block's
+ *     first sample, then turned by a rotation each sample (turn_block: within 4.5e-11 of
+ *     sin() over 10 s), not render's 4096-point table (within 3e-7);
  *   - nothing else: the filter coefficient comes from the same table as render's (its
  *     slope is the table's, piecewise linear, see filter_g).
  * Measured (tests/test_grad.c, 1.5 s): the default voice's samples agree within 8.6e-6,
@@ -45,18 +54,29 @@
  * Discrete parameters (n_neurons, waves, tracking, filter type, activations) get 0. Values
  * outside their ranges are clamped before rendering, so their gradient is 0.
  *
- * Memory: the tape holds, a sample, nn + 7 doubles (axons, filter states and coefficient,
- * filter input and output, envelope, the envelope's adjoint) and 2 nn + 9 floats (slopes of
- * the activations and of the soft limiter, d/dspike, dg/doct, the oscillators' values and
- * derivatives, noise), nn the active neurons: sm_neuron_grad_tape_bytes, 5.5 MB for the
- * default voice at 1 s, 9.8 MB for 8 neurons (bench/bench_grad). The floats are only read by
- * the backward pass (their rounding moves a gradient by about 1e-7 relative); the forward
- * pass computes in double. The tape grows to the longest note seen on its state.
+ * Memory: the tape holds, a sample, nn + 7 doubles (axons; the filter's states, coefficient,
+ * input and output; the envelope and its adjoint) and 2 nn + 9 floats (slopes of the
+ * activations, d/dspike, dg/doct, the soft limiter's slope, the oscillators' values and
+ * derivatives, noise), 16 nn + 92 bytes, nn the active neurons: sm_neuron_grad_tape_bytes,
+ * 5.5 MB for the default voice at 1 s, 9.7 MB for 8 neurons (bench/bench_grad). The floats
+ * are only read by the backward pass (their rounding moves a gradient by about 1e-7
+ * relative); the forward pass computes in double. The tape grows to the longest note seen on
+ * its state. Each sample's values lie together (the filter's in one 48-byte record, the
+ * neurons' in a row), so the backward pass reads a few streams, whatever nn.
  *
- * Speed (bench/bench_grad, one core): forward and backward together cost 7x a render for the
- * default voice at 1 s, 5-7x for 8 neurons; the first version, which recomputed the inputs,
- * activations and filter slopes in the backward pass instead of keeping them, cost 15x. Render
- * itself is a float, block-vectorised loop (synths/neuron.c); this one is scalar double. */
+ * Speed (bench/bench_grad, one core, the same minutes; the machine shared, so ratios, not
+ * times; two rounds, 2026-12-02): forward and backward together cost 3.6-3.7x a render for
+ * the default voice at 1 s and 4.9-5.0x at 10 s (the previous version: 7.3x and 8.9-11.4x),
+ * 3.2-3.6x for 8 neurons at 1 s and 3.4x at 10 s (before: 4.8-5.8x and 5.6-5.9x); the whole
+ * objective with its gradient, 3.6-3.7x the objective without (before: 6.1x). What it
+ * took: sines by rotation instead of sin() and cos() a sample; blocks, with the sums over
+ * samples of the backward pass out of its recurrence; each sample's tape values together (one
+ * array a neuron and a value measured 1.4x slower for 8 neurons); the delay reads without
+ * branches (zeros before the note); the loops over neurons unrolled for 1 to 4 neurons; one
+ * division for the tanh approximant and its slope. The
+ * first version, which recomputed the inputs, activations and filter slopes in the backward
+ * pass instead of keeping them, cost 15x. Render itself is a float, block-vectorised loop
+ * (synths/neuron.c); this one is double. */
 #include "synths/neuron_internal.h"
 
 #include "core/rng.h"
@@ -75,7 +95,10 @@ typedef struct {
     int wave[SM_NEURON_OSCS];
     double dt[SM_NEURON_OSCS];        /* cycles a sample */
     double ddt_dratio[SM_NEURON_OSCS];/* 0 when the 0.45 sr cap holds */
+    double osc_rc[SM_NEURON_OSCS], osc_rs[SM_NEURON_OSCS]; /* cos, sin of 2 pi dt */
     double joy[3], joy_move, joy_dt, joy_ddt_drate;
+    double joy_rc, joy_rs;            /* cos, sin of 2 pi joy_dt */
+    int in_used[N_INPUTS];            /* some active neuron's weight of the input is not 0 */
     double bias[NM], w[NM][N_INPUTS], fb[NM][NM], thr[NM], spk[NM];
     int act[NM];
     int dint[NM];
@@ -91,49 +114,63 @@ typedef struct {
     size_t gate_n;
 } gplan;
 
+/* Zeros kept before the axons in the tape: what a delay reads before the note starts (65
+ * samples at most), so the delay reads need no branch. */
+#define YPAD 72
+/* Samples a block: the forward and backward passes run the recurrent parts sample by sample
+ * within a block and everything else as loops over the block. */
+#define BLK 64
+
+/* The filter's record of one sample. */
+typedef struct {
+    double ic1, ic2;     /* its states before the sample */
+    double g, x, z;      /* its coefficient, input (the mix) and output (before the envelope) */
+    float dg, sl;        /* dg/doct, and the soft limiter's slope */
+} fsample;
+
+/* The tape. Each sample's values are together (a record, or nn values in a row), so that the
+ * backward pass, which runs from the last sample to the first, reads few streams: with one
+ * array a neuron and a value it read 20 to 40 and measured 1.4x slower for 8 neurons. */
 typedef struct {
     size_t cap;          /* samples the arrays hold */
-    int nn;              /* neurons the arrays were sized for */
+    int nn_cap;          /* neurons the arrays were sized for */
+    int nn;              /* neurons of the last forward pass: the rows' length */
     size_t n;            /* samples of the last forward pass (0: none) */
     double p[P_TOTAL];   /* its clamped parameters */
     unsigned char changed[P_TOTAL]; /* 1: the value was clamped (gradient 0) */
     gplan pl;
-    double *y;           /* n x nn: axons */
-    float *slope, *dspk; /* n x nn: dy/ds and dy/dspike of each activation */
-    double *ic;          /* n x 2: filter states before sample t */
-    double *g;           /* n: filter coefficient */
-    float *dg, *sl;      /* n: dg/doct, and the soft limiter's slope */
-    float *osc_v, *osc_d;/* n x 3: each oscillator's value and d value / d dt */
-    double *x;           /* n: filter input (the mix) */
-    double *z;           /* n: before the envelope */
-    double *env;         /* n: envelope */
-    double *scratch;     /* n: the envelope's adjoint in the backward pass */
-    float *noise;        /* n: the noise input */
-    unsigned char *reset;/* n: the filter states were reset after sample t */
+    double *ybuf;        /* (YPAD + cap) x nn: axons (ytape), YPAD x nn zeros first */
+    float *sd;           /* cap x 2 nn: dy/ds of each activation, then dy/dspike of each */
+    fsample *f;          /* cap: the filter */
+    float *osc;          /* cap x 6: each oscillator's value, then d value / d dt of each */
+    double *env;         /* cap: envelope */
+    double *scratch;     /* cap: the envelope's adjoint in the backward pass */
+    float *noise;        /* cap: the noise input */
+    unsigned char *reset;/* a block: the filter states were reset after its last sample */
     double ring[NM][DELAY_SIZE];
 } grad_tape;
 
+/* The axons: y[t nn + k] for neuron k at sample t >= -YPAD (0 before the note). */
+static inline double *ytape(const grad_tape *t)
+{
+    return t->ybuf + (size_t)YPAD * (size_t)t->nn;
+}
+
 size_t sm_neuron_grad_tape_bytes(size_t n, int nn)
 {
-    return n * (((size_t)nn + 7) * sizeof(double) + (2 * (size_t)nn + 9) * sizeof(float) + 1) +
-           sizeof(grad_tape);
+    return n * ((size_t)nn * sizeof(double) + 2 * (size_t)nn * sizeof(float) +
+                sizeof(fsample) + 6 * sizeof(float) + 2 * sizeof(double) + sizeof(float)) +
+           (n + BLK - 1) / BLK + (size_t)nn * YPAD * sizeof(double) + sizeof(grad_tape);
 }
 
 void sm_neuron_grad_free(void *tp)
 {
     grad_tape *t = tp;
     if (!t) return;
-    free(t->slope);
-    free(t->dspk);
-    free(t->dg);
-    free(t->sl);
-    free(t->osc_v);
-    free(t->osc_d);
-    free(t->y);
-    free(t->ic);
-    free(t->g);
-    free(t->x);
-    free(t->z);
+    free(t->ybuf);
+    free(t->sd);
+    free(t->f);
+    free(t->osc);
     free(t->env);
     free(t->scratch);
     free(t->noise);
@@ -153,37 +190,33 @@ static int tape_reserve(neuron_state *st, size_t n, int nn)
         st->grad = t;
     }
     t->n = 0;
-    if (t->cap >= n && t->nn >= nn) return 0;
+    t->nn = nn;
+    if (t->cap >= n && t->nn_cap >= nn) {
+        memset(t->ybuf, 0, YPAD * (size_t)nn * sizeof *t->ybuf);
+        return 0;
+    }
     cap = n > t->cap ? n : t->cap;
     if (cap < 1) cap = 1;
-    free(t->slope); free(t->dspk); free(t->dg); free(t->sl); free(t->osc_v); free(t->osc_d);
-    free(t->y); free(t->ic); free(t->g); free(t->x); free(t->z);
+    free(t->ybuf); free(t->sd); free(t->f); free(t->osc);
     free(t->env); free(t->scratch); free(t->noise); free(t->reset);
-    t->slope = malloc(cap * (size_t)nn * sizeof *t->slope);
-    t->dspk = malloc(cap * (size_t)nn * sizeof *t->dspk);
-    t->dg = malloc(cap * sizeof *t->dg);
-    t->sl = malloc(cap * sizeof *t->sl);
-    t->osc_v = malloc(cap * 3 * sizeof *t->osc_v);
-    t->osc_d = malloc(cap * 3 * sizeof *t->osc_d);
-    t->y = malloc(cap * (size_t)nn * sizeof *t->y);
-    t->ic = malloc(cap * 2 * sizeof *t->ic);
-    t->g = malloc(cap * sizeof *t->g);
-    t->x = malloc(cap * sizeof *t->x);
-    t->z = malloc(cap * sizeof *t->z);
+    t->ybuf = malloc((cap + YPAD) * (size_t)nn * sizeof *t->ybuf);
+    t->sd = malloc(cap * 2 * (size_t)nn * sizeof *t->sd);
+    t->f = malloc(cap * sizeof *t->f);
+    t->osc = malloc(cap * 6 * sizeof *t->osc);
     t->env = malloc(cap * sizeof *t->env);
     t->scratch = malloc(cap * sizeof *t->scratch);
     t->noise = malloc(cap * sizeof *t->noise);
-    t->reset = malloc(cap);
-    if (!t->slope || !t->dspk || !t->dg || !t->sl || !t->osc_v || !t->osc_d || !t->y ||
-        !t->ic || !t->g || !t->x || !t->z || !t->env || !t->scratch ||
-        !t->noise || !t->reset) {
+    t->reset = malloc((cap + BLK - 1) / BLK);
+    if (!t->ybuf || !t->sd || !t->f || !t->osc || !t->env || !t->scratch || !t->noise ||
+        !t->reset) {
         st->grad = NULL;
         t->cap = 0;
         sm_neuron_grad_free(t);
         return SM_ERR_NOMEM;
     }
     t->cap = cap;
-    t->nn = nn;
+    t->nn_cap = nn;
+    memset(t->ybuf, 0, YPAD * (size_t)nn * sizeof *t->ybuf);
     return 0;
 }
 
@@ -214,6 +247,8 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
             pl->ddt_dratio[i] = 0;
         }
         pl->dt[i] = f / sr;
+        pl->osc_rc[i] = cos(2.0 * M_PI * pl->dt[i]);
+        pl->osc_rs[i] = sin(2.0 * M_PI * pl->dt[i]);
         pl->wave[i] = (int)p[P_OSC1_WAVE + 2 * i];
     }
     pl->joy[0] = p[P_JOY_X];
@@ -222,6 +257,8 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
     pl->joy_move = p[P_JOY_MOVE];
     pl->joy_dt = p[P_JOY_RATE] / sr;
     pl->joy_ddt_drate = 1.0 / sr;
+    pl->joy_rc = cos(2.0 * M_PI * pl->joy_dt);
+    pl->joy_rs = sin(2.0 * M_PI * pl->joy_dt);
     for (k = 0; k < pl->nn; k++) {
         double d = p[NP(k, N_DELAY)];
         pl->act[k] = (int)p[NP(k, N_ACT)];
@@ -235,7 +272,10 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
         pl->mix_raw[k] = p[NP(k, N_MIX)];
         pl->mix_sum += fabs(pl->mix_raw[k]);
         for (j = 0; j < pl->nn; j++) pl->fb[k][j] = p[NP(k, N_FB1 + j)];
-        for (i = 0; i < N_INPUTS; i++) pl->w[k][i] = p[NP(k, N_W_OSC1 + i)];
+        for (i = 0; i < N_INPUTS; i++) {
+            pl->w[k][i] = p[NP(k, N_W_OSC1 + i)];
+            if (pl->w[k][i] != 0) pl->in_used[i] = 1;
+        }
     }
     for (k = 0; k < pl->nn; k++)
         pl->mix[k] = pl->mix_sum > 1 ? pl->mix_raw[k] / pl->mix_sum : pl->mix_raw[k];
@@ -272,7 +312,7 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
 
 /* Välimäki's polynomial band-limited step (as neuron.c) and its partial derivatives with
  * respect to the phase x and the increment dt. */
-static double blep(double x, double dt, double *dx, double *ddt)
+static inline double blep(double x, double dt, double *dx, double *ddt)
 {
     double u;
     if (x < dt) {
@@ -291,73 +331,98 @@ static double blep(double x, double dt, double *dx, double *ddt)
     return 0.0;
 }
 
-static double frac(double v)
+/* The fractional part of v >= 0 (below 2^63): a truncation, not a call of floor(). */
+static inline double frac(double v)
 {
-    return v - floor(v);
+    return v - (double)(long long)v;
 }
 
-/* Oscillator i at sample t; *d receives d value / d dt (through the phase t dt and the
- * band-limiting steps) when d is not NULL. */
-static double osc_value(const gplan *pl, int i, size_t t, double *d)
+/* sin and cos of 2 pi (t0 + i) c for i = 0..len-1 into s and c, with c = the cycles a sample
+ * (rc, rs: cos and sin of 2 pi c). Each block starts from sin() and cos() of its exact phase
+ * and turns by the rotation [rc -rs; rs rc] a sample, so the values differ from sin() of
+ * 2 pi frac(t c) by a few rounding errors a sample: measured at 2,000 increments of the
+ * oscillators' range, within 2.9e-12 over 1 s and 4.5e-11 over 10 s at 44.1 kHz, about the
+ * rounding of the phase t c itself. Every call of the same block gives the same values. The
+ * version that called sin() and cos() every sample spent a third of the forward pass in
+ * them. */
+static void turn_block(double cyc, double off, double rc, double rs, size_t t0, size_t len,
+                       double *s, double *c)
 {
-    const double dt = pl->dt[i], ph = frac((double)t * dt), tt = (double)t;
-    double x, v, bx, bdt, bx2, bdt2, dv;
+    const double a = 2.0 * M_PI * frac((double)t0 * cyc + off);
+    double sv = sin(a), cv = cos(a);
+    size_t i;
+    for (i = 0; i < len; i++) {
+        const double ns = sv * rc + cv * rs;
+        s[i] = sv;
+        c[i] = cv;
+        cv = cv * rc - sv * rs;
+        sv = ns;
+    }
+}
+
+/* Oscillator i's samples t0..t0+len-1 into v, and d v / d dt (through the phase t dt and the
+ * band-limiting steps) into dv. */
+static void osc_block(const gplan *pl, int i, size_t t0, size_t len, double *v, double *dv)
+{
+    const double dt = pl->dt[i];
+    size_t j;
     switch (pl->wave[i]) {
-    case SM_NEURON_SINE:
-        v = sin(2.0 * M_PI * ph);
-        dv = 2.0 * M_PI * cos(2.0 * M_PI * ph) * tt;
+    case SM_NEURON_SINE: {
+        double c[BLK];
+        turn_block(dt, 0.0, pl->osc_rc[i], pl->osc_rs[i], t0, len, v, c);
+        for (j = 0; j < len; j++) dv[j] = 2.0 * M_PI * c[j] * (double)(t0 + j);
         break;
+    }
     case SM_NEURON_TRIANGLE:
-        x = frac(ph + 0.75) - 0.5;
-        v = 4.0 * fabs(x) - 1.0;
-        dv = (x > 0 ? 4.0 : x < 0 ? -4.0 : 0.0) * tt;
+        for (j = 0; j < len; j++) {
+            const double tt = (double)(t0 + j), x = frac(frac(tt * dt) + 0.75) - 0.5;
+            v[j] = 4.0 * fabs(x) - 1.0;
+            dv[j] = (x > 0 ? 4.0 : x < 0 ? -4.0 : 0.0) * tt;
+        }
         break;
     case SM_NEURON_SAW:
-        x = frac(ph + 0.5);
-        v = 2.0 * x - 1.0 - blep(x, dt, &bx, &bdt);
-        dv = (2.0 - bx) * tt - bdt;
+        for (j = 0; j < len; j++) {
+            const double tt = (double)(t0 + j), x = frac(frac(tt * dt) + 0.5);
+            double bx, bdt;
+            v[j] = 2.0 * x - 1.0 - blep(x, dt, &bx, &bdt);
+            dv[j] = (2.0 - bx) * tt - bdt;
+        }
         break;
     default: /* square */
-        x = ph;
-        v = (x < 0.5 ? 1.0 : -1.0) + blep(x, dt, &bx, &bdt) - blep(frac(x + 0.5), dt, &bx2, &bdt2);
-        dv = (bx - bx2) * tt + bdt - bdt2;
+        for (j = 0; j < len; j++) {
+            const double tt = (double)(t0 + j), x = frac(tt * dt);
+            double bx, bdt, bx2, bdt2;
+            v[j] = (x < 0.5 ? 1.0 : -1.0) + blep(x, dt, &bx, &bdt) -
+                   blep(frac(x + 0.5), dt, &bx2, &bdt2);
+            dv[j] = (bx - bx2) * tt + bdt - bdt2;
+        }
         break;
     }
-    if (d) *d = dv;
-    return v;
 }
 
-/* Joystick axis a (0..2) at sample t, clamped to [-1, 1]; with d: d/dc, d/ddepth, d/ddt. */
-static double joy_value(const gplan *pl, int a, size_t t, double d[3])
+/* Joystick axis a (0..2) at samples t0..t0+len-1, clamped to [-1, 1], into v; with d0 (then
+ * d1 and d2 too): d/dc, d/ddepth, d/ddt of each. */
+static void joy_block(const gplan *pl, int a, size_t t0, size_t len, double *v, double *d0,
+                      double *d1, double *d2)
 {
     const double off = (double)((uint32_t)a * 0x55555555u) / 4294967296.0;
-    double arg, sn, v;
-    if (!d && pl->joy_move == 0) return pl->joy[a]; /* still: within [-1, 1] already */
-    arg = 2.0 * M_PI * frac((double)t * pl->joy_dt + off);
-    sn = sin(arg);
-    v = pl->joy[a] + pl->joy_move * sn;
-    if (d) {
-        const int inside = v > -1.0 && v < 1.0;
-        d[0] = inside ? 1.0 : 0.0;
-        d[1] = inside ? sn : 0.0;
-        d[2] = inside ? pl->joy_move * cos(arg) * 2.0 * M_PI * (double)t : 0.0;
+    double sn[BLK], cs[BLK];
+    size_t j;
+    if (!d0 && pl->joy_move == 0) { /* still: within [-1, 1] already */
+        for (j = 0; j < len; j++) v[j] = pl->joy[a];
+        return;
     }
-    return v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v;
-}
-
-/* Every input at sample t (noise from the tape); the oscillators' values and derivatives
- * go to the tape too. */
-static void inputs_at(const gplan *pl, grad_tape *tp, size_t t, double in[N_INPUTS])
-{
-    int i;
-    for (i = 0; i < SM_NEURON_OSCS; i++) {
-        double dv;
-        in[i] = osc_value(pl, i, t, &dv);
-        tp->osc_v[3 * t + (size_t)i] = (float)in[i];
-        tp->osc_d[3 * t + (size_t)i] = (float)dv;
+    turn_block(pl->joy_dt, off, pl->joy_rc, pl->joy_rs, t0, len, sn, cs);
+    for (j = 0; j < len; j++) {
+        const double u = pl->joy[a] + pl->joy_move * sn[j];
+        v[j] = u < -1.0 ? -1.0 : u > 1.0 ? 1.0 : u;
+        if (d0) {
+            const int inside = u > -1.0 && u < 1.0;
+            d0[j] = inside ? 1.0 : 0.0;
+            d1[j] = inside ? sn[j] : 0.0;
+            d2[j] = inside ? pl->joy_move * cs[j] * 2.0 * M_PI * (double)(t0 + j) : 0.0;
+        }
     }
-    for (i = 0; i < 3; i++) in[3 + i] = joy_value(pl, i, t, NULL);
-    in[IN_NOISE] = tp->noise[t];
 }
 
 /* ---- nonlinearities ----------------------------------------------------------------------- */
@@ -365,7 +430,7 @@ static void inputs_at(const gplan *pl, grad_tape *tp, size_t t, double in[N_INPU
 /* neuron.c's fast tanh ([9/8] Padé, clamped at +-7 and to [-1, 1]) and its slope. */
 static double pade_tanh(double x, double *slope)
 {
-    double x2, P, Q, dP, dQ, r;
+    double x2, P, Q, dP, dQ, r, iq;
     if (x <= -7.0 || x >= 7.0) {
         *slope = 0;
         x = x < 0 ? -7.0 : 7.0;
@@ -375,8 +440,9 @@ static double pade_tanh(double x, double *slope)
     Q = 34459425.0 + x2 * (16216200.0 + x2 * (945945.0 + x2 * (13860.0 + x2 * 45.0)));
     dP = 34459425.0 + x2 * (3 * 4729725.0 + x2 * (5 * 135135.0 + x2 * (7 * 990.0 + 9 * x2)));
     dQ = x * (2 * 16216200.0 + x2 * (4 * 945945.0 + x2 * (6 * 13860.0 + x2 * 8 * 45.0)));
-    r = P / Q;
-    if (x > -7.0 && x < 7.0) *slope = (dP * Q - P * dQ) / (Q * Q);
+    iq = 1.0 / Q; /* one division for the value and the slope */
+    r = P * iq;
+    if (x > -7.0 && x < 7.0) *slope = (dP - r * dQ) * iq;
     if (r >= 1.0 || r <= -1.0) {
         *slope = 0;
         return r > 0 ? 1.0 : -1.0;
@@ -528,14 +594,53 @@ static void envelope_run(const gplan *pl, size_t n, double *env, const double *w
 
 /* ---- forward -------------------------------------------------------------------------------- */
 
+/* The recurrent part of the block t0..t0+len-1 with nn (a constant in each copy, so that the
+ * loops over neurons unroll) neurons: each neuron's axon from its drive e (bias and weighted
+ * inputs) and the delayed axons, into the tape with its slopes. */
+static inline __attribute__((always_inline)) void
+network_fwd(grad_tape *restrict tp, const gplan *restrict pl, size_t t0, size_t len,
+            const double (*restrict e)[BLK], const int nn)
+{
+    double *const Y = ytape(tp);
+    size_t t;
+    int k, j;
+    for (t = t0; t < t0 + len; t++) {
+        double d[NM], *yt = Y + t * (size_t)nn;
+        float *sl = tp->sd + 2 * (size_t)nn * t;
+        for (j = 0; j < nn; j++) {
+            const double *yj = Y + ((ptrdiff_t)t - pl->dint[j]) * nn + j;
+            d[j] = yj[0] + pl->dfrac[j] * (yj[-nn] - yj[0]);
+        }
+        for (k = 0; k < nn; k++) {
+            double sum = e[k][t - t0], slope, dsp;
+            for (j = 0; j < nn; j++) sum += pl->fb[k][j] * d[j];
+            yt[k] = act_value(pl, k, sum, &slope, &dsp);
+            sl[k] = (float)slope;
+            sl[nn + k] = (float)dsp;
+        }
+    }
+}
+
+static void network_fwd_any(grad_tape *tp, const gplan *pl, size_t t0, size_t len,
+                            const double (*e)[BLK])
+{
+    switch (pl->nn) {
+    case 1: network_fwd(tp, pl, t0, len, e, 1); break;
+    case 2: network_fwd(tp, pl, t0, len, e, 2); break;
+    case 3: network_fwd(tp, pl, t0, len, e, 3); break;
+    case 4: network_fwd(tp, pl, t0, len, e, 4); break;
+    default: network_fwd(tp, pl, t0, len, e, pl->nn); break;
+    }
+}
+
 /* The forward pass into the tape; out (n doubles, may be NULL) receives the samples. */
 static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t n, double *out)
 {
     const gplan *pl = &tp->pl;
     const int nn = pl->nn;
     double ic1 = 0, ic2 = 0;
-    size_t t;
-    int k, j, m;
+    size_t t0, t;
+    int k, m;
     sm_rng rng;
     uint64_t s;
 
@@ -546,58 +651,88 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
         tp->noise[t] = (float)(int32_t)(uint32_t)(s >> 32) * (1.0f / 2147483648.0f);
     }
     envelope_run(pl, n, tp->env, NULL, NULL);
-    for (t = 0; t < n; t++) {
-        double in[N_INPUTS], d[NM], bus = 0, oct = pl->f_oct, z, o;
-        double *yr = tp->y + t * (size_t)nn;
-        float *slr = tp->slope + t * (size_t)nn, *dsr = tp->dspk + t * (size_t)nn;
-        inputs_at(pl, tp, t, in);
-        for (j = 0; j < nn; j++) {
-            const long long i0 = (long long)t - pl->dint[j];
-            const double a = i0 >= 0 ? tp->y[(size_t)i0 * nn + j] : 0.0;
-            const double b = i0 >= 1 ? tp->y[(size_t)(i0 - 1) * nn + j] : 0.0;
-            d[j] = a + pl->dfrac[j] * (b - a);
+    for (t0 = 0; t0 < n; t0 += BLK) {
+        const size_t len = n - t0 < BLK ? n - t0 : BLK;
+        double in[N_INPUTS][BLK], e[NM][BLK], dv[BLK], bus[BLK], oct[BLK], a1[BLK];
+        /* inputs, then every neuron's drive from outside the network */
+        for (m = 0; m < SM_NEURON_OSCS; m++) {
+            float *ov = tp->osc + 6 * t0 + (size_t)m;
+            osc_block(pl, m, t0, len, in[m], dv);
+            for (t = 0; t < len; t++) {
+                ov[6 * t] = (float)in[m][t];
+                ov[6 * t + 3] = (float)dv[t];
+            }
+        }
+        for (m = 0; m < 3; m++) joy_block(pl, m, t0, len, in[3 + m], NULL, NULL, NULL);
+        for (t = 0; t < len; t++) in[IN_NOISE][t] = tp->noise[t0 + t];
+        for (k = 0; k < nn; k++) {
+            for (t = 0; t < len; t++) e[k][t] = pl->bias[k];
+            for (m = 0; m < N_INPUTS; m++) {
+                const double w = pl->w[k][m];
+                for (t = 0; t < len; t++) e[k][t] += w * in[m][t];
+            }
+        }
+        network_fwd_any(tp, pl, t0, len, (const double(*)[BLK])e);
+        /* the mix and the cutoff */
+        for (t = 0; t < len; t++) {
+            bus[t] = 0;
+            oct[t] = pl->f_oct;
         }
         for (k = 0; k < nn; k++) {
-            double sum = pl->bias[k], sl, dsp;
-            for (m = 0; m < N_INPUTS; m++) sum += pl->w[k][m] * in[m];
-            for (j = 0; j < nn; j++) sum += pl->fb[k][j] * d[j];
-            yr[k] = act_value(pl, k, sum, &sl, &dsp);
-            slr[k] = (float)sl;
-            dsr[k] = (float)dsp;
+            const double *y = ytape(tp) + t0 * (size_t)nn + k, mk = pl->mix[k], ck = pl->cut[k];
+            for (t = 0; t < len; t++) {
+                bus[t] += mk * y[t * (size_t)nn];
+                oct[t] += ck * y[t * (size_t)nn];
+            }
         }
-        for (k = 0; k < nn; k++) {
-            bus += pl->mix[k] * yr[k];
-            oct += pl->cut[k] * yr[k];
-        }
-        tp->x[t] = bus;
-        tp->ic[2 * t] = ic1;
-        tp->ic[2 * t + 1] = ic2;
-        tp->reset[t] = 0;
-        if (pl->filter != SM_NEURON_FILTER_OFF) {
-            double dg, sl;
-            const double g = filter_g(st, pl, oct, &dg);
-            const double a1 = 1.0 / (1.0 + g * (g + pl->kd)), a2 = g * a1, a3 = g * a2;
-            const double v3 = bus - ic2, v1 = a1 * ic1 + a2 * v3, v2 = ic2 + a2 * ic1 + a3 * v3;
-            tp->g[t] = g;
-            tp->dg[t] = (float)dg;
-            ic1 = 2.0 * v1 - ic1;
-            ic2 = 2.0 * v2 - ic2;
-            z = soft_limit(pl->cl * v2 + pl->cb * v1 + pl->ch * bus, &sl);
-            tp->sl[t] = (float)sl;
-            if ((t + 1) % 64 == 0 && !(fabs(ic1) < 1e4 && fabs(ic2) < 1e4)) {
-                ic1 = ic2 = 0; /* neuron.c's guard, once a block */
-                tp->reset[t] = 1;
+        tp->reset[t0 / BLK] = 0;
+        if (pl->filter == SM_NEURON_FILTER_OFF) {
+            for (t = 0; t < len; t++) {
+                fsample *f = tp->f + t0 + t;
+                f->ic1 = f->ic2 = f->g = 0;
+                f->x = f->z = bus[t];
+                f->dg = f->sl = 0;
             }
         } else {
-            tp->g[t] = 0;
-            z = bus;
+            double g[BLK], dg[BLK];
+            if (pl->cut_mod) {
+                for (t = 0; t < len; t++) g[t] = filter_g(st, pl, oct[t], &dg[t]);
+            } else {
+                for (t = 0; t < len; t++) {
+                    g[t] = pl->g0;
+                    dg[t] = pl->dg0;
+                }
+            }
+            for (t = 0; t < len; t++) a1[t] = 1.0 / (1.0 + g[t] * (g[t] + pl->kd));
+            for (t = 0; t < len; t++) {
+                fsample *f = tp->f + t0 + t;
+                const double a2 = g[t] * a1[t], a3 = g[t] * a2, v3 = bus[t] - ic2;
+                const double v1 = a1[t] * ic1 + a2 * v3, v2 = ic2 + a2 * ic1 + a3 * v3;
+                double sl;
+                f->ic1 = ic1;
+                f->ic2 = ic2;
+                f->g = g[t];
+                f->x = bus[t];
+                f->dg = (float)dg[t];
+                ic1 = 2.0 * v1 - ic1;
+                ic2 = 2.0 * v2 - ic2;
+                f->z = soft_limit(pl->cl * v2 + pl->cb * v1 + pl->ch * bus[t], &sl);
+                f->sl = (float)sl;
+            }
+            if (len == BLK && !(fabs(ic1) < 1e4 && fabs(ic2) < 1e4)) {
+                ic1 = ic2 = 0; /* neuron.c's guard, once a block */
+                tp->reset[t0 / BLK] = 1;
+            }
         }
-        tp->z[t] = z;
-        o = tp->env[t] * z;
-        if (out) out[t] = o < -1.0 ? -1.0 : o > 1.0 ? 1.0 : o == o ? o : 0.0;
+        if (out)
+            for (t = t0; t < t0 + len; t++) {
+                const double o = tp->env[t] * tp->f[t].z;
+                out[t] = o < -1.0 ? -1.0 : o > 1.0 ? 1.0 : o == o ? o : 0.0;
+            }
     }
     tp->n = n;
 }
+
 
 /* The neuron count render will use for native (clamped and rounded as sm_params_clamp). */
 static int active_neurons(const double *native)
@@ -639,37 +774,51 @@ int sm_neuron_render_exact(void *vst, const double *native, const sm_note *note,
 
 /* ---- backward -------------------------------------------------------------------------------- */
 
-static void backward(grad_tape *tp, const double *gout, double *grad)
-{
-    const gplan *pl = &tp->pl;
-    const int nn = pl->nn;
-    const size_t n = tp->n;
-    double mixbar[NM] = {0}, cutbar[NM] = {0}, biasbar[NM] = {0}, spkbar[NM] = {0};
-    double wbar[NM][N_INPUTS], fbbar[NM][NM], dfracbar[NM] = {0};
-    double dtbar[SM_NEURON_OSCS] = {0}, joybar[3][3], foctbar = 0, kdbar = 0, envacc[4] = {0};
-    double n1bar = 0, n2bar = 0;
-    size_t t;
-    int k, j, m;
+/* The adjoints the backward pass accumulates. */
+typedef struct {
+    double mixbar[NM], cutbar[NM], biasbar[NM], spkbar[NM], dfracbar[NM];
+    double wbar[NM][N_INPUTS], fbbar[NM][NM];
+    double dtbar[SM_NEURON_OSCS], joybar[3][3], foctbar, kdbar;
+    double n1bar, n2bar;   /* the filter states' adjoints after the current sample */
+} adjoints;
 
-    memset(wbar, 0, sizeof wbar);
-    memset(fbbar, 0, sizeof fbbar);
-    memset(joybar, 0, sizeof joybar);
-    memset(tp->ring, 0, sizeof tp->ring);
-    for (t = n; t-- > 0;) {
-        const double *yr = tp->y + t * (size_t)nn;
-        const float *slr = tp->slope + t * (size_t)nn, *dsr = tp->dspk + t * (size_t)nn;
-        const double e = tp->env[t], z = tp->z[t], o = e * z;
+/* The reverse sweep of block t0..t0+len-1 through the filter and the network, sample by
+ * sample, for nn neurons (a constant in each copy): each sample's adjoints of the mix
+ * (busb), the cutoff (octb) and every neuron's sum (sb) go to the block's arrays for
+ * block_sums; the filter's, the feedback's and the delays' adjoints accumulate in ad. */
+static inline __attribute__((always_inline)) void
+network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *restrict gout,
+            size_t t0, size_t len, adjoints *restrict ad, double *restrict busb,
+            double *restrict octb, double (*restrict sb)[BLK], const int nn)
+{
+    const double kd = pl->kd;
+    const int filtered = pl->filter != SM_NEURON_FILTER_OFF;
+    const double *const Y = ytape(tp);
+    double a1v[BLK];
+    double n1bar = ad->n1bar, n2bar = ad->n2bar, foctbar = 0, kdbar = 0;
+    size_t i;
+    int k, j;
+    if (filtered) {
+        if (tp->reset[t0 / BLK]) n1bar = n2bar = 0; /* the states after the block were 0 */
+        for (i = 0; i < len; i++) {
+            const double g = tp->f[t0 + i].g;
+            a1v[i] = 1.0 / (1.0 + g * (g + kd));
+        }
+    }
+    for (i = len; i-- > 0;) {
+        const size_t t = t0 + i, slot = t & DELAY_MASK;
+        const fsample *f = tp->f + t;
+        const float *sl = tp->sd + 2 * (size_t)nn * t;
+        const double e = tp->env[t], z = f->z, o = e * z;
         const double pbar = (o > -1.0 && o < 1.0) ? gout[t] : 0.0;
-        double zbar = pbar * e, busbar, octbar = 0, ybar[NM], sbar[NM], inbar[N_INPUTS];
+        double zbar = pbar * e, busbar, octbar = 0, sbar[NM];
         tp->scratch[t] = pbar * z;
-        if (pl->filter != SM_NEURON_FILTER_OFF) {
-            const double ic1 = tp->ic[2 * t], ic2 = tp->ic[2 * t + 1], g = tp->g[t];
-            const double x = tp->x[t], kd = pl->kd, D = 1.0 + g * (g + kd);
-            const double a1 = 1.0 / D, a2 = g * a1, a3 = g * a2;
-            const double v3 = x - ic2, v1 = a1 * ic1 + a2 * v3;
+        if (filtered) {
+            const double ic1 = f->ic1, ic2 = f->ic2, g = f->g;
+            const double a1 = a1v[i], a2 = g * a1, a3 = g * a2;
+            const double v3 = f->x - ic2, v1 = a1 * ic1 + a2 * v3;
             double prebar, v1bar, v2bar, v3bar, ic1bar, ic2bar, a1bar, a2bar, a3bar, gbar;
-            if (tp->reset[t]) n1bar = n2bar = 0; /* the states after t were set to 0 */
-            prebar = zbar * (double)tp->sl[t];
+            prebar = zbar * (double)f->sl;
             v1bar = prebar * pl->cb + 2.0 * n1bar;
             v2bar = prebar * pl->cl + 2.0 * n2bar;
             busbar = prebar * pl->ch;
@@ -686,64 +835,151 @@ static void backward(grad_tape *tp, const double *gout, double *grad)
             a2bar += a3bar * g;
             gbar += a2bar * a1;
             a1bar += a2bar * g;
-            gbar += a1bar * (-(2.0 * g + kd) / (D * D));
-            kdbar += a1bar * (-g / (D * D));
-            octbar = gbar * (double)tp->dg[t];
+            /* d a1 / d g = -(2 g + kd) a1^2, d a1 / d kd = -g a1^2 */
+            gbar -= a1bar * (2.0 * g + kd) * a1 * a1;
+            kdbar -= a1bar * g * a1 * a1;
+            octbar = gbar * (double)f->dg;
             foctbar += octbar;
             n1bar = ic1bar;
             n2bar = ic2bar;
         } else {
             busbar = zbar;
         }
+        busb[i] = busbar;
+        octb[i] = octbar;
         for (k = 0; k < nn; k++) {
-            const size_t slot = t & DELAY_MASK;
-            mixbar[k] += busbar * yr[k];
-            cutbar[k] += octbar * yr[k];
-            ybar[k] = busbar * pl->mix[k] + octbar * pl->cut[k] + tp->ring[k][slot];
+            const double ybar = busbar * pl->mix[k] + octbar * pl->cut[k] + tp->ring[k][slot];
             tp->ring[k][slot] = 0;
-        }
-        for (k = 0; k < nn; k++) {
-            sbar[k] = ybar[k] * (double)slr[k];
-            spkbar[k] += ybar[k] * (double)dsr[k];
-            biasbar[k] += sbar[k];
-        }
-        {
-            double in[N_INPUTS];
-            for (m = 0; m < SM_NEURON_OSCS; m++) in[m] = (double)tp->osc_v[3 * t + (size_t)m];
-            for (m = 0; m < 3; m++) in[3 + m] = joy_value(pl, m, t, NULL);
-            in[IN_NOISE] = tp->noise[t];
-            for (m = 0; m < N_INPUTS; m++) {
-                inbar[m] = 0;
-                for (k = 0; k < nn; k++) {
-                    wbar[k][m] += sbar[k] * in[m];
-                    inbar[m] += sbar[k] * pl->w[k][m];
-                }
-            }
-            for (m = 0; m < SM_NEURON_OSCS; m++)
-                dtbar[m] += inbar[m] * (double)tp->osc_d[3 * t + (size_t)m];
-            for (m = 0; m < 3; m++)
-                if (inbar[3 + m] != 0) {
-                    double dj[3];
-                    joy_value(pl, m, t, dj);
-                    joybar[m][0] += inbar[3 + m] * dj[0];
-                    joybar[m][1] += inbar[3 + m] * dj[1];
-                    joybar[m][2] += inbar[3 + m] * dj[2];
-                }
+            sbar[k] = ybar * (double)sl[k];
+            ad->spkbar[k] += ybar * (double)sl[nn + k];
+            sb[k][i] = sbar[k];
         }
         for (j = 0; j < nn; j++) {
-            const long long i0 = (long long)t - pl->dint[j];
-            const double a = i0 >= 0 ? tp->y[(size_t)i0 * nn + j] : 0.0;
-            const double b = i0 >= 1 ? tp->y[(size_t)(i0 - 1) * nn + j] : 0.0;
+            const ptrdiff_t i0 = (ptrdiff_t)t - pl->dint[j];
+            const double a = Y[i0 * nn + j], b = Y[(i0 - 1) * nn + j];
             const double dj = a + pl->dfrac[j] * (b - a);
             double dbar = 0;
             for (k = 0; k < nn; k++) {
-                fbbar[k][j] += sbar[k] * dj;
+                ad->fbbar[k][j] += sbar[k] * dj;
                 dbar += sbar[k] * pl->fb[k][j];
             }
-            if (i0 >= 0) tp->ring[j][(size_t)i0 & DELAY_MASK] += dbar * (1.0 - pl->dfrac[j]);
-            if (i0 >= 1) tp->ring[j][(size_t)(i0 - 1) & DELAY_MASK] += dbar * pl->dfrac[j];
-            dfracbar[j] += dbar * (b - a);
+            /* before the note (i0 < 1) the slots written are never read again: a slot is
+             * read at t' < t, and these are (i0 mod DELAY_SIZE) >= DELAY_SIZE - 65 > t' */
+            tp->ring[j][(size_t)i0 & DELAY_MASK] += dbar * (1.0 - pl->dfrac[j]);
+            tp->ring[j][(size_t)(i0 - 1) & DELAY_MASK] += dbar * pl->dfrac[j];
+            ad->dfracbar[j] += dbar * (b - a);
         }
+    }
+    ad->n1bar = n1bar;
+    ad->n2bar = n2bar;
+    ad->foctbar += foctbar;
+    ad->kdbar += kdbar;
+}
+
+static void network_bwd_any(grad_tape *tp, const gplan *pl, const double *gout, size_t t0,
+                            size_t len, adjoints *ad, double *busb, double *octb,
+                            double (*sb)[BLK])
+{
+    switch (pl->nn) {
+    case 1: network_bwd(tp, pl, gout, t0, len, ad, busb, octb, sb, 1); break;
+    case 2: network_bwd(tp, pl, gout, t0, len, ad, busb, octb, sb, 2); break;
+    case 3: network_bwd(tp, pl, gout, t0, len, ad, busb, octb, sb, 3); break;
+    case 4: network_bwd(tp, pl, gout, t0, len, ad, busb, octb, sb, 4); break;
+    default: network_bwd(tp, pl, gout, t0, len, ad, busb, octb, sb, pl->nn); break;
+    }
+}
+
+static double dot_dd(const double *a, const double *b, size_t n)
+{
+    double s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+/* sum_i a[i] b[i stride] */
+static double dot_dfs(const double *a, const float *b, size_t stride, size_t n)
+{
+    double s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += a[i] * (double)b[i * stride];
+    return s;
+}
+
+static double dot_dds(const double *a, const double *b, size_t stride, size_t n)
+{
+    double s = 0;
+    size_t i;
+    for (i = 0; i < n; i++) s += a[i] * b[i * stride];
+    return s;
+}
+
+/* The sums over block t0..t0+len-1 of the products of its adjoints (busb, octb, sb) with the
+ * tape's values: the mix, cutoff, bias, input-weight, oscillator and joystick adjoints. */
+static void block_sums(const grad_tape *tp, const gplan *pl, size_t t0, size_t len,
+                       adjoints *ad, const double *busb, const double *octb,
+                       const double (*sb)[BLK])
+{
+    const int nn = pl->nn;
+    const float *osc = tp->osc + 6 * t0;
+    double inbar[BLK], v[BLK], sk[NM];
+    size_t t;
+    int k, m;
+    for (k = 0; k < nn; k++) {
+        const double *y = ytape(tp) + t0 * (size_t)nn + k;
+        sk[k] = 0;
+        ad->mixbar[k] += dot_dds(busb, y, (size_t)nn, len);
+        ad->cutbar[k] += dot_dds(octb, y, (size_t)nn, len);
+        for (t = 0; t < len; t++) sk[k] += sb[k][t];
+        ad->biasbar[k] += sk[k];
+        ad->wbar[k][IN_NOISE] += dot_dfs(sb[k], tp->noise + t0, 1, len);
+    }
+    for (m = 0; m < N_INPUTS - 1; m++) {
+        const int is_osc = m < SM_NEURON_OSCS;
+        const int still = !is_osc && pl->joy_move == 0;
+        if (is_osc) {
+            for (k = 0; k < nn; k++) ad->wbar[k][m] += dot_dfs(sb[k], osc + m, 6, len);
+        } else if (still && !pl->in_used[m]) { /* a constant input, weighted 0 */
+            for (k = 0; k < nn; k++) ad->wbar[k][m] += sk[k] * pl->joy[m - 3];
+        }
+        if (!pl->in_used[m] && (is_osc || still)) continue;
+        /* the input's adjoint, sum_k sb_k w_km, for the derivatives of the input itself */
+        for (t = 0; t < len; t++) inbar[t] = 0;
+        for (k = 0; k < nn; k++) {
+            const double w = pl->w[k][m];
+            for (t = 0; t < len; t++) inbar[t] += sb[k][t] * w;
+        }
+        if (is_osc) {
+            ad->dtbar[m] += dot_dfs(inbar, osc + 3 + m, 6, len);
+        } else {
+            double d0[BLK], d1[BLK], d2[BLK];
+            const int a = m - 3;
+            joy_block(pl, a, t0, len, v, d0, d1, d2);
+            for (k = 0; k < nn; k++) ad->wbar[k][m] += dot_dd(sb[k], v, len);
+            ad->joybar[a][0] += dot_dd(inbar, d0, len);
+            ad->joybar[a][1] += dot_dd(inbar, d1, len);
+            ad->joybar[a][2] += dot_dd(inbar, d2, len);
+        }
+    }
+}
+
+static void backward(grad_tape *tp, const double *gout, double *grad)
+{
+    const gplan *pl = &tp->pl;
+    const int nn = pl->nn;
+    const size_t n = tp->n;
+    adjoints ad;
+    double envacc[4] = {0}, busb[BLK], octb[BLK], sb[NM][BLK];
+    size_t t0;
+    int k, j, m;
+
+    memset(&ad, 0, sizeof ad);
+    memset(tp->ring, 0, sizeof tp->ring);
+    for (t0 = (n - 1) / BLK * BLK;; t0 -= BLK) {
+        const size_t len = n - t0 < BLK ? n - t0 : BLK;
+        network_bwd_any(tp, pl, gout, t0, len, &ad, busb, octb, sb);
+        block_sums(tp, pl, t0, len, &ad, busb, octb, (const double(*)[BLK])sb);
+        if (t0 == 0) break;
     }
     envelope_run(pl, n, NULL, tp->scratch, envacc);
 
@@ -752,19 +988,19 @@ static void backward(grad_tape *tp, const double *gout, double *grad)
     do {                                            \
         if (!tp->changed[i]) grad[i] += (v);        \
     } while (0)
-    for (m = 0; m < SM_NEURON_OSCS; m++) ADD(P_OSC1_RATIO + 2 * m, dtbar[m] * pl->ddt_dratio[m]);
+    for (m = 0; m < SM_NEURON_OSCS; m++) ADD(P_OSC1_RATIO + 2 * m, ad.dtbar[m] * pl->ddt_dratio[m]);
     {
         double jrate = 0;
-        for (m = 0; m < 3; m++) jrate += joybar[m][2];
-        ADD(P_JOY_X, joybar[0][0]);
-        ADD(P_JOY_Y, joybar[1][0]);
-        ADD(P_JOY_Z, joybar[2][0]);
-        ADD(P_JOY_MOVE, joybar[0][1] + joybar[1][1] + joybar[2][1]);
+        for (m = 0; m < 3; m++) jrate += ad.joybar[m][2];
+        ADD(P_JOY_X, ad.joybar[0][0]);
+        ADD(P_JOY_Y, ad.joybar[1][0]);
+        ADD(P_JOY_Z, ad.joybar[2][0]);
+        ADD(P_JOY_MOVE, ad.joybar[0][1] + ad.joybar[1][1] + ad.joybar[2][1]);
         ADD(P_JOY_RATE, jrate * pl->joy_ddt_drate);
     }
     if (pl->filter != SM_NEURON_FILTER_OFF) {
-        ADD(P_FILTER_CUTOFF, foctbar * pl->dfoct_dfc);
-        ADD(P_FILTER_RES, -1.94 * kdbar);
+        ADD(P_FILTER_CUTOFF, ad.foctbar * pl->dfoct_dfc);
+        ADD(P_FILTER_RES, -1.94 * ad.kdbar);
     }
     ADD(P_ENV_ATTACK, envacc[0] * pl->dinc_dattack);
     ADD(P_ENV_SUSTAIN, envacc[1]);
@@ -772,23 +1008,23 @@ static void backward(grad_tape *tp, const double *gout, double *grad)
     ADD(P_ENV_RELEASE, envacc[3] * pl->drc_drelease);
     {
         double dot = 0;
-        for (k = 0; k < nn; k++) dot += mixbar[k] * pl->mix_raw[k];
+        for (k = 0; k < nn; k++) dot += ad.mixbar[k] * pl->mix_raw[k];
         for (k = 0; k < nn; k++) {
-            double g = mixbar[k];
+            double g = ad.mixbar[k];
             if (pl->mix_sum > 1) {
                 const double sg = pl->mix_raw[k] > 0 ? 1.0 : pl->mix_raw[k] < 0 ? -1.0 : 0.0;
-                g = mixbar[k] / pl->mix_sum - sg * dot / (pl->mix_sum * pl->mix_sum);
+                g = ad.mixbar[k] / pl->mix_sum - sg * dot / (pl->mix_sum * pl->mix_sum);
             }
             ADD(NP(k, N_MIX), g);
         }
     }
     for (k = 0; k < nn; k++) {
-        ADD(NP(k, N_BIAS), biasbar[k]);
-        for (m = 0; m < N_INPUTS; m++) ADD(NP(k, N_W_OSC1 + m), wbar[k][m]);
-        for (j = 0; j < nn; j++) ADD(NP(k, N_FB1 + j), fbbar[k][j]);
-        ADD(NP(k, N_DELAY), dfracbar[k]);
-        if (pl->act[k] == SM_NEURON_ACT_RECTCOMP) ADD(NP(k, N_SPIKE), spkbar[k]);
-        if (pl->filter != SM_NEURON_FILTER_OFF) ADD(NP(k, N_CUTMOD), cutbar[k]);
+        ADD(NP(k, N_BIAS), ad.biasbar[k]);
+        for (m = 0; m < N_INPUTS; m++) ADD(NP(k, N_W_OSC1 + m), ad.wbar[k][m]);
+        for (j = 0; j < nn; j++) ADD(NP(k, N_FB1 + j), ad.fbbar[k][j]);
+        ADD(NP(k, N_DELAY), ad.dfracbar[k]);
+        if (pl->act[k] == SM_NEURON_ACT_RECTCOMP) ADD(NP(k, N_SPIKE), ad.spkbar[k]);
+        if (pl->filter != SM_NEURON_FILTER_OFF) ADD(NP(k, N_CUTMOD), ad.cutbar[k]);
     }
 #undef ADD
 }
@@ -808,7 +1044,7 @@ int sm_neuron_render_grad(void *vst, const double *native, const sm_note *note, 
         prepare(st, tp, native, note, n);
         forward(st, tp, note, n, NULL);
         for (t = 0; t < n; t++) { /* neuron.c's bound: clamped, NaN 0, tiny values 0 */
-            double o = tp->env[t] * tp->z[t];
+            double o = tp->env[t] * tp->f[t].z;
             float v;
             o = o < -1.0 ? -1.0 : o > 1.0 ? 1.0 : o == o ? o : 0.0;
             v = (float)o;

@@ -82,9 +82,11 @@ typedef struct sm_synth_type {
      *  2. backward: out == NULL, dl_dout != NULL (n values dL/dout[t], double). Uses the tape
      *     of the last forward call, which must have had the same native, note and n
      *     (SM_ERR_ARG if the state holds no tape of n samples), and ADDS dL/dnative[i] to
-     *     dl_dnative (space->n values) for every continuous parameter (SM_PARAM_REAL).
-     *     Discrete parameters (SM_PARAM_INT, SM_PARAM_ENUM) always receive 0: they have no
-     *     derivative, and the rule is that every discrete parameter's entry is left as is.
+     *     dl_dnative (space->n values) for every continuous parameter (SM_PARAM_REAL) and
+     *     every relaxed integer (core/params.h, sm_param.relaxed: the forward call accepts
+     *     real values for it and renders a continuous relaxation, fm6_grad.c).
+     *     Other discrete parameters (SM_PARAM_INT, SM_PARAM_ENUM) always receive 0: they
+     *     have no derivative, and the rule is that their entries are left as is.
      * The gradient is with respect to native values; sm_param_dnative_dx (core/params.h) gives
      * the factor that turns it into the gradient in normalized coordinates (log-scaled
      * parameters included). Nonsmooth points take the subgradient each synth documents.

@@ -44,3 +44,9 @@ check_PROGRAMS += tests/test_grad
 TESTS += tests/test_grad
 tests_test_grad_LDADD = synths/libsm_synths.la synths/libsm_fm6.la synths/libsm_drum.la \
 	synths/libsm_neuron.la search/libsm_search.la $(SM_FEATURES_LDADD)
+
+# The fm6 voice's relaxed gradient (synths/fm6_grad.c), the relaxed decode, the objective's
+# rounded cost and gd's repair search.
+check_PROGRAMS += tests/test_fm6_grad
+TESTS += tests/test_fm6_grad
+tests_test_fm6_grad_LDADD = $(SM_ALL_LDADD)

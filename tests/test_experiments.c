@@ -325,6 +325,42 @@ static void run_text(const char *dir, const char *text)
     sm_experiment_free(e);
 }
 
+/* Exact gradients scored on the evaluator's threads: gd with 3 chains (a batch of 3 points
+ * with their gradients an iteration) on the neuron voice under log-mel + level, at 1 and 2
+ * threads: the same results and traces. */
+static void test_gradient_batches_threads(void **state)
+{
+    static const char *const fmt =
+        "[target]\nsynthetic = 1\nsynthetic_seed = 4\nsample_rate = 22050\n"
+        "[synth]\nname = neuron\nnote = 57\nlength_s = 0.3\ngate_s = 0.2\n"
+        "free = n1_w_osc1, n1_bias, n2_fb1, filter_cutoff_hz, env_decay_s\n"
+        "[cost]\nmfcc = 0\nlogmel = 1\nlevel = 0.3\nn_fft = 1024\nhop = 256\nn_mels = 64\n"
+        "[optimizer gd]\nchains = 3\n[run]\nbudget = 31\nbatch = 2\nthreads = %d\n";
+    const char *tmp = sm_test_tmpdir();
+    char *d1 = sm_path_join(tmp, "g1"), *d2 = sm_path_join(tmp, "g2"), *text = NULL;
+    char *a, *b, *sa, *sb, *t1, *t2;
+    (void)state;
+    assert_int_equal(sm_mkdir_p(d1, NULL), 0);
+    assert_int_equal(sm_mkdir_p(d2, NULL), 0);
+    assert_true(asprintf(&text, fmt, 1) > 0);
+    run_text(d1, text);
+    free(text);
+    assert_true(asprintf(&text, fmt, 2) > 0);
+    run_text(d2, text);
+    free(text);
+    a = read_text(d1, "results.csv");
+    b = read_text(d2, "results.csv");
+    sa = strip_timing(a);
+    sb = strip_timing(b);
+    assert_string_equal(sa, sb);
+    assert_non_null(strstr(sa, "synth01,gd,1,"));
+    t1 = read_text(d1, "runs/synth01/gd/seed1/trace.csv");
+    t2 = read_text(d2, "runs/synth01/gd/seed1/trace.csv");
+    assert_string_equal(t1, t2);
+    free(a); free(b); free(sa); free(sb); free(t1); free(t2);
+    free(d1); free(d2);
+}
+
 /* Runs a one-target experiment of `synth` with two free parameters and returns the run's
  * result.txt (final cost and parameter error). */
 static void recover(const char *synth, const char *free_list, const char *extra, double max_cost,
@@ -516,6 +552,7 @@ int main(void)
         cmocka_unit_test(test_end_to_end_threads_and_resume),
         cmocka_unit_test(test_recover_drum),
         cmocka_unit_test(test_recover_neuron),
+        cmocka_unit_test(test_gradient_batches_threads),
         cmocka_unit_test(test_pcakm_dataset_leaves_out_targets),
         cmocka_unit_test(test_prior_exclude_near),
         cmocka_unit_test(test_real_note_auto_and_loudness),

@@ -700,6 +700,57 @@ static void test_optimizers_exact(void **state)
     assert_true(minimize_fn("lbfgs", 1, 1, 5, 8, 2, NULL) < INFINITY);
 }
 
+/* gd's chains: K descents from different starts asked together. Run with settings (name =
+ * value pairs, n of them) on the sphere or Rosenbrock's function with exact gradients or
+ * finite differences; returns the best cost. */
+static double gd_chains_fn(const char *chains, int rosen, int exact, size_t budget, size_t batch,
+                           uint64_t seed)
+{
+    sm_opt_setting set = {"chains", chains, 1};
+    sm_opt_config cfg;
+    fn_ctx c = {rosen, 0};
+    double best_x[FN_DIM], best = INFINITY;
+    sm_error err = {0, ""};
+    long n;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = budget;
+    cfg.settings = chains ? &set : NULL;
+    cfg.n_settings = chains ? 1 : 0;
+    n = exact ? sm_minimize_grad(&sm_optimizer_gd, &fn_space, &cfg, seed, batch, fn_score_grad,
+                                 &c, best_x, &best, &err)
+              : sm_minimize(&sm_optimizer_gd, &fn_space, &cfg, seed, batch, fn_score, &c, best_x,
+                            &best, &err);
+    if (n < 0) fail_msg("gd chains = %s: %s", chains ? chains : "(default)", err.msg);
+    assert_int_equal(n, (long)budget); /* the budget used exactly, partial last batch too */
+    assert_int_equal(n, c.evals);
+    return best;
+}
+
+/* chains = 1 is the single descent, point for point; K chains descend on the sphere and on
+ * Rosenbrock's function with exact gradients and with differences, to the values measured
+ * (with room); and a run is the same at any caller's batch size (the runner scores a batch on
+ * its threads in pieces of any size). */
+static void test_gd_chains(void **state)
+{
+    double s1, s4, r4, f4;
+    (void)state;
+    assert_true(gd_chains_fn(NULL, 1, 1, 1000, 8, 3) == gd_chains_fn("1", 1, 1, 1000, 8, 3));
+    assert_true(gd_chains_fn(NULL, 1, 0, 1000, 8, 3) == gd_chains_fn("1", 1, 0, 1000, 8, 3));
+    s1 = gd_chains_fn("1", 0, 1, 300, 8, 1);
+    s4 = gd_chains_fn("4", 0, 1, 301, 8, 1);
+    r4 = gd_chains_fn("4", 1, 1, 3002, 8, 1);
+    f4 = gd_chains_fn("3", 0, 0, 1000, 8, 1);
+    print_message("gd chains: sphere 1 chain %.3g, 4 chains %.3g (300 evaluations); rosenbrock 4 "
+                  "chains %.3g (3000); sphere, differences, 3 chains %.3g (1000)\n",
+                  s1, s4, r4, f4);
+    assert_true(s4 < 1e-4);  /* measured 4.0e-6 */
+    assert_true(r4 < 1e-3);  /* measured 1.1e-5 */
+    assert_true(f4 < 3e-3);  /* measured 2.9e-4 */
+    assert_true(gd_chains_fn("4", 1, 1, 999, 1, 5) == gd_chains_fn("4", 1, 1, 999, 3, 5));
+    assert_true(gd_chains_fn("4", 1, 1, 999, 64, 5) == gd_chains_fn("4", 1, 1, 999, 3, 5));
+    assert_true(gd_chains_fn("2", 1, 0, 999, 5, 5) == gd_chains_fn("2", 1, 0, 999, 64, 5));
+}
+
 /* The `gradient` setting, read once for gd, lbfgs and the runner: exact by default,
  * differences on request, any other value refused by name. */
 static void test_gradient_setting(void **state)
@@ -777,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_cost_descent),
         cmocka_unit_test(test_cost_grad_refusals),
         cmocka_unit_test(test_optimizers_exact),
+        cmocka_unit_test(test_gd_chains),
         cmocka_unit_test(test_gradient_setting),
         cmocka_unit_test(test_memetic),
     };
