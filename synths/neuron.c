@@ -7,7 +7,8 @@
  * coefficients); it resets the state; then it renders blocks of 64 samples:
  *   oscillators, joystick, noise  -> every neuron: bias + weighted inputs + weighted delayed
  *   axons of all neurons -> bounded nonlinearity -> axon (into its delay line)
- *   axons -> normalized mix -> state-variable filter (cutoff driven by the axons) -> envelope.
+ *   axons -> normalized mix -> state-variable filter (cutoff driven by the axons and the
+ *   envelope) -> envelope.
  * Only the recurrent part and the filter run sample by sample; the rest are simple loops over
  * the block.
  * Every stage is bounded (activations within [-1, 1], the mix normalized, the filter output
@@ -48,6 +49,7 @@ static const char *const track_labels[] = {"note", "fixed"};
 #define W_FB_MAX 4.0    /* feedback weights */
 #define BIAS_MAX 2.0
 #define CUTMOD_MAX 4.0  /* octaves of cutoff per unit of axon */
+#define FILTER_ENV_MAX 8.0 /* octaves of cutoff the envelope adds at its peak */
 
 /* One neuron's block. The feedback weight nK_fbJ scales neuron J's delayed axon into K. */
 #define NEURON(k, act, bias, o1, o2, o3, x, y, z, noise, f1, f2, f3, f4, f5, f6, f7, f8, delay, \
@@ -97,6 +99,7 @@ static const sm_param neuron_params[] = {
     ENUM("filter_type", filter_labels, SM_NEURON_FILTER_LOWPASS),
     LOGR("filter_cutoff_hz", "Hz", 20, 20000, 3000),
     REAL("filter_res", "", 0, 1, 0.3),
+    REAL("filter_env_oct", "oct", -FILTER_ENV_MAX, FILTER_ENV_MAX, 0),
     LOGR("env_attack_s", "s", 0.0005, 4, 0.005),
     LOGR("env_decay_s", "s", 0.005, 10, 0.4),
     REAL("env_sustain", "", 0, 1, 0.6),
@@ -137,7 +140,8 @@ typedef struct {
     float d_frac[SM_NEURON_MAX];            /* ... and fraction (linear interpolation) */
     float mix[SM_NEURON_MAX];               /* normalized so that sum |mix| <= 1 */
     float cut[SM_NEURON_MAX];               /* octaves of cutoff per unit axon */
-    int cut_mod;                            /* any cut[] nonzero */
+    int cut_mod;                            /* any cut[] nonzero, or f_env */
+    float f_env;                            /* octaves of cutoff the envelope adds */
     int osc_wave[SM_NEURON_OSCS];
     uint32_t osc_inc[SM_NEURON_OSCS];
     float osc_dt[SM_NEURON_OSCS], osc_inv_dt[SM_NEURON_OSCS];
@@ -276,6 +280,8 @@ static void make_plan(const neuron_state *st, const double *p, const sm_note *no
         if (fc > 0.45 * sr) fc = 0.45 * sr;
         pl->f_g = (float)tan(M_PI * fc / sr);
     }
+    pl->f_env = (float)p[P_FILTER_ENV];
+    if (pl->f_env != 0) pl->cut_mod = 1;
     res = p[P_FILTER_RES];
     pl->f_k = (float)(2.0 - 1.94 * res); /* damping 2 (Q 0.5) .. 0.06 (Q 16.7) */
 
@@ -719,6 +725,16 @@ static int neuron_render(void *vst, const double *native, const sm_note *note, f
                 oct[t] += ck * y[k][t];
             }
         }
+        if (pl.f_env != 0 && pl.filter != SM_NEURON_FILTER_OFF) {
+            /* the envelope's share of the cutoff: this block's envelope, from a copy of its
+             * state (the envelope never depends on the sound) */
+            float one[BLOCK], ev[BLOCK];
+            neuron_run ahead = run;
+            for (t = 0; t < BLOCK; t++) one[t] = 1.0f;
+            memset(ev, 0, sizeof ev);
+            (void)envelope_block(&pl, &ahead, t0, one, ev, len);
+            for (t = 0; t < len; t++) oct[t] += pl.f_env * ev[t];
+        }
         if (pl.filter != SM_NEURON_FILTER_OFF) filter_block(st, &pl, &run, bus, oct, len);
         done = envelope_block(&pl, &run, t0, bus, out + t0, len);
         if (done < len) { /* the release has ended: the rest is silence */
@@ -743,5 +759,5 @@ const sm_synth_type sm_synth_neuron = {
     .patch_load_all = NULL,
     .render2 = NULL,
     .render_grad = sm_neuron_render_grad,
-    .render_version = 1,
+    .render_version = 2, /* 2: filter_env_oct */
 };

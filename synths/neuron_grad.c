@@ -10,7 +10,8 @@
  * delayed axons' adjoints wait in a ring like the forward delay lines. The envelope has four
  * scalar parameters and no input from the network, so its parameters' derivatives are
  * carried forward (forward mode) in a separate sweep of the backward pass, weighted by the
- * adjoint of the envelope.
+ * adjoint of the envelope. That adjoint gathers both of the envelope's uses: the gain on the
+ * filter's output, and filter_env_oct times it in the cutoff's octave.
  *
  * Both passes work in blocks of 64 samples, as render does: only the network's recurrence and
  * the filter run sample by sample (the backward pass: from the block's last sample to its
@@ -105,7 +106,8 @@ typedef struct {
     double dfrac[NM];
     double mix_raw[NM], mix[NM], mix_sum;
     double cut[NM];
-    int cut_mod;                      /* some cut[k] is not 0 (render's table path) */
+    int cut_mod;                      /* some cut[k] is not 0, or f_env (render's table path) */
+    double f_env;                     /* octaves of cutoff the envelope adds */
     double f_oct, dfoct_dfc;          /* dfoct_dfc 0 when capped */
     double kd, cl, cb, ch, dcb_dkd;
     double oct_max;
@@ -288,6 +290,8 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
         pl->f_oct = pl->oct_max;
         pl->dfoct_dfc = 0;
     }
+    pl->f_env = p[P_FILTER_ENV];
+    if (pl->f_env != 0) pl->cut_mod = 1;
     res = p[P_FILTER_RES];
     pl->kd = 2.0 - 1.94 * res;
     pl->cl = pl->filter == SM_NEURON_FILTER_BANDPASS ? 0.0
@@ -676,7 +680,7 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
         /* the mix and the cutoff */
         for (t = 0; t < len; t++) {
             bus[t] = 0;
-            oct[t] = pl->f_oct;
+            oct[t] = pl->f_oct + pl->f_env * tp->env[t0 + t];
         }
         for (k = 0; k < nn; k++) {
             const double *y = ytape(tp) + t0 * (size_t)nn + k, mk = pl->mix[k], ck = pl->cut[k];
@@ -778,7 +782,7 @@ int sm_neuron_render_exact(void *vst, const double *native, const sm_note *note,
 typedef struct {
     double mixbar[NM], cutbar[NM], biasbar[NM], spkbar[NM], dfracbar[NM];
     double wbar[NM][N_INPUTS], fbbar[NM][NM];
-    double dtbar[SM_NEURON_OSCS], joybar[3][3], foctbar, kdbar;
+    double dtbar[SM_NEURON_OSCS], joybar[3][3], foctbar, kdbar, fenvbar;
     double n1bar, n2bar;   /* the filter states' adjoints after the current sample */
 } adjoints;
 
@@ -795,7 +799,7 @@ network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *rest
     const int filtered = pl->filter != SM_NEURON_FILTER_OFF;
     const double *const Y = ytape(tp);
     double a1v[BLK];
-    double n1bar = ad->n1bar, n2bar = ad->n2bar, foctbar = 0, kdbar = 0;
+    double n1bar = ad->n1bar, n2bar = ad->n2bar, foctbar = 0, kdbar = 0, fenvbar = 0;
     size_t i;
     int k, j;
     if (filtered) {
@@ -840,6 +844,8 @@ network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *rest
             kdbar -= a1bar * g * a1 * a1;
             octbar = gbar * (double)f->dg;
             foctbar += octbar;
+            fenvbar += octbar * e; /* the envelope's share of the cutoff */
+            tp->scratch[t] += octbar * pl->f_env;
             n1bar = ic1bar;
             n2bar = ic2bar;
         } else {
@@ -873,6 +879,7 @@ network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *rest
     ad->n1bar = n1bar;
     ad->n2bar = n2bar;
     ad->foctbar += foctbar;
+    ad->fenvbar += fenvbar;
     ad->kdbar += kdbar;
 }
 
@@ -1001,6 +1008,7 @@ static void backward(grad_tape *tp, const double *gout, double *grad)
     if (pl->filter != SM_NEURON_FILTER_OFF) {
         ADD(P_FILTER_CUTOFF, ad.foctbar * pl->dfoct_dfc);
         ADD(P_FILTER_RES, -1.94 * ad.kdbar);
+        ADD(P_FILTER_ENV, ad.fenvbar);
     }
     ADD(P_ENV_ATTACK, envacc[0] * pl->dinc_dattack);
     ADD(P_ENV_SUSTAIN, envacc[1]);

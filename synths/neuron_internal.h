@@ -28,6 +28,7 @@ enum {
     P_FILTER_TYPE,
     P_FILTER_CUTOFF,
     P_FILTER_RES,
+    P_FILTER_ENV,
     P_ENV_ATTACK,
     P_ENV_DECAY,
     P_ENV_SUSTAIN,

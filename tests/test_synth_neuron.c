@@ -98,7 +98,7 @@ static void test_space(void **state)
     size_t i, j;
     (void)state;
     assert_string_equal(sm_synth_neuron.name, "neuron");
-    assert_int_equal(s->n, 20 + 22 * SM_NEURON_MAX);
+    assert_int_equal(s->n, 21 + 22 * SM_NEURON_MAX);
     for (i = 0; i < s->n; i++) {
         const sm_param *q = &s->p[i];
         assert_true(q->min < q->max);
@@ -504,6 +504,59 @@ static void test_silence(void **state)
 }
 
 /* Parameters of neurons beyond n_neurons change nothing; the filter does what it says. */
+/* filter_env_oct: the envelope opens the filter. A 3.5 kHz sine through a 200 Hz low-pass
+ * passes while the envelope holds the cutoff 5 octaves up (6.4 kHz), and is held back again
+ * once the envelope has decayed to a low sustain (the cutoff back near 200 Hz). */
+static void test_filter_envelope(void **state)
+{
+    const size_t n = 44100;
+    double *p = malloc(sm_synth_neuron.space->n * sizeof *p);
+    void *st = alloc_at(SR);
+    sm_note note = note_at(57, (double)n / SR);
+    float *a, *b;
+    double early_a = 0, early_b = 0, late_a = 0, late_b = 0;
+    size_t t;
+    (void)state;
+    assert_non_null(p);
+    sm_params_defaults(sm_synth_neuron.space, p);
+    assert_true(get(p, "filter_env_oct") == 0.0);
+    zero_network(p);
+    pass_through(p);
+    set(p, "n_neurons", 1);
+    set(p, "n1_act", SM_NEURON_ACT_HARDCLIP);
+    set(p, "n1_w_osc1", 0.5);
+    set(p, "n1_mix", 1);
+    set(p, "osc1_ratio", 16); /* 16 x 220 Hz */
+    set(p, "filter_type", SM_NEURON_FILTER_LOWPASS);
+    set(p, "filter_cutoff_hz", 200);
+    set(p, "filter_res", 0);
+    set(p, "env_attack_s", 0.0005);
+    set(p, "env_decay_s", 0.1);
+    set(p, "env_sustain", 0.02);
+    a = render(st, p, &note, n);
+    set(p, "filter_env_oct", 5);
+    b = render(st, p, &note, n);
+    for (t = 200; t < 1200; t++) { /* the envelope above 0.8: cutoff above 3.3 kHz */
+        early_a += (double)a[t] * a[t];
+        early_b += (double)b[t] * b[t];
+    }
+    for (t = 30000; t < 31000; t++) { /* at the sustain: cutoff 215 Hz */
+        late_a += (double)a[t] * a[t];
+        late_b += (double)b[t] * b[t];
+    }
+    print_message("early rms %.5f -> %.5f, late %.6f -> %.6f\n", sqrt(early_a / 1000),
+                  sqrt(early_b / 1000), sqrt(late_a / 1000), sqrt(late_b / 1000));
+    assert_true(early_b > 100 * early_a);  /* 20 dB louder: the filter is open */
+    /* closed again: 0.02 x 5 = 0.1 octave above 200 Hz, which a 12 dB/octave slope turns
+     * into 1.2 dB more of the sine (a power ratio of 2^0.4 = 1.32) */
+    assert_true(late_b > 1.15 * late_a);
+    assert_true(late_b < 1.5 * late_a);
+    free(a);
+    free(b);
+    sm_synth_neuron.free(st);
+    free(p);
+}
+
 static void test_inactive_neurons_and_filter(void **state)
 {
     const size_t n = 8192;
@@ -750,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_seeds),
         cmocka_unit_test(test_silence),
         cmocka_unit_test(test_inactive_neurons_and_filter),
+        cmocka_unit_test(test_filter_envelope),
         cmocka_unit_test(test_learning_recovers_hidden_parameters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
