@@ -670,8 +670,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     size_t d = view->space.n, used = 0, batch = e->batch, i;
     double *x = malloc(batch * d * sizeof *x), *cost = malloc(batch * sizeof *cost);
     double *best_x = malloc(d * sizeof *best_x), *native = NULL, *grad = NULL;
-    sm_objective_grad *og = NULL;   /* exact gradients (run_grad_open), or NULL */
-    grad_workers gw;
+    grad_workers gw;                /* exact gradients (run_grad_open), or none */
     double best = INFINITY, t0 = now_s();
     uint64_t n_bad = 0;
     sm_opt_config cfg;
@@ -694,18 +693,16 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
-    if ((rc = run_grad_open(rc_, o, &cfg, view, pt, &og, err)) != 0) goto out;
-    if (og && !(grad = malloc(batch * d * sizeof *grad))) {
-        rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-        goto out;
-    }
-    if (og) {
-        gw.og[0] = og;
+    if ((rc = run_grad_open(rc_, o, &cfg, view, pt, &gw.og[0], err)) != 0) goto out;
+    if (gw.og[0]) {
         gw.n = 1;
-        og = NULL; /* gw owns it */
         gw.want = ev ? sm_eval_threads(ev) : 1;
         if (gw.want < 1) gw.want = 1;
         if (gw.want > 256) gw.want = 256;
+        if (!(grad = malloc(batch * d * sizeof *grad))) {
+            rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
+            goto out;
+        }
     }
     cfg.exact_grad = gw.n > 0;
     st = o->type->alloc(&view->space, &cfg,
@@ -842,7 +839,6 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     free(p);
 out:
     if (st) o->type->free(st);
-    sm_objective_grad_free(og);
     grad_workers_free(&gw);
     free(grad);
     free(x);

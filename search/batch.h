@@ -134,13 +134,28 @@ static inline double sm_reflect01(double x)
     return x;
 }
 
-/* Moves every discrete parameter of x to the centre of its bin; leaves REAL ones alone. */
-static inline void sm_snap_discrete(const sm_param_space *s, double *x)
+/* 1 when an optimizer descending on gradients moves p as a continuous value: a REAL
+ * parameter, or, when the gradients are exact (exact != 0), a relaxed integer whose synth's
+ * render_grad plays any real value (core/params.h). */
+static inline int sm_param_descended(const sm_param *p, int exact)
+{
+    return !sm_param_is_discrete(p) || (exact && sm_param_is_relaxed(p));
+}
+
+/* Moves every parameter of x that is not descended (sm_param_descended) to the centre of its
+ * bin; leaves the descended ones alone. */
+static inline void sm_snap_held(const sm_param_space *s, double *x, int exact)
 {
     size_t i;
     for (i = 0; i < s->n; i++)
-        if (sm_param_is_discrete(&s->p[i]))
+        if (!sm_param_descended(&s->p[i], exact))
             x[i] = sm_param_encode1(&s->p[i], sm_param_decode1(&s->p[i], x[i]));
+}
+
+/* Moves every discrete parameter of x to the centre of its bin; leaves REAL ones alone. */
+static inline void sm_snap_discrete(const sm_param_space *s, double *x)
+{
+    sm_snap_held(s, x, 0);
 }
 
 /* Number of values discrete parameter p can take. */

@@ -6,10 +6,10 @@
  * 2*dc + 1 points (dc = continuous parameters): x, then x + h e_j and x - h e_j for each
  * continuous j, so the stencil is scored in parallel. Scoring x itself costs one point in
  * 2*dc + 1 but means every iterate is scored: without it the best point seen would always be
- * a stencil point, at least h away from where the descent actually is. Near a bound the stencil is cut at the
- * bound and the difference divided by the true spacing. The gradient then drives one Adam
- * step (Kingma and Ba 2015: moment estimates m and v with bias correction), and x is
- * projected back onto [0,1] (projected Adam).
+ * a stencil point, at least h away from where the descent actually is. Near a bound the
+ * stencil is cut at the bound and the difference divided by the true spacing. The gradient
+ * then drives one Adam step (Kingma and Ba 2015: moment estimates m and v with bias
+ * correction), and x is projected back onto [0,1] (projected Adam).
  *
  * Enumerations, structural parameters (core/params.h: fm6's algorithm, whose numbers are not
  * ordered) and small integer parameters (fewer than SM_GD_ORDINAL_MIN values) stay fixed
@@ -236,7 +236,7 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
                          : cfg->starts && cfg->n_starts > 0 ? sm_clamp01(cfg->starts[i])
                                                             : 0.5;
         if (sm_param_is_relaxed(&s->p[i])) st->ridx[st->nr++] = i;
-        if (!sm_param_is_discrete(&s->p[i]) || (exact && sm_param_is_relaxed(&s->p[i]))) {
+        if (sm_param_descended(&s->p[i], exact)) {
             st->hstep[st->dc] = st->h;
             st->cidx[st->dc++] = i;
         } else if (s->p[i].kind == SM_PARAM_INT && !sm_param_is_structural(&s->p[i]) &&
@@ -298,14 +298,7 @@ static size_t write_batch(gd_state *st, size_t max)
     }
     /* discrete parameters are asked only at bin centres (relaxed ones, with exact gradients,
      * anywhere) */
-    for (j = 0; j < n; j++) {
-        double *r = sm_pending_row(&st->q, j);
-        size_t i;
-        for (i = 0; i < st->d; i++)
-            if (sm_param_is_discrete(&st->s->p[i]) &&
-                !(st->exact && sm_param_is_relaxed(&st->s->p[i])))
-                r[i] = sm_param_encode1(&st->s->p[i], sm_param_decode1(&st->s->p[i], r[i]));
-    }
+    for (j = 0; j < n; j++) sm_snap_held(st->s, sm_pending_row(&st->q, j), st->exact);
     return n;
 }
 

@@ -303,8 +303,7 @@ static void *lb_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
         st->x0[i] = cfg->x0                           ? sm_clamp01(cfg->x0[i])
                     : cfg->starts && cfg->n_starts > 0 ? sm_clamp01(cfg->starts[i])
                                                        : 0.5;
-        if (!sm_param_is_discrete(&s->p[i]) || (st->exact && sm_param_is_relaxed(&s->p[i])))
-            st->cidx[st->dc++] = i;
+        if (sm_param_descended(&s->p[i], st->exact)) st->cidx[st->dc++] = i;
     }
     sm_snap_discrete(s, st->x0);
     memcpy(st->best_x, st->x0, d * sizeof *st->x0);

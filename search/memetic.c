@@ -137,13 +137,6 @@ nomem:
     return NULL;
 }
 
-/* The genes a gradient step moves: continuous ones, and relaxed integers (core/params.h),
- * whose gradient the objective gives when it gives gradients at all. */
-static int stepped(const sm_param *p)
-{
-    return !sm_param_is_discrete(p) || sm_param_is_relaxed(p);
-}
-
 /* Writes the rows of the next batch (the children, or each child's gradient step) into the
  * queue; returns how many fit in what is left of the budget. */
 static size_t write_batch(memetic_state *st, size_t left)
@@ -158,14 +151,14 @@ static size_t write_batch(memetic_state *st, size_t left)
         memcpy(r, x, d * sizeof *r);
         if (st->phase == 0) continue;
         for (j = 0; j < d; j++)
-            if (stepped(&st->s->p[j]) && isfinite(g[j])) {
+            if (sm_param_descended(&st->s->p[j], 1) && isfinite(g[j])) {
                 ss += g[j] * g[j];
                 nc++;
             }
         if (nc == 0 || !(ss > 0)) continue;   /* flat: the child asks itself again */
         ss = sqrt(ss / (double)nc);
         for (j = 0; j < d; j++)
-            if (stepped(&st->s->p[j]) && isfinite(g[j]))
+            if (sm_param_descended(&st->s->p[j], 1) && isfinite(g[j]))
                 r[j] = sm_reflect01(x[j] - st->kid_step[i] * g[j] / ss);
     }
     return n;

@@ -80,19 +80,11 @@ static sm_note grad_note(void)
     return note;
 }
 
-static double loss_of(const double *out, const double *r, size_t n)
-{
-    double s = 0;
-    size_t t;
-    for (t = 0; t < n; t++) s += r[t] * out[t];
-    return s;
-}
-
 static double relaxed_loss(void *st, const double *p, const sm_note *note, const double *r,
                            size_t n, double *buf)
 {
     assert_int_equal(sm_fm6_render_relaxed(st, p, note, buf, n), 0);
-    return loss_of(buf, r, n);
+    return sm_test_dot_loss(buf, r, n);
 }
 
 static double central(void *st, double *p, size_t i, const sm_note *note, const double *r,

@@ -80,14 +80,6 @@ static sm_note grad_note(void)
     return note;
 }
 
-static double loss_of(const double *out, const double *r, size_t n)
-{
-    double s = 0;
-    size_t t;
-    for (t = 0; t < n; t++) s += r[t] * out[t];
-    return s;
-}
-
 /* The gradient of L = r . out at p, by render_grad. */
 static void neuron_gradient(void *st, const double *p, const sm_note *note, const double *r,
                             size_t n, double *g, float *out)
@@ -108,10 +100,10 @@ static double neuron_fd(void *st, double *p, size_t i, const sm_note *note, cons
     if (v + h > q->max) hp = 0;
     p[i] = v + hp;
     assert_int_equal(sm_neuron_render_exact(st, p, note, buf, n), 0);
-    lp = loss_of(buf, r, n);
+    lp = sm_test_dot_loss(buf, r, n);
     p[i] = v - hm;
     assert_int_equal(sm_neuron_render_exact(st, p, note, buf, n), 0);
-    lm = loss_of(buf, r, n);
+    lm = sm_test_dot_loss(buf, r, n);
     p[i] = v;
     return (lp - lm) / (hp + hm);
 }
@@ -379,11 +371,11 @@ static void test_normalized_chain_rule(void **state)
         x[j] = v + h;
         sm_params_decode(S, x, p);
         assert_int_equal(sm_neuron_render_exact(st, p, &note, buf, n), 0);
-        lp = loss_of(buf, r, n);
+        lp = sm_test_dot_loss(buf, r, n);
         x[j] = v - h;
         sm_params_decode(S, x, p);
         assert_int_equal(sm_neuron_render_exact(st, p, &note, buf, n), 0);
-        lm = loss_of(buf, r, n);
+        lm = sm_test_dot_loss(buf, r, n);
         x[j] = v;
         sm_params_decode(S, x, p);
         fd = (lp - lm) / (2 * h);

@@ -503,7 +503,19 @@ static void test_silence(void **state)
     free(p);
 }
 
-/* Parameters of neurons beyond n_neurons change nothing; the filter does what it says. */
+/* One hard-clip neuron passing a 3.5 kHz sine (16 x 220 Hz at note 57, amplitude 0.5) to the
+ * mix, through the filter (off); the rest of the network silent. */
+static void high_sine_voice(double *p)
+{
+    zero_network(p);
+    pass_through(p);
+    set(p, "n_neurons", 1);
+    set(p, "n1_act", SM_NEURON_ACT_HARDCLIP);
+    set(p, "n1_w_osc1", 0.5);
+    set(p, "n1_mix", 1);
+    set(p, "osc1_ratio", 16); /* 16 x 220 Hz */
+}
+
 /* filter_env_oct: the envelope opens the filter. A 3.5 kHz sine through a 200 Hz low-pass
  * passes while the envelope holds the cutoff 5 octaves up (6.4 kHz), and is held back again
  * once the envelope has decayed to a low sustain (the cutoff back near 200 Hz). */
@@ -520,13 +532,7 @@ static void test_filter_envelope(void **state)
     assert_non_null(p);
     sm_params_defaults(sm_synth_neuron.space, p);
     assert_true(get(p, "filter_env_oct") == 0.0);
-    zero_network(p);
-    pass_through(p);
-    set(p, "n_neurons", 1);
-    set(p, "n1_act", SM_NEURON_ACT_HARDCLIP);
-    set(p, "n1_w_osc1", 0.5);
-    set(p, "n1_mix", 1);
-    set(p, "osc1_ratio", 16); /* 16 x 220 Hz */
+    high_sine_voice(p);
     set(p, "filter_type", SM_NEURON_FILTER_LOWPASS);
     set(p, "filter_cutoff_hz", 200);
     set(p, "filter_res", 0);
@@ -557,6 +563,7 @@ static void test_filter_envelope(void **state)
     free(p);
 }
 
+/* Parameters of neurons beyond n_neurons change nothing; the filter does what it says. */
 static void test_inactive_neurons_and_filter(void **state)
 {
     const size_t n = 8192;
@@ -577,13 +584,7 @@ static void test_inactive_neurons_and_filter(void **state)
     free(a);
     free(b);
     /* a 3.5 kHz sine through a 200 Hz low-pass loses most of its energy */
-    zero_network(p);
-    pass_through(p);
-    set(p, "n_neurons", 1);
-    set(p, "n1_act", SM_NEURON_ACT_HARDCLIP);
-    set(p, "n1_w_osc1", 0.5);
-    set(p, "n1_mix", 1);
-    set(p, "osc1_ratio", 16); /* 16 x 220 Hz */
+    high_sine_voice(p);
     a = render(st, p, &note, n);
     rms_off = check_samples(a, n, "filter off");
     set(p, "filter_type", SM_NEURON_FILTER_LOWPASS);

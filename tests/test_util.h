@@ -36,6 +36,16 @@ static inline void sm_test_assert_close(double a, double b, double tol, const ch
     }
 }
 
+/* The linear loss r . out of n samples: what the gradient tests differentiate (its gradient
+ * with respect to out is r). */
+static inline double sm_test_dot_loss(const double *out, const double *r, size_t n)
+{
+    double s = 0;
+    size_t t;
+    for (t = 0; t < n; t++) s += r[t] * out[t];
+    return s;
+}
+
 /* The shared data folder, or NULL if it is absent. */
 static inline const char *sm_test_shared(void)
 {
