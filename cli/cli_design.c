@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "core/audio.h"
 #include "core/fileio.h"
+#include "core/params_file.h"
 #include "datasets/descr_index.h"
 #include "experiments/design.h"
 #include "experiments/morph_page.h"
@@ -202,23 +203,14 @@ static sm_dindex *index_open(const char *cmd, const sm_synth_type *synth, double
 }
 
 /* Writes a patch as DIR/STEM plus the synth's patch extension; a synth without a patch format
- * gets STEM.params, one "name = value" line a parameter in native units (the names and units
- * of `soundmatch list SYNTH`). *written receives the path. */
+ * gets STEM.params, a parameter file (core/params_file.h). *written receives the path. */
 static int save_patch(const sm_synth_type *s, const char *dir, const char *stem,
                       const double *native, const char *name, char *written, size_t len,
                       sm_error *err)
 {
-    sm_outfile of;
-    size_t i;
-    int rc;
     snprintf(written, len, "%s/%s%s", dir, stem, s->patch_save ? s->patch_ext : ".params");
     if (s->patch_save) return s->patch_save(written, native, name, err);
-    if ((rc = sm_outfile_open(&of, written, err)) != 0) return rc;
-    fprintf(of.f, "# soundmatch %s patch \"%s\": one parameter a line, native units\n", s->name,
-            name);
-    for (i = 0; i < s->space->n; i++)
-        fprintf(of.f, "%s = %.17g\n", s->space->p[i].name, native[i]);
-    return sm_outfile_commit(&of, err);
+    return sm_params_file_save(s->name, s->space, written, native, name, err);
 }
 
 /* ---- describe ----------------------------------------------------------------------------- */
@@ -413,9 +405,9 @@ static const char *const DESIGN_HELP =
     "\n"
     "Find a patch whose sound has the seven descriptors asked for (see soundmatch describe\n"
     "--help), and write it: DIR/design.mtpreset (drum), DIR/design.syx (fm6) or\n"
-    "DIR/design.params (neuron: one 'name = value' line a parameter), with DIR/design.wav\n"
-    "and DIR/descriptors.csv (each descriptor asked, got, and its error: |difference| over the\n"
-    "descriptor's published spread).\n"
+    "DIR/design.params (neuron: a parameter file that --patch options read), with\n"
+    "DIR/design.wav and DIR/descriptors.csv (each descriptor asked, got, and its error:\n"
+    "|difference| over the descriptor's published spread).\n"
     "\n"
     "Descriptors (a value in its units; with --like, also an edit of the recording's value):\n"
     "  --loudness V        dBFS, -100..0; edits: +3dB, -50% (of the RMS)\n"

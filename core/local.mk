@@ -3,10 +3,10 @@
 EXTRA_DIST += core/version.h.in
 noinst_LTLIBRARIES += core/libsm_core.la
 core_libsm_core_la_SOURCES = core/error.c core/audio.c core/params.c core/rng.c \
-	core/ini.c core/eval.c core/fileio.c core/version.c core/pca.c core/pca.h core/simd.h
+	core/ini.c core/params_file.c core/eval.c core/fileio.c core/version.c core/pca.c core/pca.h core/simd.h
 core_libsm_core_la_LIBADD = $(SNDFILE_LIBS) $(SAMPLERATE_LIBS) $(INIH_LIBS) $(OPENMP_CFLAGS) -lm
 noinst_HEADERS += core/error.h core/audio.h core/params.h core/rng.h \
-	core/ini.h core/eval.h core/fileio.h
+	core/ini.h core/params_file.h core/eval.h core/fileio.h
 
 check_PROGRAMS += tests/test_core_pca
 TESTS += tests/test_core_pca

@@ -1053,13 +1053,8 @@ static int parse_cost(sm_experiment *e, sm_ini *ini, sm_error *err)
         e->cost.mfcc.htk = htk;
     }
     TRY(sm_ini_check_unused(ini, "cost", err));
+    /* a synth without an output level (neuron) gets the whole gain in best.wav */
     TRY(sm_ini_get_bool(ini, "synth", "fit_level", e->cost.normalize_gain, &e->fit_level, err));
-    if (e->fit_level && !e->synth->adjust_gain) {
-        sm_ini_get(ini, "synth", "fit_level", &line);
-        sm_error_set(err, SM_ERR_CONFIG, "%s:%d: [synth] fit_level: synth %s has no output level "
-                     "to fit", path, line, e->synth->name);
-        goto fail;
-    }
     TRY(sm_ini_check_unused(ini, "synth", err));
     return 0;
 fail:

@@ -518,7 +518,8 @@ out:
  * step only when it brings the level closer without raising the cost by more than 2% (a
  * level control can change the timbre, e.g. a carrier inside a feedback loop). Returns the
  * gain in dB still missing (|x| > 1 dB, at most 40 dB either way), which the caller applies
- * to best.wav; 0 when the patch itself is within 1 dB. */
+ * to best.wav; 0 when the patch itself is within 1 dB. A synth without a level control
+ * (no adjust_gain) keeps its patch, and all the gain goes to best.wav. */
 static double fit_level(const sm_experiment *e, void *worker, const prepared_target *pt,
                         double *native)
 {
@@ -532,7 +533,7 @@ static double fit_level(const sm_experiment *e, void *worker, const prepared_tar
         free(trial);
         return 0.0;
     }
-    for (iter = 0; iter < 8 && rms > 0; iter++) {
+    for (iter = 0; iter < 8 && rms > 0 && e->synth->adjust_gain; iter++) {
         const double d = 20.0 * log10(rms_t / rms);
         double c2, rms2;
         if (fabs(d) < 0.4) break;

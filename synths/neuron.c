@@ -18,6 +18,7 @@
 #include "synths/neuron.h"
 #include "synths/neuron_internal.h"
 
+#include "core/params_file.h"
 #include "core/rng.h"
 
 #include <float.h>
@@ -745,6 +746,19 @@ static int neuron_render(void *vst, const double *native, const sm_note *note, f
     return 0;
 }
 
+/* Patches are parameter files (synths/synth.h): the voice has no format of its own. */
+static int neuron_patch_load(const char *spec, double *native, char *name, size_t name_len,
+                             sm_error *err)
+{
+    return sm_params_file_load("neuron", &neuron_space, spec, native, name, name_len, err);
+}
+
+static int neuron_patch_save(const char *path, const double *native, const char *name,
+                             sm_error *err)
+{
+    return sm_params_file_save("neuron", &neuron_space, path, native, name, err);
+}
+
 const sm_synth_type sm_synth_neuron = {
     .name = "neuron",
     .description = "a network of 1-8 artificial neurons with delayed feedback, "
@@ -753,9 +767,9 @@ const sm_synth_type sm_synth_neuron = {
     .alloc = neuron_alloc,
     .render = neuron_render,
     .free = neuron_free,
-    .patch_ext = NULL,
-    .patch_load = NULL,
-    .patch_save = NULL,
+    .patch_ext = ".params",
+    .patch_load = neuron_patch_load,
+    .patch_save = neuron_patch_save,
     .patch_load_all = NULL,
     .render2 = NULL,
     .render_grad = sm_neuron_render_grad,

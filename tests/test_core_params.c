@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
-/* tests/test_core_params.c: parameter coding round trips, checks, parsing and frozen views. */
+/* tests/test_core_params.c: parameter coding round trips, checks, parsing, frozen views and
+ * parameter files. */
 #include "tests/test_util.h"
 #include "core/params.h"
+#include "core/params_file.h"
+
+#include <dirent.h>
 
 static const char *const waves[] = {"sine", "triangle", "saw"};
 static const sm_param P[] = {
@@ -137,6 +141,128 @@ static void test_structural(void **state)
     sm_param_view_free(v);
 }
 
+/* A file of the given text in dir; returns its static path. */
+static const char *write_text(const char *dir, const char *file, const char *text)
+{
+    static char path[4200];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* Entries of dir other than . and .. */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
+/* Every value comes back bit for bit (reals through %.17g, the enum through its label), with
+ * the name; a file holding only some parameters leaves the others at their defaults. */
+static void test_params_file_round_trip(void **state)
+{
+    const char *dir = sm_test_tmpdir();
+    const double v[6] = {300 + 0.1 + 0.2, -59.999999999999993, 31, 2, 7, 98};
+    double got[6], part[6];
+    char path[4200], name[64];
+    FILE *f;
+    char line[256];
+    int saw_label = 0;
+    sm_error err = {0, ""};
+    (void)state;
+    snprintf(path, sizeof path, "%s/p.params", dir);
+    assert_int_equal(sm_params_file_save("toy", &S, path, v, "my;patch", &err), 0);
+    assert_int_equal(sm_params_file_load("toy", &S, path, got, name, sizeof name, &err), 0);
+    assert_memory_equal(v, got, sizeof v);
+    assert_string_equal(name, "my_patch"); /* ';' would start an INI comment */
+    f = fopen(path, "r");
+    assert_non_null(f);
+    while (fgets(line, sizeof line, f))
+        if (strcmp(line, "wave = saw\n") == 0) saw_label = 1;
+    fclose(f);
+    assert_true(saw_label);
+    /* "FILE:1" is the same file */
+    snprintf(path, sizeof path, "%s/p.params:1", dir);
+    assert_int_equal(sm_params_file_load("toy", &S, path, got, NULL, 0, &err), 0);
+    assert_memory_equal(v, got, sizeof v);
+    /* a hand-written file that changes two parameters */
+    assert_int_equal(sm_params_file_load("toy", &S,
+                                         write_text(dir, "h.params", "[patch]\nsynth = toy\n"
+                                                    "[params]\nwave = triangle\ngain=-3.5\n"),
+                                         part, name, sizeof name, &err),
+                     0);
+    if (err.code) fail_msg("%s", sm_error_text(&err));
+    assert_string_equal(name, "");
+    assert_true(part[0] == 440 && part[1] == -3.5 && part[2] == 1 && part[3] == 1 &&
+                part[4] == 99 && part[5] == 0);
+    /* p.params and h.params, and nothing temporary left behind */
+    assert_int_equal(count_entries(dir), 2);
+}
+
+/* Each malformed file fails with its code and a message naming the file (and the line);
+ * native is untouched; a patch holding a NaN is not written at all. */
+static void test_params_file_errors(void **state)
+{
+    static const struct {
+        const char *text, *needle;
+        int code;
+    } bad[] = {
+        {"", "holds no [section]", SM_ERR_CONFIG},
+        {"\x01\x02 not ini\n", ":1:", SM_ERR_CONFIG},
+        {"[patch]\nsynth = drum\n[params]\n", ":2: a patch of 'drum', not of toy", SM_ERR_CONFIG},
+        {"[params]\nfreq = 100\n", "[patch] needs 'synth = toy'", SM_ERR_CONFIG},
+        {"[patch]\nsynth = toy\n[params]\nfreqq = 100\n", ":4: toy has no parameter 'freqq'",
+         SM_ERR_CONFIG},
+        {"[patch]\nsynth = toy\ncolour = red\n", ":3: 'colour' is not a setting of [patch]",
+         SM_ERR_CONFIG},
+        {"[patch]\nsynth = toy\n[voice]\n", ":3: unknown section [voice]", SM_ERR_CONFIG},
+        {"[patch]\nsynth = toy\n[params]\nfreq = nan\n", ":4: freq: 'nan' is not finite",
+         SM_ERR_NONFINITE},
+        {"[patch]\nsynth = toy\n[params]\nfreq = 10\n", ":4: freq: 10 is outside 20..20000",
+         SM_ERR_RANGE},
+        {"[patch]\nsynth = toy\n[params]\ncoarse = 1.5\n", "must be a whole number",
+         SM_ERR_RANGE},
+        {"[patch]\nsynth = toy\n[params]\nwave = square\n", "not one of sine, triangle, saw",
+         SM_ERR_FORMAT},
+    };
+    const char *dir = sm_test_tmpdir();
+    double v[6], keep[6];
+    char path[4200];
+    size_t i;
+    sm_error err = {0, ""};
+    (void)state;
+    sm_params_defaults(&S, keep);
+    for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *f = write_text(dir, "bad.params", bad[i].text);
+        memcpy(v, keep, sizeof v);
+        err.code = 0;
+        assert_int_equal(sm_params_file_load("toy", &S, f, v, NULL, 0, &err), bad[i].code);
+        assert_non_null(strstr(sm_error_text(&err), "bad.params"));
+        if (!strstr(sm_error_text(&err), bad[i].needle)) fail_msg("%s", sm_error_text(&err));
+        assert_memory_equal(v, keep, sizeof v);
+    }
+    snprintf(path, sizeof path, "%s/bad.params:2", dir);
+    assert_int_equal(sm_params_file_load("toy", &S, path, v, NULL, 0, &err), SM_ERR_NOTFOUND);
+    snprintf(path, sizeof path, "%s/absent.params", dir);
+    assert_int_equal(sm_params_file_load("toy", &S, path, v, NULL, 0, &err), SM_ERR_IO);
+    assert_non_null(strstr(sm_error_text(&err), "absent.params"));
+    v[1] = NAN;
+    snprintf(path, sizeof path, "%s/nan.params", dir);
+    assert_int_equal(sm_params_file_save("toy", &S, path, v, "x", &err), SM_ERR_ARG);
+    assert_non_null(strstr(sm_error_text(&err), "gain is not finite"));
+    assert_int_equal(count_entries(dir), 1); /* bad.params only */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -146,6 +272,8 @@ int main(void)
         cmocka_unit_test(test_check_clamp_parse),
         cmocka_unit_test(test_view_freeze_and_expand),
         cmocka_unit_test(test_structural),
+        cmocka_unit_test(test_params_file_round_trip),
+        cmocka_unit_test(test_params_file_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
