@@ -35,7 +35,9 @@
 
 static const char *const act_labels[] = {"tanh", "relu", "hardclip", "rectcomp"};
 static const char *const wave_labels[] = {"sine", "triangle", "saw", "square"};
-static const char *const filter_labels[] = {"off", "lowpass", "bandpass", "highpass"};
+/* lowpass24 last: a patch's filter_type index keeps its meaning */
+static const char *const filter_labels[] = {"off", "lowpass", "bandpass", "highpass",
+                                            "lowpass24"};
 static const char *const track_labels[] = {"note", "fixed"};
 
 #define REAL(name, unit, lo, hi, def) {name, unit, SM_PARAM_REAL, lo, hi, def, 0, NULL}
@@ -420,6 +422,7 @@ typedef struct {
     uint32_t osc_ph[SM_NEURON_OSCS], joy_ph;
     uint64_t noise;
     float ic1, ic2;   /* filter integrator states */
+    float ic3, ic4;   /* the second stage's (lowpass24) */
     float env;
     int env_stage;
 } neuron_run;
@@ -538,20 +541,22 @@ static void network_block(neuron_state *st, const neuron_plan *pl, size_t t0,
  * chain is one multiply and two adds instead of six dependent operations (the filter measured
  * 1.25x faster); the band and low outputs are v1 = a1 ic1 + a2 (x - ic2) and
  * v2 = ic2 + a2 ic1 + a3 (x - ic2). The output is cl * low + cb * band + ch * input (low-,
- * band- or high-pass), soft-limited. The states are flushed once a block (a denormal can live
- * at most 64 samples inside the filter; the output is flushed every sample). */
+ * band- or high-pass), soft-limited. With `cascade` (lowpass24; a constant in each copy, so
+ * the loop has no branch on it) the low output v2 feeds a second, identical stage (same
+ * coefficients, states ic3, ic4) whose low output alone is soft-limited. The states are
+ * flushed once a block (a denormal can live at most 64 samples inside the filter; the output
+ * is flushed every sample). */
 static inline __attribute__((always_inline)) void
 svf_run(const neuron_plan *restrict pl, neuron_run *restrict run, float *restrict bus,
         const float *restrict a1, const float *restrict a2, const float *restrict a3,
-        size_t len, const int modulated)
+        size_t len, const int modulated, const int cascade)
 {
-    float ic1 = run->ic1, ic2 = run->ic2;
+    float ic1 = run->ic1, ic2 = run->ic2, ic3 = run->ic3, ic4 = run->ic4;
     const float kd = pl->f_k;
     const float cl = pl->filter == SM_NEURON_FILTER_BANDPASS ? 0.0f
                      : pl->filter == SM_NEURON_FILTER_HIGHPASS ? -1.0f : 1.0f;
-    const float cb = pl->filter == SM_NEURON_FILTER_LOWPASS ? 0.0f
-                     : pl->filter == SM_NEURON_FILTER_BANDPASS ? kd /* unity gain at centre */
-                                                                : -kd;
+    const float cb = pl->filter == SM_NEURON_FILTER_BANDPASS ? kd /* unity gain at centre */
+                     : pl->filter == SM_NEURON_FILTER_HIGHPASS ? -kd : 0.0f;
     const float ch = pl->filter == SM_NEURON_FILTER_HIGHPASS ? 1.0f : 0.0f;
     size_t t;
     for (t = 0; t < len; t++) {
@@ -563,13 +568,29 @@ svf_run(const neuron_plan *restrict pl, neuron_run *restrict run, float *restric
         const float n2 = (2.0f * a2[c] * ic1 + 2.0f * a3[c] * x) + (1.0f - 2.0f * a3[c]) * ic2;
         ic1 = n1;
         ic2 = n2;
-        bus[t] = soft_limit(cl * v2 + cb * v1 + ch * x);
+        if (cascade) {
+            const float w3 = v2 - ic4;
+            const float u2 = ic4 + a2[c] * ic3 + a3[c] * w3;
+            const float n3 = (2.0f * a1[c] - 1.0f) * ic3 + 2.0f * a2[c] * w3;
+            const float n4 =
+                (2.0f * a2[c] * ic3 + 2.0f * a3[c] * v2) + (1.0f - 2.0f * a3[c]) * ic4;
+            ic3 = n3;
+            ic4 = n4;
+            bus[t] = soft_limit(u2);
+        } else {
+            bus[t] = soft_limit(cl * v2 + cb * v1 + ch * x);
+        }
     }
     ic1 = flush(ic1);
     ic2 = flush(ic2);
-    if (!(fabsf(ic1) < 1e4f && fabsf(ic2) < 1e4f)) ic1 = ic2 = 0; /* never blow up */
+    ic3 = flush(ic3);
+    ic4 = flush(ic4);
+    if (!(fabsf(ic1) < 1e4f && fabsf(ic2) < 1e4f && fabsf(ic3) < 1e4f && fabsf(ic4) < 1e4f))
+        ic1 = ic2 = ic3 = ic4 = 0; /* never blow up */
     run->ic1 = ic1;
     run->ic2 = ic2;
+    run->ic3 = ic3;
+    run->ic4 = ic4;
 }
 
 /* Filters bus[] in place; oct[] is the cutoff in table octaves when the network drives it.
@@ -581,6 +602,7 @@ static void filter_block(const neuron_state *restrict st, const neuron_plan *res
 {
     float a1[BLOCK], a2[BLOCK], a3[BLOCK];
     const float k = pl->f_k;
+    const int cascade = pl->filter == SM_NEURON_FILTER_LOWPASS24;
     size_t t;
     if (pl->cut_mod) {
         float g[BLOCK];
@@ -597,12 +619,14 @@ static void filter_block(const neuron_state *restrict st, const neuron_plan *res
             a2[t] = g[t] * a1[t];
             a3[t] = g[t] * a2[t];
         }
-        svf_run(pl, run, bus, a1, a2, a3, len, 1);
+        if (cascade) svf_run(pl, run, bus, a1, a2, a3, len, 1, 1);
+        else svf_run(pl, run, bus, a1, a2, a3, len, 1, 0);
     } else {
         a1[0] = 1.0f / (1.0f + pl->f_g * (pl->f_g + k));
         a2[0] = pl->f_g * a1[0];
         a3[0] = pl->f_g * a2[0];
-        svf_run(pl, run, bus, a1, a2, a3, len, 0);
+        if (cascade) svf_run(pl, run, bus, a1, a2, a3, len, 0, 1);
+        else svf_run(pl, run, bus, a1, a2, a3, len, 0, 0);
     }
 }
 
@@ -773,5 +797,5 @@ const sm_synth_type sm_synth_neuron = {
     .patch_load_all = NULL,
     .render2 = NULL,
     .render_grad = sm_neuron_render_grad,
-    .render_version = 2, /* 2: filter_env_oct */
+    .render_version = 3, /* 2: filter_env_oct; 3: filter type lowpass24 */
 };

@@ -6,9 +6,9 @@
  * Each neuron mixes weighted inputs (three oscillators, the X/Y/Z joystick, noise and the
  * delayed outputs of every neuron, itself included), adds a bias and passes the sum through a
  * bounded nonlinearity. The axons are mixed, filtered by a state-variable filter whose cutoff
- * the network can drive, and shaped by an amplitude envelope. The parameter space always holds
- * SM_NEURON_MAX neurons; `n_neurons` (1..8) says how many run, the others' parameters are
- * ignored.
+ * the network can drive (12 dB/octave, or 24 for two low-pass stages in cascade), and shaped
+ * by an amplitude envelope. The parameter space always holds SM_NEURON_MAX neurons;
+ * `n_neurons` (1..8) says how many run, the others' parameters are ignored.
  *
  * The state (sine and filter tables, delay lines) is made once per sample rate by alloc;
  * render allocates nothing, is deterministic for a given note->seed and always writes finite
@@ -39,12 +39,15 @@ enum {
 /* Values of the oscK_wave parameters. */
 enum { SM_NEURON_SINE = 0, SM_NEURON_TRIANGLE = 1, SM_NEURON_SAW = 2, SM_NEURON_SQUARE = 3 };
 
-/* Values of the filter_type parameter. SM_NEURON_FILTER_OFF bypasses the filter exactly. */
+/* Values of the filter_type parameter. SM_NEURON_FILTER_OFF bypasses the filter exactly;
+ * SM_NEURON_FILTER_LOWPASS24 is two low-pass stages in cascade (24 dB/octave), one soft
+ * limiter after the second. */
 enum {
     SM_NEURON_FILTER_OFF = 0,
     SM_NEURON_FILTER_LOWPASS = 1,
     SM_NEURON_FILTER_BANDPASS = 2,
-    SM_NEURON_FILTER_HIGHPASS = 3
+    SM_NEURON_FILTER_HIGHPASS = 3,
+    SM_NEURON_FILTER_LOWPASS24 = 4
 };
 
 /* Values of the osc_tracking parameter: oscillator frequency = ratio x the note's pitch, or

@@ -5,10 +5,14 @@
  * The forward pass is a double-precision copy of the render of synths/neuron.c that records
  * in a tape owned by the state what the backward pass needs: every neuron's axon y_k(t) and
  * its activation's slopes, the oscillators' values and derivatives, the filter's states
- * before each sample, its coefficient g(t) and slopes, its input and output, the envelope and
- * the noise input. The backward pass runs the adjoint of each step in reverse order; the
- * delayed axons' adjoints wait in a ring like the forward delay lines. The envelope has four
- * scalar parameters and no input from the network, so its parameters' derivatives are
+ * before each sample (both stages' for lowpass24), its coefficient g(t) and slopes, its input
+ * and output, the envelope and the noise input. The backward pass runs the adjoint of each
+ * step in reverse order; the delayed axons' adjoints wait in a ring like the forward delay
+ * lines. lowpass24's two stages share g(t) and the damping k: the backward pass makes the
+ * second stage's input (the first one's low output) again from the first stage's record, runs
+ * the second stage's adjoint, then the first's, and adds both stages' shares to the adjoints
+ * of g (so of the cutoff, cutmod and filter_env_oct) and of k (filter_res). The envelope has
+ * four scalar parameters and no input from the network, so its parameters' derivatives are
  * carried forward (forward mode) in a separate sweep of the backward pass, weighted by the
  * adjoint of the envelope. That adjoint gathers both of the envelope's uses: the gain on the
  * filter's output, and filter_env_oct times it in the cutoff's octave.
@@ -55,21 +59,26 @@
  * Discrete parameters (n_neurons, waves, tracking, filter type, activations) get 0. Values
  * outside their ranges are clamped before rendering, so their gradient is 0.
  *
- * Memory: the tape holds, a sample, nn + 7 doubles (axons; the filter's states, coefficient,
- * input and output; the envelope and its adjoint) and 2 nn + 9 floats (slopes of the
- * activations, d/dspike, dg/doct, the soft limiter's slope, the oscillators' values and
- * derivatives, noise), 16 nn + 92 bytes, nn the active neurons: sm_neuron_grad_tape_bytes,
- * 5.5 MB for the default voice at 1 s, 9.7 MB for 8 neurons (bench/bench_grad). The floats
- * are only read by the backward pass (their rounding moves a gradient by about 1e-7
- * relative); the forward pass computes in double. The tape grows to the longest note seen on
- * its state. Each sample's values lie together (the filter's in one 48-byte record, the
+ * Memory: the tape holds, a sample, nn + 9 doubles (axons; the filter's states, both
+ * stages', coefficient, input and output; the envelope and its adjoint) and 2 nn + 9 floats
+ * (slopes of the activations, d/dspike, dg/doct, the soft limiter's slope, the oscillators'
+ * values and derivatives, noise), 16 nn + 108 bytes, nn the active neurons, whatever the
+ * filter type: sm_neuron_grad_tape_bytes, 6.2 MB for the default voice at 1 s, 10.4 MB for 8
+ * neurons (bench/bench_grad; 5.5 and 9.7 MB before the second stage's states, whose 16 bytes
+ * made the filter's record 64; the default voice's gradient with lowpass measured 2-6 %
+ * slower with it than with the 48-byte record, best of 40 in the same minutes, about the
+ * shared machine's noise). The floats are only read by the backward pass (their rounding
+ * moves a gradient by about 1e-7 relative); the forward pass computes in double. The tape
+ * grows to the longest note seen on its state. Each sample's values lie together (the filter's in one 64-byte record, the
  * neurons' in a row), so the backward pass reads a few streams, whatever nn.
  *
  * Speed (bench/bench_grad, one core, the same minutes; the machine shared, so ratios, not
  * times; two rounds, 2026-12-02): forward and backward together cost 3.6-3.7x a render for
  * the default voice at 1 s and 4.9-5.0x at 10 s (the previous version: 7.3x and 8.9-11.4x),
  * 3.2-3.6x for 8 neurons at 1 s and 3.4x at 10 s (before: 4.8-5.8x and 5.6-5.9x); the whole
- * objective with its gradient, 3.6-3.7x the objective without (before: 6.1x). What it
+ * objective with its gradient, 3.6-3.7x the objective without (before: 6.1x). With
+ * lowpass24 the default voice's gradient costs about what it does with lowpass, relative to
+ * its render (4.2-4.4x against 4.1-4.3x at 1 s, the same minutes, 2026-12-02). What it
  * took: sines by rotation instead of sin() and cos() a sample; blocks, with the sums over
  * samples of the backward pass out of its recurrence; each sample's tape values together (one
  * array a neuron and a value measured 1.4x slower for 8 neurons); the delay reads without
@@ -123,9 +132,11 @@ typedef struct {
  * within a block and everything else as loops over the block. */
 #define BLK 64
 
-/* The filter's record of one sample. */
+/* The filter's record of one sample (64 bytes). The second stage's input, the first's low
+ * output, is not kept: the backward pass makes it again from ic1, ic2, g and x. */
 typedef struct {
     double ic1, ic2;     /* its states before the sample */
+    double ic3, ic4;     /* the second stage's (lowpass24; 0 for the other types) */
     double g, x, z;      /* its coefficient, input (the mix) and output (before the envelope) */
     float dg, sl;        /* dg/doct, and the soft limiter's slope */
 } fsample;
@@ -296,8 +307,8 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
     pl->kd = 2.0 - 1.94 * res;
     pl->cl = pl->filter == SM_NEURON_FILTER_BANDPASS ? 0.0
              : pl->filter == SM_NEURON_FILTER_HIGHPASS ? -1.0 : 1.0;
-    pl->dcb_dkd = pl->filter == SM_NEURON_FILTER_LOWPASS ? 0.0
-                  : pl->filter == SM_NEURON_FILTER_BANDPASS ? 1.0 : -1.0;
+    pl->dcb_dkd = pl->filter == SM_NEURON_FILTER_BANDPASS ? 1.0
+                  : pl->filter == SM_NEURON_FILTER_HIGHPASS ? -1.0 : 0.0;
     pl->cb = pl->dcb_dkd * pl->kd;
     pl->ch = pl->filter == SM_NEURON_FILTER_HIGHPASS ? 1.0 : 0.0;
     pl->env_inc = 1.0 / (p[P_ENV_ATTACK] * sr);
@@ -642,7 +653,8 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
 {
     const gplan *pl = &tp->pl;
     const int nn = pl->nn;
-    double ic1 = 0, ic2 = 0;
+    const int cascade = pl->filter == SM_NEURON_FILTER_LOWPASS24;
+    double ic1 = 0, ic2 = 0, ic3 = 0, ic4 = 0;
     size_t t0, t;
     int k, m;
     sm_rng rng;
@@ -693,7 +705,7 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
         if (pl->filter == SM_NEURON_FILTER_OFF) {
             for (t = 0; t < len; t++) {
                 fsample *f = tp->f + t0 + t;
-                f->ic1 = f->ic2 = f->g = 0;
+                f->ic1 = f->ic2 = f->ic3 = f->ic4 = f->g = 0;
                 f->x = f->z = bus[t];
                 f->dg = f->sl = 0;
             }
@@ -712,19 +724,31 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
                 fsample *f = tp->f + t0 + t;
                 const double a2 = g[t] * a1[t], a3 = g[t] * a2, v3 = bus[t] - ic2;
                 const double v1 = a1[t] * ic1 + a2 * v3, v2 = ic2 + a2 * ic1 + a3 * v3;
-                double sl;
+                double sl, pre;
                 f->ic1 = ic1;
                 f->ic2 = ic2;
+                f->ic3 = ic3;
+                f->ic4 = ic4;
                 f->g = g[t];
                 f->x = bus[t];
                 f->dg = (float)dg[t];
                 ic1 = 2.0 * v1 - ic1;
                 ic2 = 2.0 * v2 - ic2;
-                f->z = soft_limit(pl->cl * v2 + pl->cb * v1 + pl->ch * bus[t], &sl);
+                if (cascade) { /* the second stage, on the first's low output */
+                    const double w3 = v2 - ic4;
+                    const double u1 = a1[t] * ic3 + a2 * w3, u2 = ic4 + a2 * ic3 + a3 * w3;
+                    ic3 = 2.0 * u1 - ic3;
+                    ic4 = 2.0 * u2 - ic4;
+                    pre = u2;
+                } else {
+                    pre = pl->cl * v2 + pl->cb * v1 + pl->ch * bus[t];
+                }
+                f->z = soft_limit(pre, &sl);
                 f->sl = (float)sl;
             }
-            if (len == BLK && !(fabs(ic1) < 1e4 && fabs(ic2) < 1e4)) {
-                ic1 = ic2 = 0; /* neuron.c's guard, once a block */
+            if (len == BLK && !(fabs(ic1) < 1e4 && fabs(ic2) < 1e4 && fabs(ic3) < 1e4 &&
+                                fabs(ic4) < 1e4)) {
+                ic1 = ic2 = ic3 = ic4 = 0; /* neuron.c's guard, once a block */
                 tp->reset[t0 / BLK] = 1;
             }
         }
@@ -784,6 +808,7 @@ typedef struct {
     double wbar[NM][N_INPUTS], fbbar[NM][NM];
     double dtbar[SM_NEURON_OSCS], joybar[3][3], foctbar, kdbar, fenvbar;
     double n1bar, n2bar;   /* the filter states' adjoints after the current sample */
+    double n3bar, n4bar;   /* the second stage's (lowpass24) */
 } adjoints;
 
 /* The reverse sweep of block t0..t0+len-1 through the filter and the network, sample by
@@ -797,13 +822,16 @@ network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *rest
 {
     const double kd = pl->kd;
     const int filtered = pl->filter != SM_NEURON_FILTER_OFF;
+    const int cascade = pl->filter == SM_NEURON_FILTER_LOWPASS24;
     const double *const Y = ytape(tp);
     double a1v[BLK];
-    double n1bar = ad->n1bar, n2bar = ad->n2bar, foctbar = 0, kdbar = 0, fenvbar = 0;
+    double n1bar = ad->n1bar, n2bar = ad->n2bar, n3bar = ad->n3bar, n4bar = ad->n4bar;
+    double foctbar = 0, kdbar = 0, fenvbar = 0;
     size_t i;
     int k, j;
     if (filtered) {
-        if (tp->reset[t0 / BLK]) n1bar = n2bar = 0; /* the states after the block were 0 */
+        if (tp->reset[t0 / BLK]) /* the states after the block were 0 */
+            n1bar = n2bar = n3bar = n4bar = 0;
         for (i = 0; i < len; i++) {
             const double g = tp->f[t0 + i].g;
             a1v[i] = 1.0 / (1.0 + g * (g + kd));
@@ -823,15 +851,32 @@ network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *rest
             const double v3 = f->x - ic2, v1 = a1 * ic1 + a2 * v3;
             double prebar, v1bar, v2bar, v3bar, ic1bar, ic2bar, a1bar, a2bar, a3bar, gbar;
             prebar = zbar * (double)f->sl;
-            v1bar = prebar * pl->cb + 2.0 * n1bar;
-            v2bar = prebar * pl->cl + 2.0 * n2bar;
-            busbar = prebar * pl->ch;
-            kdbar += prebar * v1 * pl->dcb_dkd;
+            if (cascade) {
+                /* the second stage first: its input v2, states ic3, ic4, output u2; the
+                 * coefficients' adjoints gather both stages' shares */
+                const double v2 = ic2 + a2 * ic1 + a3 * v3, w3 = v2 - f->ic4;
+                const double u1bar = 2.0 * n3bar, u2bar = prebar + 2.0 * n4bar;
+                const double w3bar = u1bar * a2 + u2bar * a3;
+                a1bar = u1bar * f->ic3;
+                a2bar = u1bar * w3 + u2bar * f->ic3;
+                a3bar = u2bar * w3;
+                n3bar = -n3bar + u1bar * a1 + u2bar * a2; /* the adjoint of ic3 */
+                n4bar = -n4bar + u2bar - w3bar;           /* of ic4 */
+                v1bar = 2.0 * n1bar;
+                v2bar = w3bar + 2.0 * n2bar;
+                busbar = 0;
+            } else {
+                v1bar = prebar * pl->cb + 2.0 * n1bar;
+                v2bar = prebar * pl->cl + 2.0 * n2bar;
+                busbar = prebar * pl->ch;
+                kdbar += prebar * v1 * pl->dcb_dkd;
+                a1bar = a2bar = a3bar = 0;
+            }
             ic1bar = -n1bar + v1bar * a1 + v2bar * a2;
             ic2bar = -n2bar + v2bar;
-            a1bar = v1bar * ic1;
-            a2bar = v1bar * v3 + v2bar * ic1;
-            a3bar = v2bar * v3;
+            a1bar += v1bar * ic1;
+            a2bar += v1bar * v3 + v2bar * ic1;
+            a3bar += v2bar * v3;
             v3bar = v1bar * a2 + v2bar * a3;
             busbar += v3bar;
             ic2bar -= v3bar;
@@ -878,6 +923,8 @@ network_bwd(grad_tape *restrict tp, const gplan *restrict pl, const double *rest
     }
     ad->n1bar = n1bar;
     ad->n2bar = n2bar;
+    ad->n3bar = n3bar;
+    ad->n4bar = n4bar;
     ad->foctbar += foctbar;
     ad->fenvbar += fenvbar;
     ad->kdbar += kdbar;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /* tests/test_synth_neuron.c: the neuron backend (synths/neuron.c): its parameter space, exact
  * waveforms of simple networks with the output stage passing through, the activations, the
- * axon delays, bounded and denormal-free output under strong feedback, silence, seeds, and an
- * end-to-end recovery of hidden parameters by a small search written here. */
+ * axon delays, bounded and denormal-free output under strong feedback, silence, seeds, the
+ * two-stage low-pass against the filter's analytic gain, and an end-to-end recovery of hidden
+ * parameters by a small search written here. */
 #include "tests/test_util.h"
 #include "synths/neuron.h"
 
@@ -324,7 +325,8 @@ static double check_samples(const float *y, size_t n, const char *what)
 }
 
 /* Eight neurons, every feedback weight at its maximum (or minimum), 10 s: bounded, finite, no
- * denormal, and alive. Then the same network silenced by its release: exact zeros. */
+ * denormal, and alive, through lowpass and (the second) lowpass24. Then the same network
+ * silenced by its release: exact zeros. */
 static void test_strong_feedback_bounded(void **state)
 {
     const size_t n = (size_t)(10 * SR);
@@ -369,6 +371,12 @@ static void test_strong_feedback_bounded(void **state)
         assert_true(rms > 1e-3);
         free(y);
     }
+    /* the second network through lowpass24 at full resonance: the second stage hears the
+     * first's resonant peak, and the output is still bounded, finite and without denormals */
+    set(p, "filter_type", SM_NEURON_FILTER_LOWPASS24);
+    y = render(st, p, &note, n);
+    assert_true(check_samples(y, n, "feedback -4, lowpass24") > 1e-3);
+    free(y);
     /* a release much shorter than the note: the tail is exactly 0 */
     note.gate_s = 0.2;
     set(p, "env_release_s", 0.01);
@@ -597,6 +605,90 @@ static void test_inactive_neurons_and_filter(void **state)
     assert_true(rms_lp < 0.02 * rms_off);
     free(a);
     free(b);
+    sm_synth_neuron.free(st);
+    free(p);
+}
+
+/* The level in dB of a steady sine of ratio x 220 Hz (note 57, amplitude 0.4, one hard-clip
+ * neuron, as high_sine_voice) through filter type `type` at cutoff fc and resonance res,
+ * relative to the same sine with the filter off: RMS over samples 4096..36864, long after
+ * the filter's transient (a time constant of a few samples) and about a thousand cycles, so a
+ * partial cycle moves the RMS by less than 1e-3 dB. */
+static double sine_gain_db(void *st, double *p, double ratio, int type, double fc, double res)
+{
+    const size_t n = 36864, t0 = 4096;
+    sm_note note = note_at(57, (double)n / SR);
+    double e_off = 0, e_f = 0;
+    float *a, *b;
+    size_t t;
+    high_sine_voice(p);
+    set(p, "n1_w_osc1", 0.4); /* below the soft limiter's knee (0.5): it passes unchanged */
+    set(p, "osc1_ratio", ratio);
+    a = render(st, p, &note, n);
+    set(p, "filter_type", type);
+    set(p, "filter_cutoff_hz", fc);
+    set(p, "filter_res", res);
+    b = render(st, p, &note, n);
+    check_samples(b, n, "filtered sine");
+    for (t = t0; t < n; t++) {
+        e_off += (double)a[t] * a[t];
+        e_f += (double)b[t] * b[t];
+    }
+    free(a);
+    free(b);
+    return 10.0 * log10(e_f / e_off);
+}
+
+/* The magnitude in dB of one stage of the low-pass at f for cutoff fc and resonance res:
+ * Simper's SVF is the analogue 1 / (s^2 + k s + 1) under the bilinear transform with the
+ * cutoff prewarped (g = tan(pi fc / sr)), so at W = tan(pi f / sr) / g its gain is
+ * 1 / sqrt((1 - W^2)^2 + k^2 W^2), with neuron.c's damping k = 2 - 1.94 res. */
+static double svf_lowpass_db(double f, double fc, double res)
+{
+    const double W = tan(M_PI * f / SR) / tan(M_PI * fc / SR), k = 2.0 - 1.94 * res;
+    return -10.0 * log10((1 - W * W) * (1 - W * W) + k * k * W * W);
+}
+
+/* lowpass24, a known answer: a steady sine at 880 Hz cutoff, one and two octaves above it
+ * (1760 and 3520 Hz) and one below (440 Hz), without resonance. Each lowpass level is within
+ * 0.02 dB of one stage's analytic gain, each lowpass24 level within 0.02 dB of twice it (two
+ * identical stages in cascade) and within 0.03 dB of twice the measured lowpass level (the
+ * levels: -14.0 and -28.1 dB an octave above, -24.9 and -49.9 two octaves above). Then an
+ * octave below with res 0.3 (k = 1.418, near Butterworth's sqrt 2): within 1 dB of unity, and
+ * of the analytic two-stage gain within 0.02 dB. Float rounding in render is far below these
+ * (measured: the largest difference printed). */
+static void test_lowpass24_known_answer(void **state)
+{
+    const double fc = 880, ratios[3] = {8, 16, 2};
+    double *p = malloc(sm_synth_neuron.space->n * sizeof *p);
+    void *st = alloc_at(SR);
+    double worst = 0, lp, lp24, want, g12[3], g24[3];
+    size_t i;
+    (void)state;
+    assert_non_null(p);
+    for (i = 0; i < 3; i++) {
+        const double f = 220 * ratios[i], one = svf_lowpass_db(f, fc, 0);
+        lp = sine_gain_db(st, p, ratios[i], SM_NEURON_FILTER_LOWPASS, fc, 0);
+        lp24 = sine_gain_db(st, p, ratios[i], SM_NEURON_FILTER_LOWPASS24, fc, 0);
+        print_message("%.0f Hz through %.0f Hz: lowpass %.4f dB (analytic %.4f), lowpass24 "
+                      "%.4f dB (analytic %.4f)\n", f, fc, lp, one, lp24, 2 * one);
+        worst = fmax(worst, fmax(fabs(lp - one), fabs(lp24 - 2 * one)));
+        assert_close(lp, one, 0.02);
+        assert_close(lp24, 2 * one, 0.02);
+        assert_close(lp24, 2 * lp, 0.03);
+        g12[i] = lp;
+        g24[i] = lp24;
+    }
+    /* the slope from the first octave above the cutoff to the second: 10.9 dB for lowpass
+     * (on its way to 12 dB an octave), twice that for lowpass24 (analytic) */
+    assert_close(g24[1] - g24[0], 2 * (g12[1] - g12[0]), 0.03);
+    assert_true(g24[1] - g24[0] < -21 && g24[1] - g24[0] > -23);
+    want = 2 * svf_lowpass_db(440, fc, 0.3);
+    lp24 = sine_gain_db(st, p, 2, SM_NEURON_FILTER_LOWPASS24, fc, 0.3);
+    print_message("440 Hz through %.0f Hz, res 0.3: lowpass24 %.4f dB (analytic %.4f); "
+                  "largest difference from the analytic gains %.2g dB\n", fc, lp24, want, worst);
+    assert_close(lp24, want, 0.02);
+    assert_close(lp24, 0, 1);
     sm_synth_neuron.free(st);
     free(p);
 }
@@ -855,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_silence),
         cmocka_unit_test(test_inactive_neurons_and_filter),
         cmocka_unit_test(test_filter_envelope),
+        cmocka_unit_test(test_lowpass24_known_answer),
         cmocka_unit_test(test_learning_recovers_hidden_parameters),
         cmocka_unit_test(test_patch_files),
     };
