@@ -107,6 +107,7 @@ static const sm_param neuron_params[] = {
     LOGR("env_decay_s", "s", 0.005, 10, 0.4),
     REAL("env_sustain", "", 0, 1, 0.6),
     LOGR("env_release_s", "s", 0.005, 10, 0.3),
+    LOGR("lowcut_hz", "Hz", LOWCUT_OFF_HZ, 2000, LOWCUT_OFF_HZ),
     /* k, act, bias, w_osc1..3, w_x/y/z, w_noise, fb1..fb8, delay, thresh, spike, mix, cutmod */
     NEURON(1, 0, 0.1, 1.5, 0, 0, 0, 0, 0, 0, 0, -0.9, 0, 0, 0, 0, 0, 0, 1, 0.5, 0.5, 0.7, 0),
     NEURON(2, 3, -0.2, 0, 0.9, 0, 0, 0, 0, 0, 1.2, 0, 0, 0, 0, 0, 0, 0, 24, 0.4, 0.4, 0.5, 1),
@@ -154,6 +155,8 @@ typedef struct {
     int filter;
     float f_oct, f_k, f_g;                  /* base cutoff (table octave), damping, tan() */
     float env_inc, env_sus, env_dcoef, env_rcoef;
+    int lowcut;                             /* the low cut is on (lowcut_hz above 5 Hz) */
+    float lc_a1, lc_a2, lc_a3;              /* its coefficients */
     size_t gate_n;                          /* sample at which the release starts */
 } neuron_plan;
 
@@ -294,6 +297,14 @@ static void make_plan(const neuron_state *st, const double *p, const sm_note *no
     pl->env_dcoef = t60_coef(p[P_ENV_DECAY], sr);
     pl->env_rcoef = t60_coef(p[P_ENV_RELEASE], sr);
     pl->gate_n = neuron_gate_samples(note, sr, n);
+    pl->lowcut = p[P_LOWCUT] > LOWCUT_OFF_HZ;
+    {
+        const double fc = p[P_LOWCUT] < 0.45 * sr ? p[P_LOWCUT] : 0.45 * sr;
+        const double g = tan(M_PI * fc / sr), a1 = 1.0 / (1.0 + g * (g + LOWCUT_K));
+        pl->lc_a1 = (float)a1;
+        pl->lc_a2 = (float)(g * a1);
+        pl->lc_a3 = (float)(g * g * a1);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -423,6 +434,7 @@ typedef struct {
     uint64_t noise;
     float ic1, ic2;   /* filter integrator states */
     float ic3, ic4;   /* the second stage's (lowpass24) */
+    float lc1, lc2;   /* the low cut's */
     float env;
     int env_stage;
 } neuron_run;
@@ -696,6 +708,27 @@ static size_t envelope_block(const neuron_plan *restrict pl, neuron_run *restric
     return len;
 }
 
+/* The low cut: a 2-pole Butterworth high-pass (Simper's state-variable filter, high output
+ * x - k band - low) over out[0..len) in place, after the envelope, then the final bound again
+ * (its overshoot can pass 1). It takes away the DC that rectifying neurons and biases put
+ * into the mix, and whatever lies below lowcut_hz; at its minimum, 5 Hz, it is off. */
+static void lowcut_block(const neuron_plan *restrict pl, neuron_run *restrict run,
+                         float *restrict out, size_t len)
+{
+    const float a1 = pl->lc_a1, a2 = pl->lc_a2, a3 = pl->lc_a3, k = (float)LOWCUT_K;
+    float s1 = run->lc1, s2 = run->lc2;
+    size_t t;
+    for (t = 0; t < len; t++) {
+        const float x = out[t], v3 = x - s2;
+        const float v1 = a1 * s1 + a2 * v3, v2 = s2 + a2 * s1 + a3 * v3;
+        s1 = 2.0f * v1 - s1;
+        s2 = 2.0f * v2 - s2;
+        out[t] = bound(x - k * v1 - v2);
+    }
+    run->lc1 = flush(s1);
+    run->lc2 = flush(s2);
+}
+
 /* sm_synth_type.render: n samples of one note into out (see synths/synth.h). Native values are
  * clamped (NaN gives the default). Returns 0, or SM_ERR_ARG for a NULL state, parameter
  * vector, note, or output with n > 0. Allocates nothing; uses the state's delay lines. */
@@ -762,6 +795,7 @@ static int neuron_render(void *vst, const double *native, const sm_note *note, f
         }
         if (pl.filter != SM_NEURON_FILTER_OFF) filter_block(st, &pl, &run, bus, oct, len);
         done = envelope_block(&pl, &run, t0, bus, out + t0, len);
+        if (pl.lowcut) lowcut_block(&pl, &run, out + t0, done);
         if (done < len) { /* the release has ended: the rest is silence */
             memset(out + t0 + done, 0, (n - t0 - done) * sizeof *out);
             break;
@@ -797,5 +831,5 @@ const sm_synth_type sm_synth_neuron = {
     .patch_load_all = NULL,
     .render2 = NULL,
     .render_grad = sm_neuron_render_grad,
-    .render_version = 3, /* 2: filter_env_oct; 3: filter type lowpass24 */
+    .render_version = 3, /* 2: filter_env_oct; 3: filter type lowpass24, lowcut_hz */
 };

@@ -15,7 +15,10 @@
  * four scalar parameters and no input from the network, so its parameters' derivatives are
  * carried forward (forward mode) in a separate sweep of the backward pass, weighted by the
  * adjoint of the envelope. That adjoint gathers both of the envelope's uses: the gain on the
- * filter's output, and filter_env_oct times it in the cutoff's octave.
+ * filter's output, and filter_env_oct times it in the cutoff's octave. The low cut
+ * (lowcut_hz, after the envelope and the output bound) is linear with one coefficient: its
+ * input and states are kept a sample, and its adjoint runs first over the whole note, giving
+ * the adjoint of its input to the rest and dL/dg of its coefficient (lowcut_fwd, lowcut_bwd).
  *
  * Both passes work in blocks of 64 samples, as render does: only the network's recurrence and
  * the filter run sample by sample (the backward pass: from the block's last sample to its
@@ -54,22 +57,26 @@
  *   - the soft limiter: its slope (1, 1 - u, or 0), continuous;
  *   - the end of the release (-120 dB ends the note) and the end of the attack: the samples
  *     as they fall, no derivative of the switching instant;
- *   - the filter's blow-up guard (states reset at a block's end): adjoints reset with them.
+ *   - the filter's blow-up guard (states reset at a block's end): adjoints reset with them;
+ *   - lowcut_hz at its minimum, 5 Hz, switches the low cut off: gradient 0 there (the one
+ *     place the voice jumps: above it the low cut takes away the DC).
  * Parameters of neurons beyond n_neurons, and feedback from them, get 0 (they do not sound).
  * Discrete parameters (n_neurons, waves, tracking, filter type, activations) get 0. Values
  * outside their ranges are clamped before rendering, so their gradient is 0.
  *
- * Memory: the tape holds, a sample, nn + 9 doubles (axons; the filter's states, both
- * stages', coefficient, input and output; the envelope and its adjoint) and 2 nn + 9 floats
- * (slopes of the activations, d/dspike, dg/doct, the soft limiter's slope, the oscillators'
- * values and derivatives, noise), 16 nn + 108 bytes, nn the active neurons, whatever the
- * filter type: sm_neuron_grad_tape_bytes, 6.2 MB for the default voice at 1 s, 10.4 MB for 8
- * neurons (bench/bench_grad; 5.5 and 9.7 MB before the second stage's states, whose 16 bytes
- * made the filter's record 64; the default voice's gradient with lowpass measured 2-6 %
- * slower with it than with the 48-byte record, best of 40 in the same minutes, about the
- * shared machine's noise). The floats are only read by the backward pass (their rounding
- * moves a gradient by about 1e-7 relative); the forward pass computes in double. The tape
- * grows to the longest note seen on its state. Each sample's values lie together (the filter's in one 64-byte record, the
+ * Memory: the tape holds, a sample, nn + 13 doubles (axons; the filter's states, both
+ * stages', coefficient, input and output; the envelope and its adjoint; the low cut's input
+ * and states, and its input's adjoint) and 2 nn + 9 floats (slopes of the activations,
+ * d/dspike, dg/doct, the soft limiter's slope, the oscillators' values and derivatives,
+ * noise), 16 nn + 140 bytes, nn the active neurons, whatever the filter type:
+ * sm_neuron_grad_tape_bytes, 7.6 MB for the default voice at 1 s, 11.8 MB for 8 neurons
+ * (bench/bench_grad; 5.5 and 9.7 MB before the second filter stage's states, whose 16 bytes
+ * made the filter's record 64, and the low cut's 32 bytes; the default voice's gradient with
+ * lowpass measured 2-6 % slower with the 64-byte record than with the 48-byte one, best of 40
+ * in the same minutes, about the shared machine's noise). The floats are only read by the
+ * backward pass (their rounding moves a gradient by about 1e-7 relative); the forward pass
+ * computes in double. The tape grows to the longest note seen on its state. Each sample's
+ * values lie together (the filter's in one 64-byte record, the
  * neurons' in a row), so the backward pass reads a few streams, whatever nn.
  *
  * Speed (bench/bench_grad, one core, the same minutes; the machine shared, so ratios, not
@@ -122,6 +129,8 @@ typedef struct {
     double oct_max;
     double g0, dg0;                   /* g and dg/doct at f_oct without modulation (0: unset) */
     double env_inc, dinc_dattack, sus, dcoef, rcoef, ddc_ddecay, drc_drelease;
+    int lowcut;                       /* the low cut is on */
+    double lc_g, lc_dg_dfc;           /* its tan(pi fc / sr), d/dfc (0 when capped) */
     size_t gate_n;
 } gplan;
 
@@ -158,6 +167,9 @@ typedef struct {
     float *osc;          /* cap x 6: each oscillator's value, then d value / d dt of each */
     double *env;         /* cap: envelope */
     double *scratch;     /* cap: the envelope's adjoint in the backward pass */
+    double *lc;          /* cap x 3: the low cut's input and states before each sample */
+    double *lcbar;       /* cap: the adjoint of the low cut's input, in the backward pass */
+    size_t over_n;       /* the sample at which the release ended the note (n: never) */
     float *noise;        /* cap: the noise input */
     unsigned char *reset;/* a block: the filter states were reset after its last sample */
     double ring[NM][DELAY_SIZE];
@@ -172,7 +184,7 @@ static inline double *ytape(const grad_tape *t)
 size_t sm_neuron_grad_tape_bytes(size_t n, int nn)
 {
     return n * ((size_t)nn * sizeof(double) + 2 * (size_t)nn * sizeof(float) +
-                sizeof(fsample) + 6 * sizeof(float) + 2 * sizeof(double) + sizeof(float)) +
+                sizeof(fsample) + 6 * sizeof(float) + 6 * sizeof(double) + sizeof(float)) +
            (n + BLK - 1) / BLK + (size_t)nn * YPAD * sizeof(double) + sizeof(grad_tape);
 }
 
@@ -186,6 +198,8 @@ void sm_neuron_grad_free(void *tp)
     free(t->osc);
     free(t->env);
     free(t->scratch);
+    free(t->lc);
+    free(t->lcbar);
     free(t->noise);
     free(t->reset);
     free(t);
@@ -212,16 +226,19 @@ static int tape_reserve(neuron_state *st, size_t n, int nn)
     if (cap < 1) cap = 1;
     free(t->ybuf); free(t->sd); free(t->f); free(t->osc);
     free(t->env); free(t->scratch); free(t->noise); free(t->reset);
+    free(t->lc); free(t->lcbar);
     t->ybuf = malloc((cap + YPAD) * (size_t)nn * sizeof *t->ybuf);
     t->sd = malloc(cap * 2 * (size_t)nn * sizeof *t->sd);
     t->f = malloc(cap * sizeof *t->f);
     t->osc = malloc(cap * 6 * sizeof *t->osc);
     t->env = malloc(cap * sizeof *t->env);
     t->scratch = malloc(cap * sizeof *t->scratch);
+    t->lc = malloc(cap * 3 * sizeof *t->lc);
+    t->lcbar = malloc(cap * sizeof *t->lcbar);
     t->noise = malloc(cap * sizeof *t->noise);
     t->reset = malloc((cap + BLK - 1) / BLK);
     if (!t->ybuf || !t->sd || !t->f || !t->osc || !t->env || !t->scratch || !t->noise ||
-        !t->reset) {
+        !t->reset || !t->lc || !t->lcbar) {
         st->grad = NULL;
         t->cap = 0;
         sm_neuron_grad_free(t);
@@ -321,6 +338,15 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
     pl->dcoef = t60(p[P_ENV_DECAY], sr, &pl->ddc_ddecay);
     pl->rcoef = t60(p[P_ENV_RELEASE], sr, &pl->drc_drelease);
     pl->gate_n = neuron_gate_samples(note, sr, n);
+    fc = p[P_LOWCUT];
+    pl->lowcut = fc > LOWCUT_OFF_HZ;
+    if (fc < 0.45 * sr) {
+        pl->lc_g = tan(M_PI * fc / sr);
+        pl->lc_dg_dfc = M_PI / sr * (1.0 + pl->lc_g * pl->lc_g);
+    } else {
+        pl->lc_g = tan(M_PI * 0.45);
+        pl->lc_dg_dfc = 0;
+    }
 }
 
 /* ---- oscillators and inputs -------------------------------------------------------------- */
@@ -547,12 +573,14 @@ static double filter_g(const neuron_state *st, const gplan *pl, double oct, doub
 
 /* The envelope of neuron.c's envelope_block, sample by sample, with its derivatives with
  * respect to inc, sus, dcoef and rcoef carried forward. env (may be NULL) receives its n
- * values; with w, acc[0..4) += sum_t w[t] d env(t) / d (inc, sus, dcoef, rcoef). */
-static void envelope_run(const gplan *pl, size_t n, double *env, const double *w, double acc[4])
+ * values; with w, acc[0..4) += sum_t w[t] d env(t) / d (inc, sus, dcoef, rcoef). Returns the
+ * sample at which the release ended the note (n if it did not). */
+static size_t envelope_run(const gplan *pl, size_t n, double *env, const double *w,
+                           double acc[4])
 {
     enum { ATTACK, DECAY, RELEASE } stage = ATTACK;
     double e = 0, de[4] = {0, 0, 0, 0}, dist = 0, dd[4] = {0, 0, 0, 0};
-    size_t t;
+    size_t t, over_n = n;
     int j, over = 0;
     for (t = 0; t < n; t++) {
         if (over) {
@@ -597,6 +625,7 @@ static void envelope_run(const gplan *pl, size_t n, double *env, const double *w
             e *= pl->rcoef;
             if (e < 1e-6) { /* -120 dB: the note is over */
                 over = 1;
+                over_n = t;
                 if (env) env[t] = 0;
                 continue;
             }
@@ -605,6 +634,7 @@ static void envelope_run(const gplan *pl, size_t n, double *env, const double *w
         if (w && w[t] != 0)
             for (j = 0; j < 4; j++) acc[j] += w[t] * de[j];
     }
+    return over_n;
 }
 
 /* ---- forward -------------------------------------------------------------------------------- */
@@ -648,6 +678,39 @@ static void network_fwd_any(grad_tape *tp, const gplan *pl, size_t t0, size_t le
     }
 }
 
+/* neuron.c's bound without the flush (the identity for the derivative). */
+static inline double clamp1(double o)
+{
+    return o < -1.0 ? -1.0 : o > 1.0 ? 1.0 : o == o ? o : 0.0;
+}
+
+/* The low cut of neuron.c's lowcut_block after the envelope and the output bound, into out
+ * (n doubles), recording its input and states before each sample; silence from the sample the
+ * release ended the note, as render. */
+static void lowcut_fwd(grad_tape *tp, size_t n, double *out)
+{
+    const double g = tp->pl.lc_g, a1 = 1.0 / (1.0 + g * (g + LOWCUT_K)), a2 = g * a1,
+                 a3 = g * a2;
+    double s1 = 0, s2 = 0;
+    size_t t;
+    if (!tp->pl.lowcut) {
+        for (t = 0; t < n; t++) out[t] = clamp1(tp->env[t] * tp->f[t].z);
+        return;
+    }
+    for (t = 0; t < n && t < tp->over_n; t++) {
+        const double x = clamp1(tp->env[t] * tp->f[t].z), v3 = x - s2;
+        const double v1 = a1 * s1 + a2 * v3, v2 = s2 + a2 * s1 + a3 * v3;
+        double *r = tp->lc + 3 * t;
+        r[0] = x;
+        r[1] = s1;
+        r[2] = s2;
+        out[t] = clamp1(x - LOWCUT_K * v1 - v2);
+        s1 = 2.0 * v1 - s1;
+        s2 = 2.0 * v2 - s2;
+    }
+    for (; t < n; t++) out[t] = 0;
+}
+
 /* The forward pass into the tape; out (n doubles, may be NULL) receives the samples. */
 static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t n, double *out)
 {
@@ -666,7 +729,7 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
         tp->noise[t] = (float)(int32_t)(uint32_t)(s >> 32) * (1.0f / 2147483648.0f);
     }
-    envelope_run(pl, n, tp->env, NULL, NULL);
+    tp->over_n = envelope_run(pl, n, tp->env, NULL, NULL);
     for (t0 = 0; t0 < n; t0 += BLK) {
         const size_t len = n - t0 < BLK ? n - t0 : BLK;
         double in[N_INPUTS][BLK], e[NM][BLK], dv[BLK], bus[BLK], oct[BLK], a1[BLK];
@@ -752,12 +815,8 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
                 tp->reset[t0 / BLK] = 1;
             }
         }
-        if (out)
-            for (t = t0; t < t0 + len; t++) {
-                const double o = tp->env[t] * tp->f[t].z;
-                out[t] = o < -1.0 ? -1.0 : o > 1.0 ? 1.0 : o == o ? o : 0.0;
-            }
     }
+    lowcut_fwd(tp, n, out ? out : tp->lcbar);
     tp->n = n;
 }
 
@@ -1017,6 +1076,37 @@ static void block_sums(const grad_tape *tp, const gplan *pl, size_t t0, size_t l
     }
 }
 
+/* The adjoint of lowcut_fwd: xbar[t] (n values) receives dL/d(its input) from gout = dL/dout;
+ * returns dL/dg of its coefficient. */
+static double lowcut_bwd(const grad_tape *tp, const double *gout, double *xbar)
+{
+    const size_t n = tp->n, m = n < tp->over_n ? n : tp->over_n;
+    const double g = tp->pl.lc_g, a1 = 1.0 / (1.0 + g * (g + LOWCUT_K)), a2 = g * a1,
+                 a3 = g * a2;
+    const double da1 = -(2.0 * g + LOWCUT_K) * a1 * a1, da2 = a1 + g * da1, da3 = a2 + g * da2;
+    double s1bar = 0, s2bar = 0, a1bar = 0, a2bar = 0, a3bar = 0;
+    size_t t;
+    if (!tp->pl.lowcut) { /* off: the identity, no derivative with respect to lowcut_hz */
+        memcpy(xbar, gout, n * sizeof *xbar);
+        return 0;
+    }
+    for (t = m; t < n; t++) xbar[t] = 0;
+    for (t = m; t-- > 0;) {
+        const double *r = tp->lc + 3 * t, x = r[0], s1 = r[1], s2 = r[2], v3 = x - s2;
+        const double v1 = a1 * s1 + a2 * v3, v2 = s2 + a2 * s1 + a3 * v3;
+        const double y = x - LOWCUT_K * v1 - v2, ybar = (y > -1.0 && y < 1.0) ? gout[t] : 0.0;
+        const double v1bar = -LOWCUT_K * ybar + 2.0 * s1bar, v2bar = -ybar + 2.0 * s2bar;
+        const double v3bar = a2 * v1bar + a3 * v2bar;
+        a1bar += v1bar * s1;
+        a2bar += v1bar * v3 + v2bar * s1;
+        a3bar += v2bar * v3;
+        s1bar = -s1bar + a1 * v1bar + a2 * v2bar;
+        s2bar = -s2bar + v2bar - v3bar;
+        xbar[t] = ybar + v3bar;
+    }
+    return a1bar * da1 + a2bar * da2 + a3bar * da3;
+}
+
 static void backward(grad_tape *tp, const double *gout, double *grad)
 {
     const gplan *pl = &tp->pl;
@@ -1097,12 +1187,9 @@ int sm_neuron_render_grad(void *vst, const double *native, const sm_note *note, 
         if ((rc = tape_reserve(st, n, active_neurons(native))) != 0) return rc;
         tp = st->grad;
         prepare(st, tp, native, note, n);
-        forward(st, tp, note, n, NULL);
-        for (t = 0; t < n; t++) { /* neuron.c's bound: clamped, NaN 0, tiny values 0 */
-            double o = tp->env[t] * tp->f[t].z;
-            float v;
-            o = o < -1.0 ? -1.0 : o > 1.0 ? 1.0 : o == o ? o : 0.0;
-            v = (float)o;
+        forward(st, tp, note, n, NULL); /* the samples in tp->lcbar */
+        for (t = 0; t < n; t++) { /* neuron.c's bound: tiny values 0 */
+            const float v = (float)tp->lcbar[t];
             out[t] = fabsf(v) < FLUSH ? 0.0f : v;
         }
         return 0;
@@ -1110,6 +1197,10 @@ int sm_neuron_render_grad(void *vst, const double *native, const sm_note *note, 
     if (!dl_dout || !dl_dnative) return SM_ERR_ARG;
     tp = st->grad;
     if (!tp || tp->n != n || n == 0) return SM_ERR_ARG;
-    backward(tp, dl_dout, dl_dnative);
+    {
+        const double gbar = lowcut_bwd(tp, dl_dout, tp->lcbar);
+        if (!tp->changed[P_LOWCUT]) dl_dnative[P_LOWCUT] += gbar * tp->pl.lc_dg_dfc;
+    }
+    backward(tp, tp->lcbar, dl_dnative);
     return 0;
 }

@@ -33,6 +33,7 @@ enum {
     P_ENV_DECAY,
     P_ENV_SUSTAIN,
     P_ENV_RELEASE,
+    P_LOWCUT,
     P_GLOBALS
 };
 
@@ -70,6 +71,8 @@ enum {
 #define IN_NOISE 6
 #define FLUSH 1e-15f         /* states and samples below this become exactly 0 */
 #define MIDDLE_C_HZ 261.6255653005986
+#define LOWCUT_K 1.4142135623730951 /* the low cut's damping: Butterworth (Q 1/sqrt 2) */
+#define LOWCUT_OFF_HZ 5.0            /* lowcut_hz at its minimum: the low cut is off */
 
 /* The samples the key is held of an n-sample render: the gate in samples, within 0..n (a
  * NaN gate holds the key throughout). */
