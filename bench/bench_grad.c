@@ -10,7 +10,8 @@
  *               render_grad backward; the cost is the log-mel distance (1024/256/96) plus the
  *               level term (experiments/neuron_grad.ini's)
  * Voices: the default 2-neuron voice (also with filter_type lowpass24, the two-stage cascade,
- * at 1 s), and a fully connected 8-neuron network (every parameter drawn with seed 1,
+ * at 1 s, and then with the low cut at 200 Hz: neuron_grad.ini's voice), and a fully
+ * connected 8-neuron network (every parameter drawn with seed 1,
  * n_neurons 8). Memory: the tape's bytes (sm_neuron_grad_tape_bytes) and the
  * cost gradient's dL/dout (8 bytes a sample).
  * fm6: rom1a's "BRASS   1" as the shared data folder's README describes it (algorithm 22,
@@ -136,6 +137,8 @@ int main(void)
     rc |= bench(&sm_synth_neuron, "default voice", native, 10.0);
     native[P_FILTER_TYPE] = SM_NEURON_FILTER_LOWPASS24;
     rc |= bench(&sm_synth_neuron, "default voice, lowpass24", native, 1.0);
+    native[P_LOWCUT] = 200;
+    rc |= bench(&sm_synth_neuron, "default voice, lowpass24, low cut 200 Hz", native, 1.0);
     sm_rng_init(&rng, 1, 0);
     for (i = 0; i < s->n; i++) x[i] = sm_rng_uniform(&rng);
     sm_params_decode(s, x, native);

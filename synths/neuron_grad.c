@@ -85,7 +85,8 @@
  * 3.2-3.6x for 8 neurons at 1 s and 3.4x at 10 s (before: 4.8-5.8x and 5.6-5.9x); the whole
  * objective with its gradient, 3.6-3.7x the objective without (before: 6.1x). With
  * lowpass24 the default voice's gradient costs about what it does with lowpass, relative to
- * its render (4.2-4.4x against 4.1-4.3x at 1 s, the same minutes, 2026-12-02). What it
+ * its render (4.2-4.4x against 4.1-4.3x at 1 s, the same minutes, 2026-12-02), and so does
+ * it with the low cut on (3.5-4.1x at 1 s, three rounds; BENCHMARKS.md). What it
  * took: sines by rotation instead of sin() and cos() a sample; blocks, with the sums over
  * samples of the backward pass out of its recurrence; each sample's tape values together (one
  * array a neuron and a value measured 1.4x slower for 8 neurons); the delay reads without
@@ -711,7 +712,8 @@ static void lowcut_fwd(grad_tape *tp, size_t n, double *out)
     for (; t < n; t++) out[t] = 0;
 }
 
-/* The forward pass into the tape; out (n doubles, may be NULL) receives the samples. */
+/* The forward pass into the tape; out (n doubles, may be NULL) receives the samples (with the
+ * low cut on and out NULL, tp->lcbar does). */
 static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t n, double *out)
 {
     const gplan *pl = &tp->pl;
@@ -816,7 +818,7 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
             }
         }
     }
-    lowcut_fwd(tp, n, out ? out : tp->lcbar);
+    if (out || tp->pl.lowcut) lowcut_fwd(tp, n, out ? out : tp->lcbar);
     tp->n = n;
 }
 
@@ -1076,8 +1078,8 @@ static void block_sums(const grad_tape *tp, const gplan *pl, size_t t0, size_t l
     }
 }
 
-/* The adjoint of lowcut_fwd: xbar[t] (n values) receives dL/d(its input) from gout = dL/dout;
- * returns dL/dg of its coefficient. */
+/* The adjoint of lowcut_fwd when the low cut is on: xbar[t] (n values) receives dL/d(its
+ * input) from gout = dL/dout; returns dL/dg of its coefficient. */
 static double lowcut_bwd(const grad_tape *tp, const double *gout, double *xbar)
 {
     const size_t n = tp->n, m = n < tp->over_n ? n : tp->over_n;
@@ -1086,10 +1088,6 @@ static double lowcut_bwd(const grad_tape *tp, const double *gout, double *xbar)
     const double da1 = -(2.0 * g + LOWCUT_K) * a1 * a1, da2 = a1 + g * da1, da3 = a2 + g * da2;
     double s1bar = 0, s2bar = 0, a1bar = 0, a2bar = 0, a3bar = 0;
     size_t t;
-    if (!tp->pl.lowcut) { /* off: the identity, no derivative with respect to lowcut_hz */
-        memcpy(xbar, gout, n * sizeof *xbar);
-        return 0;
-    }
     for (t = m; t < n; t++) xbar[t] = 0;
     for (t = m; t-- > 0;) {
         const double *r = tp->lc + 3 * t, x = r[0], s1 = r[1], s2 = r[2], v3 = x - s2;
@@ -1187,9 +1185,10 @@ int sm_neuron_render_grad(void *vst, const double *native, const sm_note *note, 
         if ((rc = tape_reserve(st, n, active_neurons(native))) != 0) return rc;
         tp = st->grad;
         prepare(st, tp, native, note, n);
-        forward(st, tp, note, n, NULL); /* the samples in tp->lcbar */
+        forward(st, tp, note, n, NULL); /* with the low cut, the samples in tp->lcbar */
         for (t = 0; t < n; t++) { /* neuron.c's bound: tiny values 0 */
-            const float v = (float)tp->lcbar[t];
+            const float v = (float)(tp->pl.lowcut ? tp->lcbar[t]
+                                                  : clamp1(tp->env[t] * tp->f[t].z));
             out[t] = fabsf(v) < FLUSH ? 0.0f : v;
         }
         return 0;
@@ -1197,6 +1196,10 @@ int sm_neuron_render_grad(void *vst, const double *native, const sm_note *note, 
     if (!dl_dout || !dl_dnative) return SM_ERR_ARG;
     tp = st->grad;
     if (!tp || tp->n != n || n == 0) return SM_ERR_ARG;
+    if (!tp->pl.lowcut) { /* off: the identity */
+        backward(tp, dl_dout, dl_dnative);
+        return 0;
+    }
     {
         const double gbar = lowcut_bwd(tp, dl_dout, tp->lcbar);
         if (!tp->changed[P_LOWCUT]) dl_dnative[P_LOWCUT] += gbar * tp->pl.lc_dg_dfc;

@@ -51,6 +51,21 @@ static void pass_through(double *p)
     set(p, "env_sustain", 1);
 }
 
+/* One neuron of activation act hearing the sine oscillator at the note's pitch with weight w
+ * and bias b, heard alone through the pass-through output stage. */
+static void one_sine_neuron(double *p, int act, double w, double b)
+{
+    zero_network(p);
+    pass_through(p);
+    set(p, "n_neurons", 1);
+    set(p, "n1_act", act);
+    set(p, "osc1_wave", SM_NEURON_SINE);
+    set(p, "osc1_ratio", 1);
+    set(p, "n1_w_osc1", w);
+    set(p, "n1_bias", b);
+    set(p, "n1_mix", 1);
+}
+
 /* The envelope of a pass-through render at sample n: the linear attack (0.5 ms), then 1. */
 static double attack_env(size_t n, double sr)
 {
@@ -165,15 +180,7 @@ static void test_single_tanh_neuron_waveform(void **state)
     float *y;
     size_t i;
     (void)state;
-    zero_network(p);
-    pass_through(p);
-    set(p, "n_neurons", 1);
-    set(p, "n1_act", SM_NEURON_ACT_TANH);
-    set(p, "osc1_wave", SM_NEURON_SINE);
-    set(p, "osc1_ratio", 1);
-    set(p, "n1_w_osc1", w);
-    set(p, "n1_bias", b);
-    set(p, "n1_mix", 1);
+    one_sine_neuron(p, SM_NEURON_ACT_TANH, w, b);
     set(p, "n1_fb2", 3); /* neuron 2 is inactive: ignored */
     y = render(st, p, &note, n);
     for (i = 0; i < n; i++) {
@@ -946,15 +953,7 @@ static void test_lowcut_response(void **state)
     void *st = alloc_at(SR);
     size_t k, i;
     (void)state;
-    zero_network(p);
-    pass_through(p);
-    set(p, "n_neurons", 1);
-    set(p, "n1_act", SM_NEURON_ACT_HARDCLIP);
-    set(p, "osc1_wave", SM_NEURON_SINE);
-    set(p, "osc1_ratio", 1);
-    set(p, "n1_w_osc1", 0.5);
-    set(p, "n1_bias", 0.3);
-    set(p, "n1_mix", 1);
+    one_sine_neuron(p, SM_NEURON_ACT_HARDCLIP, 0.5, 0.3);
     for (k = 0; k < 3; k++) {
         const double f = freqs[k < 2 ? k : 0];
         sm_note note = note_at(69 + 12 * log2(f / 440), 1.0);
