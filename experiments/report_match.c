@@ -191,8 +191,9 @@ static void section_patch(report *R, const sm_run_result *r)
               "</li><li><b>soundmatch</b>: <code>soundmatch render --patch best.mtpreset -o "
               "out.wav</code> plays it again.</li></ul>\n", f);
     } else {
-        fprintf(f, "<code>soundmatch render --synth %s --patch best%s -o out.wav</code> plays "
-                   "it again.</p>\n", s->name, s->patch_ext ? s->patch_ext : "");
+        fprintf(f, "<code>soundmatch render --synth %s --patch best%s --note N -o out.wav</code> "
+                   "plays it again, N the note in results.csv (best.wav also has the level "
+                   "fit: wav_gain_db).</p>\n", s->name, s->patch_ext ? s->patch_ext : "");
     }
 }
 
