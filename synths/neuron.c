@@ -299,11 +299,11 @@ static void make_plan(const neuron_state *st, const double *p, const sm_note *no
     pl->gate_n = neuron_gate_samples(note, sr, n);
     pl->lowcut = p[P_LOWCUT] > LOWCUT_OFF_HZ;
     {
-        const double fc = p[P_LOWCUT] < 0.45 * sr ? p[P_LOWCUT] : 0.45 * sr;
-        const double g = tan(M_PI * fc / sr), a1 = 1.0 / (1.0 + g * (g + LOWCUT_K));
-        pl->lc_a1 = (float)a1;
-        pl->lc_a2 = (float)(g * a1);
-        pl->lc_a3 = (float)(g * g * a1);
+        double a[3];
+        (void)neuron_lowcut_coefs(p[P_LOWCUT], sr, a, NULL);
+        pl->lc_a1 = (float)a[0];
+        pl->lc_a2 = (float)a[1];
+        pl->lc_a3 = (float)a[2];
     }
 }
 
@@ -804,7 +804,7 @@ static int neuron_render(void *vst, const double *native, const sm_note *note, f
     return 0;
 }
 
-/* Patches are parameter files (synths/synth.h): the voice has no format of its own. */
+/* Patches are parameter files (core/params_file.h): the voice has no format of its own. */
 static int neuron_patch_load(const char *spec, double *native, char *name, size_t name_len,
                              sm_error *err)
 {

@@ -132,6 +132,7 @@ typedef struct {
     double env_inc, dinc_dattack, sus, dcoef, rcoef, ddc_ddecay, drc_drelease;
     int lowcut;                       /* the low cut is on */
     double lc_g, lc_dg_dfc;           /* its tan(pi fc / sr), d/dfc (0 when capped) */
+    double lc_a[3];                   /* its coefficients a1, a2, a3 */
     size_t gate_n;
 } gplan;
 
@@ -341,13 +342,7 @@ static void gplan_make(const neuron_state *st, const double *p, const sm_note *n
     pl->gate_n = neuron_gate_samples(note, sr, n);
     fc = p[P_LOWCUT];
     pl->lowcut = fc > LOWCUT_OFF_HZ;
-    if (fc < 0.45 * sr) {
-        pl->lc_g = tan(M_PI * fc / sr);
-        pl->lc_dg_dfc = M_PI / sr * (1.0 + pl->lc_g * pl->lc_g);
-    } else {
-        pl->lc_g = tan(M_PI * 0.45);
-        pl->lc_dg_dfc = 0;
-    }
+    pl->lc_g = neuron_lowcut_coefs(fc, sr, pl->lc_a, &pl->lc_dg_dfc);
 }
 
 /* ---- oscillators and inputs -------------------------------------------------------------- */
@@ -690,8 +685,7 @@ static inline double clamp1(double o)
  * release ended the note, as render. */
 static void lowcut_fwd(grad_tape *tp, size_t n, double *out)
 {
-    const double g = tp->pl.lc_g, a1 = 1.0 / (1.0 + g * (g + LOWCUT_K)), a2 = g * a1,
-                 a3 = g * a2;
+    const double a1 = tp->pl.lc_a[0], a2 = tp->pl.lc_a[1], a3 = tp->pl.lc_a[2];
     double s1 = 0, s2 = 0;
     size_t t;
     if (!tp->pl.lowcut) {
@@ -1083,8 +1077,7 @@ static void block_sums(const grad_tape *tp, const gplan *pl, size_t t0, size_t l
 static double lowcut_bwd(const grad_tape *tp, const double *gout, double *xbar)
 {
     const size_t n = tp->n, m = n < tp->over_n ? n : tp->over_n;
-    const double g = tp->pl.lc_g, a1 = 1.0 / (1.0 + g * (g + LOWCUT_K)), a2 = g * a1,
-                 a3 = g * a2;
+    const double g = tp->pl.lc_g, a1 = tp->pl.lc_a[0], a2 = tp->pl.lc_a[1], a3 = tp->pl.lc_a[2];
     const double da1 = -(2.0 * g + LOWCUT_K) * a1 * a1, da2 = a1 + g * da1, da3 = a2 + g * da2;
     double s1bar = 0, s2bar = 0, a1bar = 0, a2bar = 0, a3bar = 0;
     size_t t;

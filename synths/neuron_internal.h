@@ -74,6 +74,21 @@ enum {
 #define LOWCUT_K 1.4142135623730951 /* the low cut's damping: Butterworth (Q 1/sqrt 2) */
 #define LOWCUT_OFF_HZ 5.0            /* lowcut_hz at its minimum: the low cut is off */
 
+/* The low cut's state-variable coefficients a[0..3) = a1, a2, a3 for lowcut_hz fc at rate sr
+ * (fc held below 0.45 sr), shared by the render and the gradient; *dg_dfc (may be NULL)
+ * receives d tan(pi fc / sr) / dfc (0 where held). Returns g = tan(pi fc / sr); the low cut
+ * is on when fc > LOWCUT_OFF_HZ. */
+static inline double neuron_lowcut_coefs(double fc, double sr, double a[3], double *dg_dfc)
+{
+    const int held = !(fc < 0.45 * sr);
+    const double g = tan(M_PI * (held ? 0.45 * sr : fc) / sr);
+    a[0] = 1.0 / (1.0 + g * (g + LOWCUT_K));
+    a[1] = g * a[0];
+    a[2] = g * a[1];
+    if (dg_dfc) *dg_dfc = held ? 0.0 : M_PI / sr * (1.0 + g * g);
+    return g;
+}
+
 /* The samples the key is held of an n-sample render: the gate in samples, within 0..n (a
  * NaN gate holds the key throughout). */
 static inline size_t neuron_gate_samples(const sm_note *note, double sr, size_t n)
