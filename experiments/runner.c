@@ -721,7 +721,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
                               o->type->name, k, want);
             goto out;
         }
-        if (gw.n) {
+        if (gw.n && (!o->type->wants_grad || o->type->wants_grad(st))) {
             if ((rc = grad_batch(e, view, pt, &gw, x, k, d, cost, grad, &n_bad, err)) != 0)
                 goto out;
             for (i = 0; i < k; i++) /* the contract: finite costs, at most the worst */

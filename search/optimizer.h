@@ -120,6 +120,11 @@ typedef struct sm_optimizer_type {
      * scored with its gradient counts as one evaluation of the budget. */
     void (*tell_grad)(void *st, const double *x, const double *cost, const double *grad,
                       size_t k);
+    /* Optional (NULL: every point needs its gradient): with exact gradients, asked right after
+     * an ask; 0 when the points just asked need only their costs (a screening sample), which
+     * the caller may then score without gradients and give through tell (or with them, through
+     * tell_grad). An evaluation is counted the same either way. */
+    int (*wants_grad)(const void *st);
 } sm_optimizer_type;
 
 const sm_optimizer_type *sm_optimizer_find(const char *name);

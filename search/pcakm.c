@@ -494,7 +494,8 @@ typedef struct {
 /* `starts` plus gd's keys, which are passed on (test_search_pcakm checks they match). */
 static const char *const pcakm_keys[] = {"starts", "lr", "h", "beta1", "beta2", "eps",
                                          "patience", "perturb", "decay", "gradient",
-                                         "chains", "repair", NULL};
+                                         "chains", "repair", "screen", "keep",
+                                         "halve_after", NULL};
 static const char *const pcakm_help[] = {
     "starts: members of the nearest cluster asked before the descent (8)",
     "lr: gd's Adam learning rate for the descent (0.05)",
@@ -508,6 +509,9 @@ static const char *const pcakm_help[] = {
     "gradient: gd's; pcakm takes no exact gradients, so its descent uses differences (exact)",
     "chains: gd's independent descents (1)",
     "repair: gd's evaluations kept for the discrete repair search at the end (0)",
+    "screen: gd's evaluations on a random sample whose best points start its chains (0)",
+    "keep: gd's chains that halving keeps descending (1)",
+    "halve_after: gd's iterations before halving its chains, doubling each round (0: never)",
     NULL};
 
 static void pcakm_free(void *p)

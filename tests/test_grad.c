@@ -705,6 +705,15 @@ static double fn_value(const fn_ctx *c, const double *x, size_t d, double *g)
     double f = 0;
     size_t j;
     if (g) memset(g, 0, d * sizeof *g);
+    if (c->rosen == 2) { /* a double well in each coordinate: the deeper at x = 0.19, the
+                          * other at 0.69, next to the centre; the minimum is about -1.86 */
+        for (j = 0; j < d; j++) {
+            const double u = 4 * (x[j] - 0.45), w = u * u - 1;
+            f += w * w + 0.3 * u;
+            if (g) g[j] = 4 * (4 * u * w + 0.3);
+        }
+        return f;
+    }
     if (!c->rosen) {
         for (j = 0; j < d; j++) {
             const double e = x[j] - (0.3 + 0.04 * (double)j);
@@ -852,6 +861,95 @@ static void test_gd_chains(void **state)
     assert_true(gd_chains_fn("2", 1, 0, 999, 5, 5) == gd_chains_fn("2", 1, 0, 999, 64, 5));
 }
 
+/* gd with settings (n name = value pairs) on function fn (0 sphere, 1 Rosenbrock, 2 wells)
+ * with exact gradients, through the type's own ask/tell_grad (batches of at most `batch`
+ * rows): returns the best cost; kseq (if not NULL, room for budget values) receives each ask's
+ * size, negated when wants_grad said the points need no gradient; *nk their count. */
+static double gd_run_settings(const sm_opt_setting *set, size_t n, int fn, size_t budget,
+                              size_t batch, uint64_t seed, long *kseq, size_t *nk)
+{
+    const sm_optimizer_type *T = &sm_optimizer_gd;
+    sm_opt_config cfg;
+    fn_ctx c = {fn, 0};
+    double *x = malloc(batch * FN_DIM * sizeof *x), *cost = malloc(batch * sizeof *cost);
+    double *grad = malloc(batch * FN_DIM * sizeof *grad), best = INFINITY;
+    sm_error err = {0, ""};
+    size_t used = 0, i, asks = 0;
+    void *st;
+    assert_non_null(x);
+    assert_non_null(cost);
+    assert_non_null(grad);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = budget;
+    cfg.settings = set;
+    cfg.n_settings = n;
+    cfg.exact_grad = 1;
+    st = T->alloc(&fn_space, &cfg, seed, &err);
+    if (!st) fail_msg("gd: %s", err.msg);
+    while (used < budget) {
+        const size_t want = budget - used < batch ? budget - used : batch;
+        const size_t k = T->ask(st, x, want);
+        int wants;
+        if (k == 0) break;
+        assert_true(k <= want);
+        wants = T->wants_grad(st);
+        fn_score_grad(&c, x, k, FN_DIM, cost, grad);
+        for (i = 0; i < k; i++)
+            if (cost[i] < best) best = cost[i];
+        if (kseq) kseq[asks] = wants ? (long)k : -(long)k;
+        asks++;
+        if (wants) T->tell_grad(st, x, cost, grad, k);
+        else T->tell(st, x, cost, k);
+        used += k;
+        if (T->converged(st)) break;
+    }
+    assert_int_equal(used, budget);
+    if (nk) *nk = asks;
+    T->free(st);
+    free(x);
+    free(cost);
+    free(grad);
+    return best;
+}
+
+/* The screening sample and halving: the sample's points are asked first and marked as needing
+ * no gradient, then `chains` descents start from its best points and are halved (8, then 4
+ * after 10 iterations, then 2 after 20 more: the ask sizes show it). On a function whose
+ * minimum next to the centre is not the lowest (two wells in each coordinate), the single
+ * descent stops in it; 8 chains halved to 2, with or without the sample, find lower ones
+ * (values measured, with room). The run does not depend on the caller's batch size. */
+static void test_gd_screen_halving(void **state)
+{
+    static const sm_opt_setting set[] = {{"screen", "100", 1}, {"chains", "8", 2},
+                                         {"keep", "2", 3}, {"halve_after", "10", 4}};
+    long kseq[400];
+    size_t nk, i;
+    double single, multi, screened;
+    (void)state;
+    screened = gd_run_settings(set, 4, 2, 400, 1000, 1, kseq, &nk);
+    assert_int_equal(kseq[0], -100); /* the sample: one batch, costs only */
+    for (i = 1; i <= 10; i++) assert_int_equal(kseq[i], 8);
+    for (i = 11; i <= 30; i++) assert_int_equal(kseq[i], 4);
+    for (i = 31; i < nk; i++) assert_int_equal(kseq[i], 2);
+    assert_int_equal(nk, 31 + (400 - 100 - 80 - 80) / 2);
+    /* cut into pieces of 7, the sample is asked in 15 asks, the rest as before */
+    assert_true(gd_run_settings(set, 4, 2, 400, 7, 1, kseq, &nk) == screened);
+    assert_int_equal(kseq[0], -7);
+    assert_int_equal(kseq[14], -2);
+    assert_int_equal(kseq[15], 7);
+    assert_int_equal(kseq[16], 1);
+    single = gd_run_settings(NULL, 0, 2, 2000, 8, 1, NULL, NULL);
+    multi = gd_run_settings(set + 1, 3, 2, 2000, 8, 1, NULL, NULL);
+    screened = gd_run_settings(set, 4, 2, 2000, 8, 1, NULL, NULL);
+    print_message("gd on the wells (6 dimensions, 2000 evaluations): 1 chain %.3g, 8 chains "
+                  "halved to 2 %.3g, the same after a sample of 100 %.3g\n",
+                  single, multi, screened);
+    assert_true(single > 1.5);   /* measured 1.76: every coordinate in the well by the centre */
+    assert_true(multi < -1.2);   /* measured -1.23: one coordinate left in it */
+    assert_true(screened < -1.2); /* measured -1.23 */
+    assert_true(gd_run_settings(set, 4, 2, 2000, 3, 1, NULL, NULL) == screened);
+}
+
 /* The `gradient` setting, read once for gd, lbfgs and the runner: exact by default,
  * differences on request, any other value refused by name. */
 static void test_gradient_setting(void **state)
@@ -932,6 +1030,7 @@ int main(void)
         cmocka_unit_test(test_cost_grad_refusals),
         cmocka_unit_test(test_optimizers_exact),
         cmocka_unit_test(test_gd_chains),
+        cmocka_unit_test(test_gd_screen_halving),
         cmocka_unit_test(test_gradient_setting),
         cmocka_unit_test(test_memetic),
     };
