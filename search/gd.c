@@ -506,16 +506,13 @@ static size_t screen_ask(gd_state *st, double *x, size_t max_batch)
  * the sample's order); chains beyond the sample's size stay where they were. */
 static void screen_tell(gd_state *st, const double *cost, size_t k)
 {
-    size_t r, a, b, *idx;
+    size_t r, *idx;
     long c;
     for (r = 0; r < k && st->stold < st->sasked; r++) st->sc[st->stold++] = cost[r];
     if (st->stold < st->sn) return;
     if (!(idx = malloc(st->sn * sizeof *idx))) return; /* out of memory: the starts stay */
-    for (a = 1; a < st->sn; a++) { /* rows 1.. by cost (insertion sort: stable) */
-        const size_t v = a;
-        for (b = a - 1; b > 0 && st->sc[idx[b - 1]] > st->sc[v]; b--) idx[b] = idx[b - 1];
-        idx[b] = v;
-    }
+    for (r = 1; r < st->sn; r++) idx[r - 1] = r; /* rows 1.. by cost, ties in the sample's order */
+    qsort_r(idx, st->sn - 1, sizeof *idx, sm_cmp_index_by_cost, st->sc);
     for (c = 1; c < st->n_chains && (size_t)c < st->sn; c++)
         memcpy(st->ch[c].x, st->sx + idx[c - 1] * st->d, st->d * sizeof *st->sx);
     for (c = 0; c < st->n_chains; c++)
