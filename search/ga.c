@@ -122,15 +122,8 @@ static void *ga_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
     } else if (strcmp(cross, "sbx") == 0) {
         st->sbx = 1;
     } else {
-        size_t k;
         char where[300];
-        int line = 0;
-        for (k = 0; k < cfg->n_settings; k++)
-            if (strcmp(cfg->settings[k].key, "crossover") == 0) line = cfg->settings[k].line;
-        if (line > 0)
-            snprintf(where, sizeof where, "%s:%d", cfg->source ? cfg->source : "settings", line);
-        else
-            snprintf(where, sizeof where, "%s", cfg->source ? cfg->source : "settings");
+        sm_opt_where(cfg, "crossover", where, sizeof where);
         sm_error_set(err, SM_ERR_CONFIG, "%s: crossover: '%s' is neither blx nor sbx", where,
                      cross);
         goto bad;

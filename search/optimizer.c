@@ -77,6 +77,16 @@ static const char *where(const sm_opt_config *cfg, const sm_opt_setting *st, cha
     return buf;
 }
 
+const char *sm_opt_where(const sm_opt_config *cfg, const char *key, char *buf, size_t n)
+{
+    const sm_opt_setting *found = NULL;
+    size_t i;
+    for (i = 0; cfg && cfg->settings && key && i < cfg->n_settings; i++)
+        if (cfg->settings[i].key && strcmp(cfg->settings[i].key, key) == 0)
+            found = &cfg->settings[i];
+    return where(cfg, found, buf, n);
+}
+
 static int only_space(const char *p)
 {
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n') p++;

@@ -141,6 +141,9 @@ int sm_opt_get_double(const sm_opt_config *cfg, const char *key, double def, dou
 int sm_opt_get_long(const sm_opt_config *cfg, const char *key, long def, long lo, long hi,
                     long *out, sm_error *err);
 const char *sm_opt_get_string(const sm_opt_config *cfg, const char *key, const char *def);
+/* "source:line" of setting `key` (the last one given), or the source alone when the key is
+ * absent or has no line, written into buf (n bytes, truncated). Returns buf. */
+const char *sm_opt_where(const sm_opt_config *cfg, const char *key, char *buf, size_t n);
 int sm_opt_check_keys(const sm_opt_config *cfg, const char *const *keys, const char *optname,
                       sm_error *err);
 /* The `gradient` setting of a type that takes exact gradients (tell_grad): 1 for "exact" (the

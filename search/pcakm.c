@@ -494,8 +494,8 @@ typedef struct {
 /* `starts` plus gd's keys, which are passed on (test_search_pcakm checks they match). */
 static const char *const pcakm_keys[] = {"starts", "lr", "h", "beta1", "beta2", "eps",
                                          "patience", "perturb", "decay", "gradient",
-                                         "chains", "repair", "screen", "keep",
-                                         "halve_after", NULL};
+                                         "chains", "repair", "screen", "screen_by",
+                                         "keep", "halve_after", NULL};
 static const char *const pcakm_help[] = {
     "starts: members of the nearest cluster asked before the descent (8)",
     "lr: gd's Adam learning rate for the descent (0.05)",
@@ -510,6 +510,7 @@ static const char *const pcakm_help[] = {
     "chains: gd's independent descents (1)",
     "repair: gd's evaluations kept for the discrete repair search at the end (0)",
     "screen: gd's evaluations on a random sample whose best points start its chains (0)",
+    "screen_by: random or the optimizer that draws gd's sample (random)",
     "keep: gd's chains that halving keeps descending (1)",
     "halve_after: gd's iterations before halving its chains, doubling each round (0: never)",
     NULL};

@@ -950,6 +950,61 @@ static void test_gd_screen_halving(void **state)
     assert_true(gd_run_settings(set, 4, 2, 2000, 3, 1, NULL, NULL) == screened);
 }
 
+/* `screen_by`: another optimizer draws the sample. With the GA, the sample is its generations
+ * (its generations, marked as needing no gradient), then the chains descend from
+ * its best points that lie apart; the run does not depend on the caller's batch size. With
+ * retrieve, which asks x0 and the given starts and then has nothing more, the sample ends
+ * there and the descents get the rest of the budget. A name that is not an optimizer without
+ * a model is refused with the file and line. */
+static void test_gd_screen_by(void **state)
+{
+    static const sm_opt_setting set[] = {{"screen", "300", 1}, {"screen_by", "ga", 2},
+                                         {"chains", "8", 3}, {"keep", "2", 4},
+                                         {"halve_after", "10", 5}};
+    static const sm_opt_setting rset[] = {{"screen", "100", 1}, {"screen_by", "retrieve", 2},
+                                          {"chains", "3", 3}};
+    const char *const bad[] = {"pcakm", "gd", "simplex"};
+    double starts[2 * FN_DIM], best_x[FN_DIM], best = 0, ga;
+    long kseq[2000];
+    size_t nk, i;
+    fn_ctx c = {2, 0};
+    sm_opt_config cfg;
+    sm_error err = {0, ""};
+    (void)state;
+    ga = gd_run_settings(set, 5, 2, 2000, 64, 1, kseq, &nk);
+    assert_int_equal(kseq[0], -50); /* generation 0, then 48 children a generation (2 elites) */
+    for (i = 1; i < 6; i++) assert_int_equal(kseq[i], -48);
+    assert_int_equal(kseq[6], -10);
+    assert_int_equal(kseq[7], 8);
+    print_message("gd on the wells after a GA sample of 300: %.3g\n", ga);
+    assert_true(ga < -0.5); /* measured -0.633 */
+    assert_true(gd_run_settings(set, 5, 2, 2000, 7, 1, NULL, NULL) == ga);
+    /* retrieve: 3 points (x0 = the centre, then the 2 starts), then 3 chains from them */
+    for (i = 0; i < 2 * FN_DIM; i++) starts[i] = i < FN_DIM ? 0.1 : 0.9;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 500;
+    cfg.settings = rset;
+    cfg.n_settings = 3;
+    cfg.starts = starts;
+    cfg.n_starts = 2;
+    assert_int_equal(sm_minimize_grad(&sm_optimizer_gd, &fn_space, &cfg, 1, 8, fn_score_grad, &c,
+                                      best_x, &best, &err),
+                     500);
+    print_message("gd on the wells, 3 chains from the centre and 2 starts: %.3g\n", best);
+    assert_true(best < -1.5); /* measured -1.83 */
+    cfg.source = "g.ini";
+    cfg.n_settings = 2;
+    for (i = 0; i < 3; i++) {
+        sm_opt_setting b[2] = {{"screen", "10", 4}, {"screen_by", bad[i], 5}};
+        cfg.settings = b;
+        sm_error_clear(&err);
+        assert_null(sm_optimizer_gd.alloc(&fn_space, &cfg, 1, &err));
+        assert_int_equal(err.code, SM_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "g.ini:5: gd: screen_by"));
+        assert_non_null(strstr(err.msg, bad[i]));
+    }
+}
+
 /* The `gradient` setting, read once for gd, lbfgs and the runner: exact by default,
  * differences on request, any other value refused by name. */
 static void test_gradient_setting(void **state)
@@ -1031,6 +1086,7 @@ int main(void)
         cmocka_unit_test(test_optimizers_exact),
         cmocka_unit_test(test_gd_chains),
         cmocka_unit_test(test_gd_screen_halving),
+        cmocka_unit_test(test_gd_screen_by),
         cmocka_unit_test(test_gradient_setting),
         cmocka_unit_test(test_memetic),
     };
