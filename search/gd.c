@@ -343,13 +343,14 @@ static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_
         st->sx = malloc(st->sn * d * sizeof *st->sx);
         st->sc = malloc(st->sn * sizeof *st->sc);
         if (!st->sx || !st->sc) goto nomem;
-        memcpy(st->sx, st->ch[0].x, d * sizeof *st->sx);
-        for (r = 1; r < st->sn && r < ns; r++) {
-            for (i = 0; i < d; i++) st->sx[r * d + i] = sm_clamp01(cfg->starts[r * d + i]);
-            sm_snap_discrete(s, st->sx + r * d);
-        }
-        st->sfixed = r;
-        if (st->sby) { /* the sample's optimizer: chain 0's start first, then the starts */
+        if (!st->sby) { /* the random sample's fixed rows: chain 0's start, then the starts */
+            memcpy(st->sx, st->ch[0].x, d * sizeof *st->sx);
+            for (r = 1; r < st->sn && r < ns; r++) {
+                for (i = 0; i < d; i++) st->sx[r * d + i] = sm_clamp01(cfg->starts[r * d + i]);
+                sm_snap_discrete(s, st->sx + r * d);
+            }
+            st->sfixed = r;
+        } else { /* the sample's optimizer: chain 0's start first, then the starts */
             sm_opt_config icfg;
             memset(&icfg, 0, sizeof icfg);
             icfg.budget = st->sn;
