@@ -386,7 +386,7 @@ static const char *const MATCH_HELP =
     "  best.syx     the patch as a DX7 single-voice dump (fm6; .mtpreset for drum)\n"
     "  best-bank.syx  fm6: the same voice as a 32-voice bank (voice 1; the rest INIT VOICE),\n"
     "               the 4,104-byte file Dexed's file loader opens\n"
-    "  trace.csv    the best cost after each improvement (evals,best_cost)\n"
+    "  trace.csv    the best cost after each improvement (evals,best_cost,seconds)\n"
     "  results.csv  the match and the closest preset: cost, log-mel distance, loudness\n"
     "  index.html   a page with the spectrograms and players of target, match and closest\n"
     "               preset, the patch in words and how to load it (media/ beside it)\n"

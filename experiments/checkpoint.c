@@ -19,9 +19,10 @@ int sm_ckpt_write_trace(const char *path, const run_record *r, sm_error *err)
     size_t i;
     int rc = sm_outfile_open(&of, path, err);
     if (rc) return rc;
-    fprintf(of.f, "evals,best_cost\n");
+    fprintf(of.f, "evals,best_cost,seconds\n");
     for (i = 0; i < r->n_trace; i++)
-        fprintf(of.f, "%zu,%.17g\n", r->trace_evals[i], r->trace_cost[i]);
+        fprintf(of.f, "%zu,%.17g,%.6f\n", r->trace_evals[i], r->trace_cost[i],
+                r->trace_secs ? r->trace_secs[i] : NAN);
     return sm_outfile_commit(&of, err);
 }
 
@@ -33,23 +34,26 @@ int sm_ckpt_read_trace(const char *path, run_record *r)
     if (!f) return SM_ERR_IO;
     while (fgets(line, sizeof line, f)) {
         size_t ev;
-        double c;
-        if (sscanf(line, "%zu,%lf", &ev, &c) != 2) continue;
+        double c, secs = NAN;
+        if (sscanf(line, "%zu,%lf,%lf", &ev, &c, &secs) < 2) continue;
         if (r->n_trace == cap) {
             size_t *te;
-            double *tc;
+            double *tc, *ts;
             cap = cap ? 2 * cap : 64;
             te = realloc(r->trace_evals, cap * sizeof *te);
             if (te) r->trace_evals = te;
             tc = realloc(r->trace_cost, cap * sizeof *tc);
             if (tc) r->trace_cost = tc;
-            if (!te || !tc) {
+            ts = realloc(r->trace_secs, cap * sizeof *ts);
+            if (ts) r->trace_secs = ts;
+            if (!te || !tc || !ts) {
                 fclose(f);
                 return SM_ERR_NOMEM;
             }
         }
         r->trace_evals[r->n_trace] = ev;
         r->trace_cost[r->n_trace] = c;
+        r->trace_secs[r->n_trace] = secs;
         r->n_trace++;
     }
     fclose(f);

@@ -8,8 +8,8 @@ experiments_libsm_experiments_la_SOURCES = experiments/objective.c experiments/e
 	experiments/stats_compare.c experiments/plot_stats.c experiments/plot_heatmap.c \
 	experiments/plot_internal.h \
 	experiments/report_internal.h experiments/report_html.c experiments/report_tables.c \
-	experiments/report_fixed.c experiments/report_stats.c experiments/report_verdict.c \
-	experiments/report_media.c \
+	experiments/report_fixed.c experiments/report_time.c experiments/report_stats.c \
+	experiments/report_verdict.c experiments/report_media.c \
 	experiments/report_match.c experiments/report_load.c experiments/report_load.h \
 	experiments/report_merge.c experiments/report_runfiles.c experiments/results_meta.c \
 	experiments/results_read.c \

@@ -13,6 +13,8 @@
  *   without a trace has the single point (evals, final_cost). Before its first point a run has no
  *   best cost yet, counted as +infinity.
  * - A run reaches a level L after the evaluations of its first trace point with cost <= L.
+ * - A trace point's seconds are those the runner recorded (when its batch was scored); runs
+ *   without them (older versions) have their evaluations spread evenly over their wall time.
  * - Comparisons over targets pair optimizers by target, on the median final cost over seeds. */
 #include "config.h"
 #include "experiments/report_internal.h"
@@ -51,6 +53,42 @@ double sm_report_evals_to_reach(const sm_run_result *r, double level)
     for (i = 0; i < n; i++)
         if (c[i] <= level) return (double)e[i];
     return NAN;
+}
+
+double sm_report_trace_secs(const sm_run_result *r, size_t i)
+{
+    const size_t *e;
+    const double *c;
+    size_t n = sm_report_trace(r, &e, &c);
+    if (i >= n) return NAN;
+    if (r->trace_secs && n == r->n_trace) return r->trace_secs[i];
+    if (!(r->wall_s >= 0) || r->evals == 0) return NAN;
+    return (double)e[i] * r->wall_s / (double)r->evals;
+}
+
+double sm_report_secs_to_reach(const sm_run_result *r, double level)
+{
+    const size_t *e;
+    const double *c;
+    size_t i, n = sm_report_trace(r, &e, &c);
+    for (i = 0; i < n; i++)
+        if (c[i] <= level) return sm_report_trace_secs(r, i);
+    return NAN;
+}
+
+double sm_report_cost_at_secs(const sm_run_result *r, double s)
+{
+    const size_t *e;
+    const double *c;
+    size_t i, n = sm_report_trace(r, &e, &c);
+    double best = INFINITY;
+    if (s >= r->wall_s) return r->final_cost;
+    for (i = 0; i < n; i++) {
+        const double t = sm_report_trace_secs(r, i);
+        if (!(t <= s)) break;
+        best = c[i];
+    }
+    return best;
 }
 
 double sm_report_threshold(const report *R, const sm_run_result *r)
@@ -377,6 +415,7 @@ static void section_nav(report *R)
     fputs("<nav><b>Contents</b><ul>\n<li><a href=\"#summary\">Summary per optimizer</a></li>\n"
           "<li><a href=\"#distribution\">Distribution of final costs</a></li>\n"
           "<li><a href=\"#fixed\">Time to reach a cost: ERT and ECDFs</a></li>\n", f);
+    if (R->n_opt > 1) fputs("<li><a href=\"#equal-time\">At equal wall time</a></li>\n", f);
     if (R->any_truth) fputs("<li><a href=\"#params\">Parameter error</a></li>\n", f);
     fputs("<li><a href=\"#convergence\">Convergence</a></li>\n"
           "<li><a href=\"#statistics\">Statistics: ranks, critical differences, pairwise "
@@ -402,6 +441,7 @@ static int write_experiment_page(report *R, sm_error *err)
     if ((rc = sm_report_section_summary(R, err)) != 0) goto out;
     if ((rc = sm_report_section_distribution(R, err)) != 0) goto out;
     if ((rc = sm_report_section_fixed_target(R, err)) != 0) goto out;
+    if ((rc = sm_report_section_equal_time(R, err)) != 0) goto out;
     if ((rc = sm_report_section_params(R, err)) != 0) goto out;
     if ((rc = sm_report_section_convergence(R, err)) != 0) goto out;
     if ((rc = sm_report_section_statistics(R, st, err)) != 0) goto out;

@@ -65,6 +65,9 @@ typedef struct {
     double loudness_db;        /* 20 log10(RMS(match) / RMS(target)) */
     const char *target_notes;  /* what was done to the target (note found, trimming, the gate
                                   and closest preset chosen), or NULL */
+    const double *trace_secs;  /* seconds into the run at each trace point (n_trace of them), or
+                                  NULL: not recorded, the evaluations are spread evenly over
+                                  wall_s */
 } sm_run_result;
 
 /* Metadata of the runs of one run folder (results.json). Strings may be NULL or "" where

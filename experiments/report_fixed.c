@@ -198,7 +198,8 @@ static int ecdf_prepare(const report *R, ecdf_data *d, sm_error *err)
         for (j = 0; j < SM_ECDF_LEVELS; j++) {
             double e = sm_report_evals_to_reach(r, lv[R->rt[i] * SM_ECDF_LEVELS + j]);
             d->hit_e[i * SM_ECDF_LEVELS + j] = e;
-            d->hit_s[i * SM_ECDF_LEVELS + j] = e * per_eval;
+            d->hit_s[i * SM_ECDF_LEVELS + j] =
+                sm_report_secs_to_reach(r, lv[R->rt[i] * SM_ECDF_LEVELS + j]);
         }
     }
     free(buf);
@@ -319,7 +320,9 @@ static int section_ecdf(report *R, sm_error *err)
                "an optimizer&rsquo;s (run, level) pairs in which the run had reached the level "
                "within that budget, over every target and seed; a curve that is higher and "
                "further left is better, and its right end is the share reached at all. Against "
-               "seconds, a run&rsquo;s evaluations are spread evenly over its wall time.",
+               "seconds, each point is placed at the moment its batch was scored (runs written by "
+               "versions that did not record it have their evaluations spread evenly over their "
+               "wall time).",
             SM_ECDF_LEVELS);
     if (R->baseline != SIZE_MAX && !isnan(share)) {
         fputs(" The dashed line marks the share that ", f);

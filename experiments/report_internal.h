@@ -6,6 +6,7 @@
  *   report_html.c    HTML output helpers and base64;
  *   report_tables.c  the tables and distribution plots of final costs;
  *   report_fixed.c   the fixed-target views (ERT, ECDFs) and the convergence plots;
+ *   report_time.c    the comparison at equal wall time;
  *   report_stats.c   the statistics (Friedman, critical differences, pairwise tests);
  *   report_verdict.c the verdict written from them;
  *   report_media.c   per-target audio, spectrograms and patches, written into DIR/media/;
@@ -64,6 +65,14 @@ double sm_report_threshold(const report *R, const sm_run_result *r);
 size_t sm_report_trace(const sm_run_result *r, const size_t **e, const double **c);
 /* Evaluations after which the run first had a cost <= level; NaN if it never did. */
 double sm_report_evals_to_reach(const sm_run_result *r, double level);
+/* Seconds into the run at trace point i (of sm_report_trace): recorded, or the evaluations
+ * spread evenly over wall_s; NaN if neither is known. */
+double sm_report_trace_secs(const sm_run_result *r, size_t i);
+/* Seconds after which the run first had a cost <= level; NaN if it never did. */
+double sm_report_secs_to_reach(const sm_run_result *r, double level);
+/* The run's best cost s seconds in: its final cost from wall_s on, +infinity before its first
+ * point. */
+double sm_report_cost_at_secs(const sm_run_result *r, double s);
 /* 1 if optimizer o is the input's baseline (its name or its name before " @ "). */
 int sm_report_is_baseline(const report *R, size_t o);
 /* Writes the experiment file's text section (and its download). */
@@ -103,6 +112,10 @@ void sm_report_section_classes(report *R);
 /* ---- report_fixed.c ---- */
 int sm_report_section_fixed_target(report *R, sm_error *err);
 int sm_report_section_convergence(report *R, sm_error *err);
+/* ---- report_time.c ---- */
+/* The "At equal wall time" section: each optimizer against each other at the seconds of its
+ * own runs (same target and seed). Returns 0 or SM_ERR_NOMEM. */
+int sm_report_section_equal_time(report *R, sm_error *err);
 /* The convergence of the runs of target `only` (SIZE_MAX: all runs) as a PNG. */
 int sm_report_convergence_png(const report *R, size_t only, int w, int h, const char *title,
                               unsigned char **png, size_t *png_len, sm_error *err);

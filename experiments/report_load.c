@@ -293,7 +293,9 @@ static int build_runs(loader *L, sm_error *err)
     L->paths = calloc(4 * L->n_ref + 1, sizeof *L->paths);
     L->trace_e = calloc(L->n_ref, sizeof *L->trace_e);
     L->trace_c = calloc(L->n_ref, sizeof *L->trace_c);
-    if (!L->runs || !L->labels || !L->paths || !L->trace_e || !L->trace_c) return nomem(err);
+    L->trace_s = calloc(L->n_ref, sizeof *L->trace_s);
+    if (!L->runs || !L->labels || !L->paths || !L->trace_e || !L->trace_c || !L->trace_s)
+        return nomem(err);
     for (k = 0; k < L->n_ref; k++) {
         const run_ref *x = &L->ref[k];
         const source *s = &L->src[x->src];
@@ -330,7 +332,8 @@ static int build_runs(loader *L, sm_error *err)
             free(p);
         }
         if (asprintf(&p, "%s/trace.csv", rundir) >= 0) {
-            int rc = sm_report_read_trace_csv(p, &L->trace_e[k], &L->trace_c[k], &r->n_trace);
+            int rc = sm_report_read_trace_csv(p, &L->trace_e[k], &L->trace_c[k], &L->trace_s[k],
+                                              &r->n_trace);
             free(p);
             if (rc) {
                 free(rundir);
@@ -338,6 +341,7 @@ static int build_runs(loader *L, sm_error *err)
             }
             r->trace_evals = L->trace_e[k];
             r->trace_cost = L->trace_c[k];
+            r->trace_secs = L->trace_s[k];
         }
         if (asprintf(&p, "%s/targets/%s.wav", s->dir, target) >= 0) r->target_wav = keep(L, p);
         if (asprintf(&p, "%s/best.wav", rundir) >= 0) r->best_wav = keep(L, p);
@@ -404,9 +408,11 @@ static void loader_free(loader *L)
         for (i = 0; i < L->n_ref; i++) {
             free(L->trace_e[i]);
             free(L->trace_c[i]);
+            if (L->trace_s) free(L->trace_s[i]);
         }
     free(L->trace_e);
     free(L->trace_c);
+    free(L->trace_s);
     free(L->runs);
     free(L->meta);
 }

@@ -45,6 +45,7 @@ typedef struct {
     size_t n_paths;
     size_t **trace_e;
     double **trace_c;
+    double **trace_s;
     sm_report_meta *meta;
 } loader;
 
@@ -55,9 +56,10 @@ const char *sm_report_load_cell(const source *s, size_t row, int col);
 /* Reads a run's result.txt (key=value lines, 17 digits) into r's numbers; fields it lacks
  * stay as they were. A file that cannot be read changes nothing. */
 void sm_report_read_result_txt(const char *path, sm_run_result *r);
-/* trace.csv ("evals,best_cost" rows) into new arrays *e, *c of *n points (0 points if it
- * cannot be read). Returns 0 or SM_ERR_NOMEM. */
-int sm_report_read_trace_csv(const char *path, size_t **e, double **c, size_t *n);
+/* trace.csv ("evals,best_cost,seconds" rows) into new arrays *e, *c, *s of *n points (0 points
+ * if it cannot be read; *s NULL when a row has no seconds, as in files of older versions).
+ * Returns 0 or SM_ERR_NOMEM. */
+int sm_report_read_trace_csv(const char *path, size_t **e, double **c, double **s, size_t *n);
 /* The rows of a folder without results.csv, from the checkpoints under runs/ (s->partial
  * receives their count). Returns 0, SM_ERR_IO (no finished run) or SM_ERR_NOMEM. */
 int sm_report_rows_from_checkpoints(source *s, sm_error *err);

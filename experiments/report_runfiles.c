@@ -31,42 +31,50 @@ void sm_report_read_result_txt(const char *path, sm_run_result *r)
     fclose(f);
 }
 
-/* trace.csv ("evals,best_cost" rows) into new arrays; 0 points if it cannot be read. */
-int sm_report_read_trace_csv(const char *path, size_t **e, double **c, size_t *n)
+/* trace.csv ("evals,best_cost,seconds" rows) into new arrays; 0 points if it cannot be read,
+ * no seconds if a row lacks them. */
+int sm_report_read_trace_csv(const char *path, size_t **e, double **c, double **s, size_t *n)
 {
     FILE *f = fopen(path, "r");
     char line[256];
     size_t cap = 0;
+    int timed = 1;
     *e = NULL;
     *c = NULL;
+    *s = NULL;
     *n = 0;
     if (!f) return 0;
     while (fgets(line, sizeof line, f)) {
         size_t ev;
-        double cost;
-        if (sscanf(line, "%zu,%lf", &ev, &cost) != 2) continue;
+        double cost, secs = NAN;
+        int got = sscanf(line, "%zu,%lf,%lf", &ev, &cost, &secs);
+        if (got < 2) continue;
+        if (got < 3 || !(secs >= 0)) timed = 0;
         if (*n == cap) {
             size_t nc = cap ? 2 * cap : 64;
             size_t *ne = realloc(*e, nc * sizeof *ne);
-            double *ncost;
-            if (!ne) {
+            double *ncost, *nsecs;
+            if (ne) *e = ne;
+            ncost = ne ? realloc(*c, nc * sizeof *ncost) : NULL;
+            if (ncost) *c = ncost;
+            nsecs = ncost ? realloc(*s, nc * sizeof *nsecs) : NULL;
+            if (!nsecs) {
                 fclose(f);
                 return SM_ERR_NOMEM;
             }
-            *e = ne;
-            ncost = realloc(*c, nc * sizeof *ncost);
-            if (!ncost) {
-                fclose(f);
-                return SM_ERR_NOMEM;
-            }
-            *c = ncost;
+            *s = nsecs;
             cap = nc;
         }
         (*e)[*n] = ev;
         (*c)[*n] = cost;
+        (*s)[*n] = secs;
         (*n)++;
     }
     fclose(f);
+    if (!timed || !*n) {
+        free(*s);
+        *s = NULL;
+    }
     return 0;
 }
 

@@ -279,22 +279,26 @@ static void free_target(prepared_target *pt)
 
 /* ---- one run ------------------------------------------------------------------------- */
 
-/* Appends (evals, best) to a run's best-so-far trace, growing it as needed. */
-static int trace_push(run_record *rec, size_t *cap, size_t evals, double best)
+/* Appends (evals, best, secs) to a run's best-so-far trace, growing it as needed. */
+static int trace_push(run_record *rec, size_t *cap, size_t evals, double best, double secs)
 {
     if (rec->n_trace == *cap) {
         size_t ncap = *cap ? 2 * *cap : 64;
         size_t *te = realloc(rec->trace_evals, ncap * sizeof *te);
-        double *tc;
+        double *tc, *ts;
         if (!te) return SM_ERR_NOMEM;
         rec->trace_evals = te;
         tc = realloc(rec->trace_cost, ncap * sizeof *tc);
         if (!tc) return SM_ERR_NOMEM;
         rec->trace_cost = tc;
+        ts = realloc(rec->trace_secs, ncap * sizeof *ts);
+        if (!ts) return SM_ERR_NOMEM;
+        rec->trace_secs = ts;
         *cap = ncap;
     }
     rec->trace_evals[rec->n_trace] = evals;
     rec->trace_cost[rec->n_trace] = best;
+    rec->trace_secs[rec->n_trace] = secs;
     rec->n_trace++;
     return 0;
 }
@@ -672,7 +676,7 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
     double *x = malloc(batch * d * sizeof *x), *cost = malloc(batch * sizeof *cost);
     double *best_x = malloc(d * sizeof *best_x), *native = NULL, *grad = NULL;
     grad_workers gw;                /* exact gradients (run_grad_open), or none */
-    double best = INFINITY, t0 = now_s();
+    double best = INFINITY, t0 = now_s(), secs;
     uint64_t n_bad = 0;
     sm_opt_config cfg;
     void *st = NULL;
@@ -734,12 +738,14 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
                 goto out;
             o->type->tell(st, x, cost, k);
         }
+        /* a batch's points are known together, when it has been scored */
+        secs = now_s() - t0;
         for (i = 0; i < k; i++) {
             used++;
             if (cost[i] < best) {
                 best = cost[i];
                 memcpy(best_x, x + i * d, d * sizeof *best_x);
-                if (trace_push(rec, &cap, used, best) != 0) {
+                if (trace_push(rec, &cap, used, best, secs) != 0) {
                     rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
                     goto out;
                 }
@@ -763,11 +769,12 @@ static int do_run(run_ctx *rc_, const sm_exp_optimizer *o, const sm_param_view *
         goto out;
     }
     /* the last point of the trace is the end of the run */
-    if (rec->trace_evals[rec->n_trace - 1] != used && trace_push(rec, &cap, used, best) != 0) {
+    rec->wall_s = now_s() - t0;
+    if (rec->trace_evals[rec->n_trace - 1] != used &&
+        trace_push(rec, &cap, used, best, rec->wall_s) != 0) {
         rc = sm_error_set(err, SM_ERR_NOMEM, "out of memory");
         goto out;
     }
-    rec->wall_s = now_s() - t0;
     rec->evals = used;
     rec->final_cost = best;
     rec->n_nonfinite = (size_t)n_bad;
@@ -877,6 +884,7 @@ static void record_clear(run_record *r)
 {
     free(r->trace_evals);
     free(r->trace_cost);
+    free(r->trace_secs);
     free(r->best_wav);
     free(r->patch_path);
     memset(r, 0, sizeof *r);
@@ -1120,9 +1128,10 @@ static int set_do(sm_run_set *s, size_t r, sm_error *err)
     return rc;
 }
 
-/* A run's result as bytes: counts (uint64), then values (double), then the trace, then the
- * target's notes (which hold what its start points said). */
-#define PACK_MAGIC 0x736d7231u   /* "smr1" */
+/* A run's result as bytes: counts (uint64), then values (double), then the trace (evaluations,
+ * costs, seconds), then the target's notes (which hold what its start points said). */
+#define PACK_MAGIC 0x736d7232u   /* "smr2" */
+#define PACK_TRACE_POINT (sizeof(uint64_t) + 2 * sizeof(double))
 enum { PACK_NU = 6, PACK_NF = 6 };
 
 static int pack_record(const sm_run_set *s, size_t r, void **out, size_t *size, sm_error *err)
@@ -1134,7 +1143,7 @@ static int pack_record(const sm_run_set *s, size_t r, void **out, size_t *size, 
     double f[PACK_NF] = {rec->final_cost, rec->wall_s, rec->param_error,
                          rec->logmel_db, rec->loudness_db, rec->wav_gain_db};
     int64_t inaud = rec->inaudible;
-    const size_t n = sizeof u + sizeof f + sizeof inaud + nt * (sizeof(uint64_t) + sizeof(double)) + nn;
+    const size_t n = sizeof u + sizeof f + sizeof inaud + nt * PACK_TRACE_POINT + nn;
     unsigned char *b = malloc(n), *p = b;
     size_t i;
     if (!b) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
@@ -1149,6 +1158,8 @@ static int pack_record(const sm_run_set *s, size_t r, void **out, size_t *size, 
         memcpy(p, &v, sizeof v);
     }
     memcpy(p, rec->trace_cost, nt * sizeof(double));
+    p += nt * sizeof(double);
+    memcpy(p, rec->trace_secs, nt * sizeof(double));
     p += nt * sizeof(double);
     memcpy(p, notes, nn);
     *out = b;
@@ -1188,7 +1199,7 @@ int sm_run_set_accept(sm_run_set *s, size_t run, const void *result, size_t size
     memcpy(f, p + sizeof u, sizeof f);
     memcpy(&inaud, p + sizeof u + sizeof f, sizeof inaud);
     if (u[0] != PACK_MAGIC || u[1] != run || u[4] > size || u[5] >= sizeof s->pts[0].notes ||
-        size != head + u[4] * (sizeof(uint64_t) + sizeof(double)) + u[5])
+        size != head + u[4] * PACK_TRACE_POINT + u[5])
         return sm_error_set(err, SM_ERR_FORMAT, "run %zu: its result is garbled (%zu bytes)",
                             run + 1, size);
     if (s->done[run]) return 0;   /* already taken (a checkpoint, or twice) */
@@ -1205,8 +1216,9 @@ int sm_run_set_accept(sm_run_set *s, size_t run, const void *result, size_t size
     rec->n_trace = (size_t)u[4];
     rec->trace_evals = malloc((rec->n_trace ? rec->n_trace : 1) * sizeof *rec->trace_evals);
     rec->trace_cost = malloc((rec->n_trace ? rec->n_trace : 1) * sizeof *rec->trace_cost);
+    rec->trace_secs = malloc((rec->n_trace ? rec->n_trace : 1) * sizeof *rec->trace_secs);
     rundir = run_dir(s, run);
-    if (!rec->trace_evals || !rec->trace_cost || !rundir) {
+    if (!rec->trace_evals || !rec->trace_cost || !rec->trace_secs || !rundir) {
         free(rundir);
         record_clear(rec);
         return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
@@ -1218,6 +1230,8 @@ int sm_run_set_accept(sm_run_set *s, size_t run, const void *result, size_t size
         rec->trace_evals[i] = (size_t)v;
     }
     memcpy(rec->trace_cost, p, rec->n_trace * sizeof(double));
+    p += rec->n_trace * sizeof(double);
+    memcpy(rec->trace_secs, p, rec->n_trace * sizeof(double));
     p += rec->n_trace * sizeof(double);
     if (s->state[rec->target] < 2) {
         /* the notes of the process that found the target's start points */
@@ -1382,6 +1396,7 @@ out:
         for (si = 0; si < n_runs; si++) {
             free(recs[si].trace_evals);
             free(recs[si].trace_cost);
+            free(recs[si].trace_secs);
             free(recs[si].best_wav);
             free(recs[si].patch_path);
         }

@@ -51,6 +51,7 @@ typedef struct {
     size_t n_trace;
     size_t *trace_evals;
     double *trace_cost;
+    double *trace_secs;    /* seconds into the run when each trace point was known */
     char *best_wav, *patch_path;
 } run_record;
 
@@ -61,9 +62,10 @@ int sm_runner_file_exists(const char *p);
 
 /* ---- checkpoint files (checkpoint.c) ---- */
 
-/* A run's best-so-far trace as trace.csv ("evals,best_cost"), all-or-nothing. */
+/* A run's best-so-far trace as trace.csv ("evals,best_cost,seconds"), all-or-nothing. */
 int sm_ckpt_write_trace(const char *path, const run_record *r, sm_error *err);
-/* Reads trace.csv into r's trace (appending). Returns 0, SM_ERR_IO or SM_ERR_NOMEM. */
+/* Reads trace.csv into r's trace (appending; a file of the older two columns gives NaN
+ * seconds). Returns 0, SM_ERR_IO or SM_ERR_NOMEM. */
 int sm_ckpt_read_trace(const char *path, run_record *r);
 /* A run's result.txt, the checkpoint that marks it finished, all-or-nothing. */
 int sm_ckpt_write_result(const char *path, const sm_experiment *e, const run_record *r,

@@ -743,7 +743,8 @@ static void test_run_killed_then_resumed(void **state)
                          KILL_TARGETS[t], KILL_OPTS[o], s);
                 tb = sm_test_slurp(p);
                 assert_true(*ta);
-                assert_string_equal(ta, tb);
+                /* a run that was run again agrees on everything but its seconds */
+                assert_string_equal(sm_test_trace_drop_secs(ta), sm_test_trace_drop_secs(tb));
                 free(ta);
                 free(tb);
                 free(now);

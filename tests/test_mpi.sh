@@ -4,7 +4,7 @@
 # x 3 seeds; start points from a DX7 bank when the shared data is there) run:
 #  1. by one process (2 threads), then by 1, 2 and 3 MPI ranks, and by 3 ranks with
 #     --distribute population: results.csv identical but for the timing columns (wall_s,
-#     evals_per_s);
+#     evals_per_s), and each run's trace.csv identical but for its seconds column;
 #  2. by 3 ranks of which rank 1 is killed (SIGKILL) once a few runs are done: the job fails,
 #     writes no results.csv and keeps the finished runs; the same command with 2 ranks
 #     finishes the others, and results.csv is again identical.
@@ -84,7 +84,16 @@ same_as_ref() {
         diff ref.csv "$1.csv" | head -20
         fail "$2: results.csv differs from the single process's"
     fi
-    echo "ok: $2 gives the single process's results.csv"
+    # each run's trace: the single process's evaluations and costs, and its own seconds
+    for t in $(cd ref/runs && find . -name trace.csv | sort); do
+        [ -f "$1/runs/$t" ] || fail "$2: no $1/runs/$t"
+        head -n 1 "$1/runs/$t" | grep -qx 'evals,best_cost,seconds' ||
+            fail "$2: $1/runs/$t has no seconds column"
+        cut -d, -f1-2 "ref/runs/$t" >ref.tr
+        cut -d, -f1-2 "$1/runs/$t" >run.tr
+        cmp -s ref.tr run.tr || fail "$2: $1/runs/$t differs from the single process's"
+    done
+    echo "ok: $2 gives the single process's results.csv and traces"
 }
 
 "$prog" run exp.ini -o ref --threads 2 --no-report -q || fail "the single-process run failed"

@@ -22,6 +22,7 @@
 #include "experiments/plot.h"
 #include "experiments/report.h"
 #include "experiments/report_internal.h"
+#include "experiments/report_load.h"
 #include "experiments/runner.h"
 #include "features/features.h"
 
@@ -652,6 +653,121 @@ static int count_prefix(const char *dir, const char *prefix)
     return n;
 }
 
+/* The equal-time view against hand-worked answers: gd's runs end at 10 s, the GA's at 20 s; the
+ * GA is read from its trace at gd's seconds, gd at its end (it ended sooner) at the GA's. */
+static void test_report_equal_time(void **state)
+{
+    const char *dir = sm_test_tmpdir();
+    /* per run: target, optimizer, seed, final cost, wall s, trace (evals, cost, seconds) */
+    static const size_t te[8][3] = {{500}, {100, 1000, 2000}, {500}, {100, 500},
+                                    {500}, {10, 20}, {500}, {10}};
+    static const double tc[8][3] = {{2.0}, {5.0, 3.0, 1.5}, {4.0}, {5.0, 2.5},
+                                    {1.0}, {9.0, 0.5}, {1.0}, {0.8}};
+    static const double ts[8][3] = {{10}, {2, 8, 15}, {10}, {1, 9},
+                                    {10}, {0.5, 12}, {10}, {11}};
+    static const size_t nt[8] = {1, 3, 1, 2, 1, 2, 1, 1};
+    sm_run_result runs[8];
+    sm_report_input in;
+    sm_error err = {0, ""};
+    char *twav = join(dir, "t.wav"), *rdir = join(dir, "time"), *index = join(rdir, "index.html");
+    char *html, *sec;
+    size_t i;
+    const sm_run_result *old;
+    (void)state;
+    write_tone(twav, 440, 22050, 0.3);
+    memset(runs, 0, sizeof runs);
+    for (i = 0; i < 8; i++) {
+        sm_run_result *r = &runs[i];
+        const int ga = (int)(i % 2);
+        r->target = i < 4 ? "tA" : "tB";
+        r->optimizer = ga ? "ga" : "gd";
+        r->seed = (i / 2) % 2 + 1;
+        r->n_trace = nt[i];
+        r->trace_evals = te[i];
+        r->trace_cost = tc[i];
+        r->trace_secs = ts[i];
+        r->final_cost = tc[i][nt[i] - 1];
+        r->evals = te[i][nt[i] - 1];
+        r->wall_s = ga ? 20.0 : 10.0;
+        r->param_error = NAN;
+        r->inaudible_cost = NAN;
+        r->target_wav = twav;
+        r->best_wav = twav;
+    }
+    /* the cost at given seconds, from the recorded seconds */
+    assert_true(isinf(sm_report_cost_at_secs(&runs[1], 1.0)));
+    assert_close(sm_report_cost_at_secs(&runs[1], 10.0), 3.0, 0);
+    assert_close(sm_report_cost_at_secs(&runs[1], 19.0), 1.5, 0);
+    assert_close(sm_report_cost_at_secs(&runs[0], 20.0), 2.0, 0); /* ended sooner: its end */
+    assert_close(sm_report_secs_to_reach(&runs[1], 3.0), 8.0, 0);
+    assert_true(isnan(sm_report_secs_to_reach(&runs[1], 1.0)));
+    /* without recorded seconds (older run folders): evaluations spread over wall_s */
+    runs[1].trace_secs = NULL;
+    old = &runs[1];
+    assert_close(sm_report_trace_secs(old, 1), 10.0, 1e-12);     /* 1000 of 2000 over 20 s */
+    assert_close(sm_report_cost_at_secs(old, 9.9), 5.0, 0);
+    assert_close(sm_report_cost_at_secs(old, 10.0), 3.0, 0);
+    assert_close(sm_report_secs_to_reach(old, 2.0), 20.0, 1e-12);
+    runs[1].trace_secs = ts[1];
+    /* trace.csv as written now, and as older versions wrote it (no seconds) */
+    {
+        char *tp = join(dir, "trace.csv");
+        size_t *e = NULL, n = 0;
+        double *c = NULL, *s = NULL;
+        static const char now[] = "evals,best_cost,seconds\n1,110,0.082033\n9,4.5,1.5\n";
+        static const char before[] = "evals,best_cost\n1,110\n9,4.5\n";
+        assert_int_equal(sm_write_file(tp, now, strlen(now), &err), 0);
+        assert_int_equal(sm_report_read_trace_csv(tp, &e, &c, &s, &n), 0);
+        assert_int_equal(n, 2);
+        assert_non_null(s);
+        assert_int_equal(e[1], 9);
+        assert_close(c[1], 4.5, 0);
+        assert_close(s[0], 0.082033, 0);
+        assert_close(s[1], 1.5, 0);
+        free(e);
+        free(c);
+        free(s);
+        assert_int_equal(sm_write_file(tp, before, strlen(before), &err), 0);
+        assert_int_equal(sm_report_read_trace_csv(tp, &e, &c, &s, &n), 0);
+        assert_int_equal(n, 2);
+        assert_null(s);
+        assert_close(c[1], 4.5, 0);
+        free(e);
+        free(c);
+        free(tp);
+    }
+
+    memset(&in, 0, sizeof in);
+    in.title = "equal time";
+    in.synth = "neuron";
+    in.cost_desc = "log-mel";
+    in.n_runs = 8;
+    in.runs = runs;
+    assert_int_equal(sm_report_write(rdir, &in, &err), 0);
+    html = read_text(index);
+    sec = strstr(html, "<h2 id=\"equal-time\">");
+    assert_non_null(sec);
+    assert_non_null(strstr(html, "<a href=\"#equal-time\">"));
+    /* gd: on tA 1 of 2 seeds ahead (2.0 < 3.0, 4.0 > 2.5) but its mean 3.0 is above the GA's
+     * 2.75; on tB ahead on both (the GA has 9.0, then no point yet at 10 s) */
+    assert_non_null(strstr(sec, "<td class=\"num\">1 of 2 <span class=\"sub\">(3 of 4 runs)"
+                                "</span></td>"));
+    /* the GA: ahead of gd's final costs on both targets and all four seeds, every time with
+     * gd ended sooner */
+    assert_non_null(strstr(sec, "<td class=\"num best\">2 of 2 <span class=\"sub\">(4 of 4 "
+                                "runs)</span></td>"));
+    assert_non_null(strstr(sec, "In 4 of the 8 pairs the column"));
+    /* tA's means: gd 3 at 10 s against the GA's 2.75; tB: the GA's mean is infinite */
+    assert_non_null(strstr(sec, "<td class=\"num\">3</td><td class=\"num\">10.0&nbsp;s</td>"));
+    assert_non_null(strstr(sec, "<td class=\"num best\">2.75</td>"));
+    assert_non_null(strstr(sec, "<td class=\"num\">&infin;</td>"));
+    assert_non_null(strstr(sec, "download=\"equal_time.csv\""));
+    free(html);
+    free(twav);
+    free(rdir);
+    free(index);
+}
+
 static void test_report_unwritable(void **state)
 {
     const char *dir = sm_test_tmpdir();
@@ -1035,6 +1151,7 @@ int main(void)
         cmocka_unit_test(test_spectrogram),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_report_write),
+        cmocka_unit_test(test_report_equal_time),
         cmocka_unit_test(test_report_unwritable),
         cmocka_unit_test(test_report_many_targets),
         cmocka_unit_test(test_report_from_dirs),

@@ -154,4 +154,26 @@ static inline size_t sm_test_read_csv(const char *path, double **out, size_t *co
     return rows;
 }
 
+/* trace.csv's text without its seconds column (the third), in place: what two runs of the same
+ * seed must agree on. Fails the test if a row has no seconds. Returns text. */
+static inline char *sm_test_trace_drop_secs(char *text)
+{
+    char *r = text, *w = text;
+    assert_non_null(text);
+    while (*r) {
+        const char *c1 = strchr(r, ','), *nl = strchr(r, '\n');
+        const char *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        size_t keep;
+        if (!nl) nl = r + strlen(r);
+        if (!c2 || c2 > nl) fail_msg("trace row without seconds: %.*s", (int)(nl - r), r);
+        keep = (size_t)(c2 - r);
+        memmove(w, r, keep);
+        w += keep;
+        r = (char *)nl;
+        if (*r) *w++ = *r++;
+    }
+    *w = '\0';
+    return text;
+}
+
 #endif
