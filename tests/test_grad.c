@@ -950,6 +950,58 @@ static void test_gd_screen_halving(void **state)
     assert_true(gd_run_settings(set, 4, 2, 2000, 3, 1, NULL, NULL) == screened);
 }
 
+/* Which chains the halving keeps: four chains on cost = a (slope 1; Adam moves a by lr = 0.05 a
+ * step), their starts a = 0.9, 0.3, 0.6, 0.8 and b = 0.1, 0.2, 0.3, 0.4 (b has no slope, so
+ * it stays and names the chain). After 3 steps the best two, chains 1 and 2, go on, asked in
+ * chain order; after 6 more, chain 1 alone (a = 0 at the bound, chain 2's 0.15). */
+static void test_gd_halving_keeps_best(void **state)
+{
+    static const sm_opt_setting set[] = {{"chains", "4", 1}, {"keep", "1", 2},
+                                         {"halve_after", "3", 3}};
+    static const double a0[4] = {0.9, 0.3, 0.6, 0.8};
+    const sm_optimizer_type *T = &sm_optimizer_gd;
+    double starts[4 * FN_DIM], x[4 * FN_DIM], cost[4], grad[4 * FN_DIM];
+    sm_opt_config cfg;
+    sm_error err = {0, ""};
+    size_t it, i, k;
+    void *st;
+    (void)state;
+    for (i = 0; i < 4; i++) {
+        size_t j;
+        for (j = 0; j < FN_DIM; j++) starts[i * FN_DIM + j] = 0.5;
+        starts[i * FN_DIM] = a0[i];
+        starts[i * FN_DIM + 1] = 0.1 * (double)(i + 1);
+    }
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 100;
+    cfg.settings = set;
+    cfg.n_settings = 3;
+    cfg.exact_grad = 1;
+    cfg.starts = starts;
+    cfg.n_starts = 4;
+    st = T->alloc(&fn_space, &cfg, 1, &err);
+    if (!st) fail_msg("gd: %s", err.msg);
+    for (it = 0; it < 12; it++) {
+        const size_t want = it < 3 ? 4 : it < 9 ? 2 : 1;
+        k = T->ask(st, x, 4);
+        assert_int_equal(k, want);
+        for (i = 0; i < k; i++) {
+            size_t j;
+            const double tag = x[i * FN_DIM + 1];
+            /* the chains asked, in chain order: all, then 1 and 2, then 1 */
+            const double want_tag = it < 3 ? 0.1 * (double)(i + 1) : 0.2 + 0.1 * (double)i;
+            assert_close(tag, want_tag, 1e-12);
+            if (it == 0) assert_close(x[i * FN_DIM], a0[i], 1e-12);
+            cost[i] = x[i * FN_DIM];
+            for (j = 0; j < FN_DIM; j++) grad[i * FN_DIM + j] = j == 0;
+        }
+        /* chain 2 at its 9th point: 8 steps of lr (less by Adam's eps) */
+        if (it == 8) assert_close(x[FN_DIM], 0.6 - 8 * 0.05, 1e-6);
+        T->tell_grad(st, x, cost, grad, k);
+    }
+    T->free(st);
+}
+
 /* `screen_by`: another optimizer draws the sample. With the GA, the sample is its generations
  * (its generations, marked as needing no gradient), then the chains descend from
  * its best points that lie apart; the run does not depend on the caller's batch size. With
@@ -1086,6 +1138,7 @@ int main(void)
         cmocka_unit_test(test_optimizers_exact),
         cmocka_unit_test(test_gd_chains),
         cmocka_unit_test(test_gd_screen_halving),
+        cmocka_unit_test(test_gd_halving_keeps_best),
         cmocka_unit_test(test_gd_screen_by),
         cmocka_unit_test(test_gradient_setting),
         cmocka_unit_test(test_memetic),
