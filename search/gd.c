@@ -76,7 +76,8 @@
  * (sawtooth), 3.64 (pluck), 2.25, 4.18, 3.19 and 4.50 (synth01 to 04), against 2.44, 3.48,
  * 2.35, 4.27, 4.17 and 4.89 for one chain with 2,000 evaluations (README, "Exact gradients").
  * Over seeds 1 to 8 the same setting ends below a GA given the same seconds on 5 of the 6
- * targets by the mean, not on synth03 (3.15 against 3.13).
+ * targets by the mean, not on synth03 (3.15 against 3.12); with 6,000 evaluations also on 5
+ * of 6, not on synth02 (4.17 against 4.14), the two targets where the seeds split evenly.
  *
  * Budget: when fewer than 2*dc + 1 evaluations remain, the last batch is x followed by as much
  * of its stencil as fits, so the budget is used exactly and the final iterate is scored
