@@ -29,27 +29,32 @@ typedef struct {
                                       point yet at A's seconds) */
 } time_cell;
 
-/* The run of optimizer o on target t with seed s, or SIZE_MAX. */
-static size_t find_run(const report *R, size_t o, size_t t, unsigned long long s)
+/* The runs of one target: their indexes into the input. */
+typedef struct {
+    const size_t *run;
+    size_t n;
+} target_runs;
+
+/* The run of optimizer o among the target's runs with seed s, or SIZE_MAX. */
+static size_t find_run(const report *R, const target_runs *T, size_t o, unsigned long long s)
 {
-    size_t i;
-    for (i = 0; i < R->in->n_runs; i++)
-        if (R->ro[i] == o && R->rt[i] == t && R->in->runs[i].seed == s) return i;
+    size_t k;
+    for (k = 0; k < T->n; k++)
+        if (R->ro[T->run[k]] == o && R->in->runs[T->run[k]].seed == s) return T->run[k];
     return SIZE_MAX;
 }
 
-static void fill_cell(const report *R, size_t t, size_t a, size_t b, time_cell *c)
+static void fill_cell(const report *R, const target_runs *T, size_t a, size_t b, time_cell *c)
 {
-    size_t i;
+    size_t k;
     memset(c, 0, sizeof *c);
-    for (i = 0; i < R->in->n_runs; i++) {
+    for (k = 0; k < T->n; k++) {
+        const size_t i = T->run[k];
         const sm_run_result *ra = &R->in->runs[i], *rb;
         size_t j;
         double cb;
-        if (R->ro[i] != a || R->rt[i] != t || !isfinite(ra->final_cost) ||
-            !(ra->wall_s >= 0))
-            continue;
-        if ((j = find_run(R, b, t, ra->seed)) == SIZE_MAX) continue;
+        if (R->ro[i] != a || !isfinite(ra->final_cost) || !(ra->wall_s >= 0)) continue;
+        if ((j = find_run(R, T, b, ra->seed)) == SIZE_MAX) continue;
         rb = &R->in->runs[j];
         if (isnan(rb->final_cost) || !(rb->wall_s >= 0)) continue;
         cb = sm_report_cost_at_secs(rb, ra->wall_s);
@@ -103,21 +108,47 @@ int sm_report_section_equal_time(report *R, sm_error *err)
 {
     FILE *f = R->f;
     const size_t no = R->n_opt, nt = R->n_tgt;
+    const size_t n = R->in->n_runs;
     time_cell *cells;
-    size_t t, a, b, sooner = 0, pairs = 0;
+    size_t *by_tgt, *start, t, a, b, i, sooner = 0, pairs = 0;
     int rc;
     if (no < 2) return 0;
     cells = calloc(nt * no * no, sizeof *cells);
-    if (!cells) return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-    for (t = 0; t < nt; t++)
+    by_tgt = malloc((n ? n : 1) * sizeof *by_tgt);
+    start = calloc(nt + 1, sizeof *start);
+    if (!cells || !by_tgt || !start) {
+        free(cells);
+        free(by_tgt);
+        free(start);
+        return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
+    }
+    /* the runs grouped by target (a counting sort), so that pairing stays linear in targets */
+    for (i = 0; i < n; i++) start[R->rt[i] + 1]++;
+    for (t = 0; t < nt; t++) start[t + 1] += start[t];
+    {
+        size_t *fill = calloc(nt + 1, sizeof *fill);
+        if (!fill) {
+            free(cells);
+            free(by_tgt);
+            free(start);
+            return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
+        }
+        for (i = 0; i < n; i++) by_tgt[start[R->rt[i]] + fill[R->rt[i]]++] = i;
+        free(fill);
+    }
+    for (t = 0; t < nt; t++) {
+        const target_runs T = {by_tgt + start[t], start[t + 1] - start[t]};
         for (a = 0; a < no; a++)
             for (b = 0; b < no; b++)
                 if (a != b) {
                     time_cell *c = &cells[(t * no + a) * no + b];
-                    fill_cell(R, t, a, b, c);
+                    fill_cell(R, &T, a, b, c);
                     sooner += c->sooner;
                     pairs += c->pairs;
                 }
+    }
+    free(by_tgt);
+    free(start);
     fputs("<h2 id=\"equal-time\">At equal wall time</h2>\n", f);
     if (!pairs) {
         fputs("<p>No two optimizers ran the same target with the same seed: nothing to pair."
