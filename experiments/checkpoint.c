@@ -4,6 +4,7 @@
  * results.csv. */
 #include "experiments/runner_internal.h"
 #include "core/fileio.h"
+#include "experiments/report_load.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -28,35 +29,27 @@ int sm_ckpt_write_trace(const char *path, const run_record *r, sm_error *err)
 
 int sm_ckpt_read_trace(const char *path, run_record *r)
 {
-    FILE *f = fopen(path, "r");
-    char line[256];
-    size_t cap = 0;
-    if (!f) return SM_ERR_IO;
-    while (fgets(line, sizeof line, f)) {
-        size_t ev;
-        double c, secs = NAN;
-        if (sscanf(line, "%zu,%lf,%lf", &ev, &c, &secs) < 2) continue;
-        if (r->n_trace == cap) {
-            size_t *te;
-            double *tc, *ts;
-            cap = cap ? 2 * cap : 64;
-            te = realloc(r->trace_evals, cap * sizeof *te);
-            if (te) r->trace_evals = te;
-            tc = realloc(r->trace_cost, cap * sizeof *tc);
-            if (tc) r->trace_cost = tc;
-            ts = realloc(r->trace_secs, cap * sizeof *ts);
-            if (ts) r->trace_secs = ts;
-            if (!te || !tc || !ts) {
-                fclose(f);
-                return SM_ERR_NOMEM;
-            }
-        }
-        r->trace_evals[r->n_trace] = ev;
-        r->trace_cost[r->n_trace] = c;
-        r->trace_secs[r->n_trace] = secs;
-        r->n_trace++;
+    size_t *e, n, i;
+    double *c, *secs;
+    int rc = sm_report_read_trace_csv(path, &e, &c, &secs, &n);
+    if (rc == 0 && n && !secs) { /* a file of an older version: its seconds are not known */
+        if ((secs = malloc(n * sizeof *secs)) != NULL)
+            for (i = 0; i < n; i++) secs[i] = NAN;
+        else rc = SM_ERR_NOMEM;
     }
-    fclose(f);
+    if (rc) {
+        free(e);
+        free(c);
+        free(secs);
+        return rc;
+    }
+    free(r->trace_evals);
+    free(r->trace_cost);
+    free(r->trace_secs);
+    r->trace_evals = e;
+    r->trace_cost = c;
+    r->trace_secs = secs;
+    r->n_trace = n;
     return 0;
 }
 

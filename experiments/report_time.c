@@ -104,38 +104,23 @@ static int put_csv(report *R, const time_cell *cells, sm_error *err)
     return rc ? sm_error_set(err, SM_ERR_NOMEM, "report: out of memory") : 0;
 }
 
-int sm_report_section_equal_time(report *R, sm_error *err)
+/* Every (target, A, B) cell of cells (n_tgt x n_opt x n_opt), with the runs grouped by target
+ * first (a counting sort) so that pairing is quadratic in one target's runs, not all of them;
+ * *pairs and *sooner receive the totals. Returns 0 or SM_ERR_NOMEM. */
+static int fill_cells(const report *R, time_cell *cells, size_t *pairs, size_t *sooner)
 {
-    FILE *f = R->f;
-    const size_t no = R->n_opt, nt = R->n_tgt;
-    const size_t n = R->in->n_runs;
-    time_cell *cells;
-    size_t *by_tgt, *start, t, a, b, i, sooner = 0, pairs = 0;
-    int rc;
-    if (no < 2) return 0;
-    cells = calloc(nt * no * no, sizeof *cells);
-    by_tgt = malloc((n ? n : 1) * sizeof *by_tgt);
-    start = calloc(nt + 1, sizeof *start);
-    if (!cells || !by_tgt || !start) {
-        free(cells);
+    const size_t no = R->n_opt, nt = R->n_tgt, n = R->in->n_runs;
+    size_t *by_tgt = malloc((n ? n : 1) * sizeof *by_tgt);
+    size_t *start = calloc(2 * (nt + 1), sizeof *start), *pos = start + nt + 1, t, a, b, i;
+    if (!by_tgt || !start) {
         free(by_tgt);
         free(start);
-        return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
+        return SM_ERR_NOMEM;
     }
-    /* the runs grouped by target (a counting sort), so that pairing stays linear in targets */
     for (i = 0; i < n; i++) start[R->rt[i] + 1]++;
-    for (t = 0; t < nt; t++) start[t + 1] += start[t];
-    {
-        size_t *fill = calloc(nt + 1, sizeof *fill);
-        if (!fill) {
-            free(cells);
-            free(by_tgt);
-            free(start);
-            return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
-        }
-        for (i = 0; i < n; i++) by_tgt[start[R->rt[i]] + fill[R->rt[i]]++] = i;
-        free(fill);
-    }
+    for (t = 0; t < nt; t++) pos[t + 1] = start[t + 1] += start[t];
+    for (i = 0; i < n; i++) by_tgt[pos[R->rt[i]]++] = i;
+    *pairs = *sooner = 0;
     for (t = 0; t < nt; t++) {
         const target_runs T = {by_tgt + start[t], start[t + 1] - start[t]};
         for (a = 0; a < no; a++)
@@ -143,12 +128,40 @@ int sm_report_section_equal_time(report *R, sm_error *err)
                 if (a != b) {
                     time_cell *c = &cells[(t * no + a) * no + b];
                     fill_cell(R, &T, a, b, c);
-                    sooner += c->sooner;
-                    pairs += c->pairs;
+                    *sooner += c->sooner;
+                    *pairs += c->pairs;
                 }
     }
     free(by_tgt);
     free(start);
+    return 0;
+}
+
+/* A header cell per optimizer, each name followed by `after` (HTML). */
+static void put_opt_heads(report *R, const char *after)
+{
+    size_t o;
+    for (o = 0; o < R->n_opt; o++) {
+        fputs("<th class=\"num\">", R->f);
+        sm_html_opt(R->f, R, o);
+        fputs(after, R->f);
+        fputs("</th>", R->f);
+    }
+}
+
+int sm_report_section_equal_time(report *R, sm_error *err)
+{
+    FILE *f = R->f;
+    const size_t no = R->n_opt, nt = R->n_tgt;
+    time_cell *cells;
+    size_t t, a, b, sooner, pairs;
+    int rc;
+    if (no < 2) return 0;
+    cells = calloc(nt * no * no, sizeof *cells);
+    if (!cells || fill_cells(R, cells, &pairs, &sooner) != 0) {
+        free(cells);
+        return sm_error_set(err, SM_ERR_NOMEM, "report: out of memory");
+    }
     fputs("<h2 id=\"equal-time\">At equal wall time</h2>\n", f);
     if (!pairs) {
         fputs("<p>No two optimizers ran the same target with the same seed: nothing to pair."
@@ -157,11 +170,7 @@ int sm_report_section_equal_time(report *R, sm_error *err)
         return 0;
     }
     fputs("<table>\n<thead><tr><th>ahead of &rarr;</th>", f);
-    for (b = 0; b < no; b++) {
-        fputs("<th class=\"num\">", f);
-        sm_html_opt(f, R, b);
-        fputs("</th>", f);
-    }
+    put_opt_heads(R, "");
     fputs("</tr></thead>\n<tbody>\n", f);
     for (a = 0; a < no; a++) {
         fputs("<tr><td>", f);
@@ -207,11 +216,7 @@ int sm_report_section_equal_time(report *R, sm_error *err)
         sm_html_esc(f, R->tgt[t]);
         fputs("</h4>\n<table>\n<thead><tr><th>optimizer</th><th class=\"num\">mean final "
               "cost</th><th class=\"num\">mean seconds</th>", f);
-        for (b = 0; b < no; b++) {
-            fputs("<th class=\"num\">", f);
-            sm_html_opt(f, R, b);
-            fputs("<br><span class=\"sub\">at those seconds</span></th>", f);
-        }
+        put_opt_heads(R, "<br><span class=\"sub\">at those seconds</span>");
         fputs("</tr></thead>\n<tbody>\n", f);
         for (a = 0; a < no; a++) {
             const time_cell *row = NULL;

@@ -64,8 +64,8 @@ int sm_runner_file_exists(const char *p);
 
 /* A run's best-so-far trace as trace.csv ("evals,best_cost,seconds"), all-or-nothing. */
 int sm_ckpt_write_trace(const char *path, const run_record *r, sm_error *err);
-/* Reads trace.csv into r's trace (appending; a file of the older two columns gives NaN
- * seconds). Returns 0, SM_ERR_IO or SM_ERR_NOMEM. */
+/* Reads trace.csv into r's trace, replacing it, with report_load.h's reader (a file of the
+ * older two columns gives NaN seconds; a missing file, no point). Returns 0 or SM_ERR_NOMEM. */
 int sm_ckpt_read_trace(const char *path, run_record *r);
 /* A run's result.txt, the checkpoint that marks it finished, all-or-nothing. */
 int sm_ckpt_write_result(const char *path, const sm_experiment *e, const run_record *r,

@@ -24,6 +24,7 @@
 #include "experiments/report_internal.h"
 #include "experiments/report_load.h"
 #include "experiments/runner.h"
+#include "experiments/runner_internal.h"
 #include "features/features.h"
 
 /* ---- base64 ---- */
@@ -734,6 +735,19 @@ static void test_report_equal_time(void **state)
         assert_close(c[1], 4.5, 0);
         free(e);
         free(c);
+        /* the runner's resume reads it too, with seconds not known */
+        {
+            run_record rec;
+            memset(&rec, 0, sizeof rec);
+            assert_int_equal(sm_ckpt_read_trace(tp, &rec), 0);
+            assert_int_equal(rec.n_trace, 2);
+            assert_int_equal(rec.trace_evals[1], 9);
+            assert_close(rec.trace_cost[1], 4.5, 0);
+            assert_true(isnan(rec.trace_secs[0]) && isnan(rec.trace_secs[1]));
+            free(rec.trace_evals);
+            free(rec.trace_cost);
+            free(rec.trace_secs);
+        }
         free(tp);
     }
 
