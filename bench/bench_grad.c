@@ -8,7 +8,9 @@
  *   objective   what an optimizer step costs: render + the cost's value (sm_cost_eval), against
  *               render_grad forward + the cost's value and gradient (features/cost_grad.c) +
  *               render_grad backward; the cost is the log-mel distance (1024/256/96) plus the
- *               level term (experiments/neuron_grad.ini's)
+ *               level term (experiments/neuron_grad.ini's), and once the default cost, the
+ *               MFCC distance (experiments/neuron_learn.ini's: 2048/512, 128 mels, 20
+ *               coefficients)
  * Voices: the default 2-neuron voice (also with filter_type lowpass24, the two-stage cascade,
  * at 1 s, and then with the low cut at 200 Hz: neuron_grad.ini's voice), and a fully
  * connected 8-neuron network (every parameter drawn with seed 1,
@@ -42,8 +44,10 @@ static double cpu_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* mfcc: the neuron voice under the default cost, the MFCC distance (neuron_learn.ini's),
+ * instead of neuron_grad.ini's log-mel + level. */
 static int bench(const sm_synth_type *syn, const char *label, const double *native,
-                 double seconds)
+                 double seconds, int mfcc)
 {
     const int fm6 = syn == &sm_synth_fm6;
     const size_t n = (size_t)(SR * seconds);
@@ -67,7 +71,9 @@ static int bench(const sm_synth_type *syn, const char *label, const double *nati
         tg[i] = (float)(0.4 * exp(-2.0 * (double)i / SR) *
                         (2.0 * fmod(220.0 * (double)i / SR, 1.0) - 1.0));
     cc.w_mfcc = 0;
-    if (fm6) {
+    if (mfcc) {
+        cc.w_mfcc = 1;
+    } else if (fm6) {
         cc.w_mss = 1;
         cc.normalize_gain = 1;
         cc.w_level = 0.1;
@@ -108,10 +114,10 @@ static int bench(const sm_synth_type *syn, const char *label, const double *nati
         }
         t_objg = fmin(t_objg, cpu_s() - t0);
     }
-    printf("bench_grad: %s %.0f s: render %.1f ms, render_grad forward+backward %.1f ms "
+    printf("bench_grad: %s%s %.0f s: render %.1f ms, render_grad forward+backward %.1f ms "
            "(%.2fx render); objective %.1f ms, with its exact gradient %.1f ms (%.2fx); tape "
            "%.1f MB + dL/dout %.1f MB\n",
-           label, seconds, 1e3 * t_render, 1e3 * t_grad, t_grad / t_render, 1e3 * t_obj,
+           label, mfcc ? ", MFCC cost" : "", seconds, 1e3 * t_render, 1e3 * t_grad, t_grad / t_render, 1e3 * t_obj,
            1e3 * t_objg, t_objg / t_obj,
            (fm6 ? sm_fm6_grad_tape_bytes(n) : sm_neuron_grad_tape_bytes(n, nn)) / 1e6,
            (double)n * sizeof(double) / 1e6);
@@ -133,18 +139,19 @@ int main(void)
     size_t i;
     int rc = 0;
     sm_params_defaults(s, native);
-    rc |= bench(&sm_synth_neuron, "default voice", native, 1.0);
-    rc |= bench(&sm_synth_neuron, "default voice", native, 10.0);
+    rc |= bench(&sm_synth_neuron, "default voice", native, 1.0, 0);
+    rc |= bench(&sm_synth_neuron, "default voice", native, 10.0, 0);
     native[P_FILTER_TYPE] = SM_NEURON_FILTER_LOWPASS24;
-    rc |= bench(&sm_synth_neuron, "default voice, lowpass24", native, 1.0);
+    rc |= bench(&sm_synth_neuron, "default voice, lowpass24", native, 1.0, 0);
+    rc |= bench(&sm_synth_neuron, "default voice, lowpass24", native, 1.0, 1);
     native[P_LOWCUT] = 200;
-    rc |= bench(&sm_synth_neuron, "default voice, lowpass24, low cut 200 Hz", native, 1.0);
+    rc |= bench(&sm_synth_neuron, "default voice, lowpass24, low cut 200 Hz", native, 1.0, 0);
     sm_rng_init(&rng, 1, 0);
     for (i = 0; i < s->n; i++) x[i] = sm_rng_uniform(&rng);
     sm_params_decode(s, x, native);
     native[P_N_NEURONS] = SM_NEURON_MAX;
-    rc |= bench(&sm_synth_neuron, "8 neurons", native, 1.0);
-    rc |= bench(&sm_synth_neuron, "8 neurons", native, 10.0);
+    rc |= bench(&sm_synth_neuron, "8 neurons", native, 1.0, 0);
+    rc |= bench(&sm_synth_neuron, "8 neurons", native, 10.0, 0);
     {
         const char *dir = getenv("SM_SHARED_DATA");
         char path[4096];
@@ -163,8 +170,8 @@ int main(void)
             label = "fm6 rom1a BRASS 1";
         }
         free(bank);
-        rc |= bench(&sm_synth_fm6, label, fm, 1.0);
-        rc |= bench(&sm_synth_fm6, label, fm, 10.0);
+        rc |= bench(&sm_synth_fm6, label, fm, 1.0, 0);
+        rc |= bench(&sm_synth_fm6, label, fm, 10.0, 0);
     }
     return rc;
 }

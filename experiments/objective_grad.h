@@ -26,7 +26,7 @@ typedef struct sm_objective_grad sm_objective_grad;
 /* A gradient worker (one thread) for synth over view's free parameters, rendering note at
  * sample_rate for n samples against target (n samples, not kept) under cost. Returns NULL
  * with why (len bytes) saying what has no gradient and err untouched when there is no exact
- * gradient ("the synth neuron has none", "the cost's mfcc term has none"); NULL with err set
+ * gradient ("the synth neuron has none", "the cost's pitch term has none"); NULL with err set
  * on a real failure (SM_ERR_NOMEM, a target the cost refuses). The caller owns the result
  * and keeps view alive while it lives. */
 sm_objective_grad *sm_objective_grad_alloc(const sm_synth_type *synth, const sm_param_view *view,

@@ -15,20 +15,20 @@
  * needs) and once for the adjoint; no spectrogram is stored.
  *
  * Subgradients at the nonsmooth points (each exact almost everywhere):
- *   - |a - b| (MSS's log term, LOUD, LOGMEL, LEVEL): sign(a - b), 0 at equality;
+ *   - |a - b| (MSS's log term, LOUD, LOGMEL, MFCC, LEVEL): sign(a - b), 0 at equality;
  *   - a magnitude at 0 (C = |X| = 0): 0; the spectral convergence with S = C everywhere
  *     (||S - C|| = 0): 0;
- *   - LOGMEL's power floor max(power, 1e-10): 0 below the floor;
- *   - LOGMEL's top_db floor max(db, max(db) - 80): an entry on the floor depends on the
- *     matrix's maximum only, so its adjoint goes to the entry holding the maximum (the first
- *     one, if several tie); entries above the floor keep their own;
+ *   - LOGMEL's and MFCC's power floor max(power, 1e-10): 0 below the floor;
+ *   - LOGMEL's and MFCC's top_db floor max(db, max(db) - 80): an entry on the floor depends
+ *     on the matrix's maximum only, so its adjoint goes to the entry holding the maximum (the
+ *     first one, if several tie); entries above the floor keep their own;
  *   - LOUD's frame floor max(rms, 1e-5): 0 below; LEVEL's cap at 100 dB and its free zone
  *     (level_free_db): 0 there;
  *   - the gain normalisation's clamp (a factor within 1/1000..1000): the factor's derivative
  *     is 0 when clamped.
- * A candidate silent over the target's length has a constant cost (LOGMEL: top_db; LEVEL: the
- * cap), so its gradient is 0 there: no descent can leave exact silence, as no finite
- * difference could. */
+ * A candidate silent over the target's length has a constant cost (LOGMEL: top_db; MFCC: the
+ * distance to a matrix at the power floor; LEVEL: the cap), so its gradient is 0 there: no
+ * descent can leave exact silence, as no finite difference could. */
 #include "features/cost_grad.h"
 #include "features/stft.h"
 
@@ -43,7 +43,8 @@ enum { MSS_SCALES = sizeof mss_sizes / sizeof *mss_sizes };
 #define GAIN_MAX 1000.0       /* cost.c's SM_GAIN_MAX */
 #define LEVEL_MAX_DB 100.0    /* cost.c's SM_LEVEL_MAX_DB */
 #define LM_AMIN 1e-10         /* measure.c's power floor */
-#define LM_MAX_MELS 256
+#define LM_MAX_MELS 256       /* also the MFCC term's mels at most */
+#define MFCC_C0_WEIGHT 0.1    /* cost.c's SM_MFCC_C0_WEIGHT */
 #define DB_PER_NEPER 4.342944819032518  /* 10 / ln 10 */
 #define DB20_PER_NEPER 8.685889638065036 /* 20 / ln 10 */
 
@@ -66,6 +67,12 @@ typedef struct {
     double *db_m;           /* the candidate's, before the floor; then the raw powers' adjoints */
     double *raw;            /* the candidate's band powers before the RMS scaling */
     double *power;          /* one frame's |X|^2 */
+    double *adj;            /* frames x mels: the loss's adjoints of the floored entries */
+    int center;             /* frames centred (sm_stft_frame_start) */
+    int n_mfcc;             /* 0: a LOGMEL scale; else the MFCC term's coefficients */
+    const double *dct;      /* MFCC: n_mfcc x mels, the bank's orthonormal DCT-II */
+    double *c_t;            /* MFCC: frames x n_mfcc, the target's coefficients */
+    double *c_m;            /* MFCC: one frame's coefficients of the candidate */
 } lm_scale;
 
 struct sm_cost_grad {
@@ -81,6 +88,7 @@ struct sm_cost_grad {
     double *loud_t;                 /* the target's frame loudness in dB */
     lm_scale lm[2];
     int n_lm;
+    lm_scale mf;                    /* the MFCC term (w_mfcc > 0) */
     double *gs;                     /* MSS and LOUD's gradient under gain normalisation */
 };
 
@@ -157,7 +165,7 @@ int sm_cost_grad_supported(const sm_cost_config *c, char *why, size_t len)
     const char *bad = NULL;
     int d;
     if (!c) return 0;
-    if (c->w_mfcc > 0) bad = "mfcc";
+    if (c->w_mfcc > 0 && c->mfcc.n_mels > LM_MAX_MELS) bad = "mfcc";
     else if (c->w_centroid > 0) bad = "centroid";
     else if (c->w_pitch > 0) bad = "pitch";
     else if (c->w_descr_traj > 0) bad = "descriptors";
@@ -181,13 +189,17 @@ void sm_cost_grad_free(sm_cost_grad *g)
         pair_free(&g->mss[s]);
         free(g->mss_t[s]);
     }
-    for (s = 0; s < 2; s++) {
-        pair_free(&g->lm[s].f);
-        sm_mfcc_free(g->lm[s].bank);
-        free(g->lm[s].db_t);
-        free(g->lm[s].db_m);
-        free(g->lm[s].raw);
-        free(g->lm[s].power);
+    for (s = 0; s < 3; s++) {
+        lm_scale *L = s < 2 ? &g->lm[s] : &g->mf;
+        pair_free(&L->f);
+        sm_mfcc_free(L->bank);
+        free(L->db_t);
+        free(L->db_m);
+        free(L->raw);
+        free(L->power);
+        free(L->adj);
+        free(L->c_t);
+        free(L->c_m);
     }
     free(g->cmag);
     free(g->loud_t);
@@ -200,7 +212,12 @@ size_t sm_cost_grad_samples(const sm_cost_grad *g)
     return g ? g->n : 0;
 }
 
-/* ---- LOGMEL ---------------------------------------------------------------------------------- */
+/* ---- LOGMEL and MFCC ------------------------------------------------------------------------ */
+
+/* Both are functions of a floored dB mel matrix: LOGMEL of the RMS-normalised signal's (its
+ * mean |difference| from the target's), MFCC of the signal as it is, or gain-normalised (the
+ * weighted L1 distance of its orthonormal DCT-II, frame by frame, cost.c's
+ * sm_mfcc_distance; the candidate is always as long as the target, so no frame is missing). */
 
 static double band_power(const lm_scale *L, int b)
 {
@@ -220,7 +237,7 @@ static size_t lm_matrix(lm_scale *L, const float *x, size_t n_use, double scale,
     double top = -HUGE_VAL;
     int b, k;
     for (t = 0; t < L->frames; t++) {
-        const long long start = sm_stft_frame_start(t, N, L->set.hop, 1);
+        const long long start = sm_stft_frame_start(t, N, L->set.hop, L->center);
         sm_stft_frame(L->f.fw, x, n_use, start);
         for (k = 0; k < L->f.fw->n_bins; k++)
             L->power[k] = L->f.fw->out[k][0] * L->f.fw->out[k][0] +
@@ -239,62 +256,159 @@ static size_t lm_matrix(lm_scale *L, const float *x, size_t n_use, double scale,
     return arg;
 }
 
+/* The top_db floor of a matrix whose maximum is top (none for top_db <= 0). */
+static double lm_floor(const lm_scale *L, double top)
+{
+    return L->set.top_db > 0 ? top - L->set.top_db : -HUGE_VAL;
+}
+
+/* Frame t's MFCC (row t of the floored matrix db, floor_db) into out (n_mfcc values). */
+static void mf_frame(const lm_scale *L, const double *db, size_t t, double floor_db, double *out)
+{
+    const int nm = L->set.n_mels;
+    const double *row = db + t * (size_t)nm;
+    int k, b;
+    for (k = 0; k < L->n_mfcc; k++) {
+        const double *d = L->dct + (size_t)k * (size_t)nm;
+        double s = 0;
+        for (b = 0; b < nm; b++) s += d[b] * (row[b] < floor_db ? floor_db : row[b]);
+        out[k] = s;
+    }
+}
+
+/* The matrix's settings, plans and buffers, for a mel filterbank made from mc (whose n_fft,
+ * hop, n_mels, top_db and center it takes), then the target's floored matrix (scaled by
+ * n / sum x^2 for LOGMEL) and, for MFCC (L->n_mfcc > 0), its coefficients. */
+static int lm_alloc_with(lm_scale *L, const sm_mfcc_config *mc, const float *x, size_t n,
+                         sm_error *err)
+{
+    size_t i, t, cells, arg;
+    double floor_db;
+    int b, rc;
+    L->set.n_fft = mc->n_fft;
+    L->set.hop = mc->hop;
+    L->set.n_mels = mc->n_mels;
+    L->set.top_db = mc->top_db;
+    L->center = mc->center;
+    if (!(L->bank = sm_mfcc_alloc(mc, 1, err))) return err ? err->code : SM_ERR_NOMEM;
+    if ((rc = pair_alloc(&L->f, mc->n_fft, err)) != 0) return rc;
+    L->frames = sm_stft_n_frames(n, mc->n_fft, mc->hop, mc->center);
+    cells = L->frames * (size_t)mc->n_mels;
+    L->db_t = malloc(cells * sizeof *L->db_t);
+    L->db_m = malloc(cells * sizeof *L->db_m);
+    L->raw = malloc(cells * sizeof *L->raw);
+    L->adj = malloc(cells * sizeof *L->adj);
+    L->power = malloc((size_t)(mc->n_fft / 2 + 1) * sizeof *L->power);
+    if (!L->db_t || !L->db_m || !L->raw || !L->adj || !L->power)
+        return sm_error_set(err, SM_ERR_NOMEM, "out of memory for a log-mel gradient");
+    for (b = 0; b < mc->n_mels; b++) L->w[b] = sm_mfcc_band(L->bank, b, &L->ws[b], &L->wl[b]);
+    arg = lm_matrix(L, x, n, L->n_mfcc ? 1.0 : (double)n / sum_sq(x, n), L->db_t, NULL);
+    floor_db = lm_floor(L, L->db_t[arg]);
+    for (i = 0; i < cells; i++)
+        if (L->db_t[i] < floor_db) L->db_t[i] = floor_db;
+    if (L->n_mfcc) {
+        L->dct = sm_mfcc_dct(L->bank);
+        L->c_t = malloc(L->frames * (size_t)L->n_mfcc * sizeof *L->c_t);
+        L->c_m = malloc((size_t)L->n_mfcc * sizeof *L->c_m);
+        if (!L->c_t || !L->c_m)
+            return sm_error_set(err, SM_ERR_NOMEM, "out of memory for an MFCC gradient");
+        for (t = 0; t < L->frames; t++)
+            mf_frame(L, L->db_t, t, -HUGE_VAL, L->c_t + t * (size_t)L->n_mfcc);
+    }
+    return 0;
+}
+
+/* A log-mel scale (features/measure.c's definition at set). */
 static int lm_alloc(lm_scale *L, const sm_logmel_settings *set, const float *x, size_t n,
                     double sr, sm_error *err)
 {
     sm_mfcc_config mc = sm_mfcc_config_default(sr);
-    size_t i, cells, arg;
-    double floor_db;
-    int b, rc;
-    L->set = *set;
     mc.n_mels = set->n_mels;
     mc.n_fft = set->n_fft;
+    mc.hop = set->hop;
+    mc.top_db = set->top_db;
     mc.n_mfcc = 1;
-    if (!(L->bank = sm_mfcc_alloc(&mc, 1, err))) return err ? err->code : SM_ERR_NOMEM;
-    if ((rc = pair_alloc(&L->f, set->n_fft, err)) != 0) return rc;
-    L->frames = sm_stft_n_frames(n, set->n_fft, set->hop, 1);
-    cells = L->frames * (size_t)set->n_mels;
-    L->db_t = malloc(cells * sizeof *L->db_t);
-    L->db_m = malloc(cells * sizeof *L->db_m);
-    L->raw = malloc(cells * sizeof *L->raw);
-    L->power = malloc((size_t)(set->n_fft / 2 + 1) * sizeof *L->power);
-    if (!L->db_t || !L->db_m || !L->raw || !L->power)
-        return sm_error_set(err, SM_ERR_NOMEM, "out of memory for a log-mel gradient");
-    for (b = 0; b < set->n_mels; b++) L->w[b] = sm_mfcc_band(L->bank, b, &L->ws[b], &L->wl[b]);
-    arg = lm_matrix(L, x, n, (double)n / sum_sq(x, n), L->db_t, NULL);
-    floor_db = L->db_t[arg] - set->top_db;
-    for (i = 0; i < cells; i++)
-        if (L->db_t[i] < floor_db) L->db_t[i] = floor_db;
-    return 0;
+    L->n_mfcc = 0;
+    return lm_alloc_with(L, &mc, x, n, err);
 }
 
-/* The log-mel distance of x (n_use samples, as a signal of n) times weight; with grad, adds
+/* LOGMEL's value (times weight) on the matrix db_m floored at floor_db; with adj, the
+ * adjoint of each floored entry. */
+static double lm_loss(lm_scale *L, double floor_db, double weight, double *adj)
+{
+    const size_t cells = L->frames * (size_t)L->set.n_mels;
+    const double inv_cells = 1.0 / (double)cells;
+    double sum = 0;
+    size_t i;
+    for (i = 0; i < cells; i++) {
+        const double m = L->db_m[i] < floor_db ? floor_db : L->db_m[i];
+        sum += fabs(L->db_t[i] - m);
+        if (adj) adj[i] = weight * inv_cells * sgn(m - L->db_t[i]);
+    }
+    return weight * sum * inv_cells;
+}
+
+/* MFCC's value (times weight): frame t costs sum_k w_k |c_tk - c'_tk| / sum_k w_k (w_0 =
+ * MFCC_C0_WEIGHT, else 1), averaged over the frames; with adj, the adjoint of each floored
+ * entry, sum_k DCT_kb d cost / d c_tk. */
+static double mf_loss(lm_scale *L, double floor_db, double weight, double *adj)
+{
+    const int nm = L->set.n_mels, nc = L->n_mfcc;
+    const double wsum = MFCC_C0_WEIGHT + (nc - 1), per = weight / (wsum * (double)L->frames);
+    double total = 0;
+    size_t t;
+    int k, b;
+    for (t = 0; t < L->frames; t++) {
+        const double *ct = L->c_t + t * (size_t)nc;
+        double e = 0, *a = adj ? adj + t * (size_t)nm : NULL;
+        mf_frame(L, L->db_m, t, floor_db, L->c_m);
+        for (k = 0; k < nc; k++) e += (k ? 1.0 : MFCC_C0_WEIGHT) * fabs(L->c_m[k] - ct[k]);
+        total += e / wsum;
+        if (!a) continue;
+        for (b = 0; b < nm; b++) a[b] = 0;
+        for (k = 0; k < nc; k++) {
+            const double s = per * (k ? 1.0 : MFCC_C0_WEIGHT) * sgn(L->c_m[k] - ct[k]);
+            const double *d = L->dct + (size_t)k * (size_t)nm;
+            if (s != 0)
+                for (b = 0; b < nm; b++) a[b] += s * d[b];
+        }
+    }
+    return weight * total / (double)L->frames;
+}
+
+/* The term of L on x (n_use samples, as a signal of n) times weight: LOGMEL, or MFCC (gain
+ * normalised when gain_norm, towards the target's sum of squares ss_t); with grad, adds
  * weight x its gradient. */
 static double lm_term(lm_scale *L, const float *x, size_t n_use, size_t n, double weight,
-                      double *grad)
+                      double *grad, int gain_norm, double ss_t)
 {
     const int nm = L->set.n_mels, N = L->set.n_fft;
     const size_t cells = L->frames * (size_t)nm;
     const double ss = sum_sq(x, n_use);
-    double scale, floor_db, sum = 0, topbar = 0, lnscalebar = 0, inv_cells;
+    double scale = 1, floor_db, value, topbar = 0, lnscalebar = 0;
+    int scale_dep = 0;
     size_t i, t, arg;
     int b, k;
-    if (!(ss > 0)) return weight * L->set.top_db; /* silent: as far as the floor allows */
-    scale = (double)n / ss;
-    arg = lm_matrix(L, x, n_use, scale, L->db_m, L->raw);
-    floor_db = L->db_m[arg] - L->set.top_db;
-    inv_cells = 1.0 / (double)cells;
-    for (i = 0; i < cells; i++) {
-        const double m = L->db_m[i] < floor_db ? floor_db : L->db_m[i];
-        sum += fabs(L->db_t[i] - m);
+    if (!L->n_mfcc) {
+        if (!(ss > 0)) return weight * L->set.top_db; /* silent: as far as the floor allows */
+        scale = (double)n / ss;
+        scale_dep = 1;
+    } else if (gain_norm && ss > 0 && ss_t > 0) { /* cost.c's gain, clamped as there */
+        double gn = sqrt(ss_t / ss);
+        if (gn > GAIN_MAX) gn = GAIN_MAX;
+        else if (gn < 1.0 / GAIN_MAX) gn = 1.0 / GAIN_MAX;
+        else scale_dep = 1;
+        scale = gn * gn;
     }
-    if (!grad) return weight * sum * inv_cells;
+    arg = lm_matrix(L, x, n_use, scale, L->db_m, L->raw);
+    floor_db = lm_floor(L, L->db_m[arg]);
+    value = L->n_mfcc ? mf_loss(L, floor_db, weight, grad ? L->adj : NULL)
+                      : lm_loss(L, floor_db, weight, grad ? L->adj : NULL);
+    if (!grad) return value;
     /* the adjoints of the raw band powers, into db_m */
     for (i = 0; i < cells; i++) {
-        const int floored = L->db_m[i] < floor_db;
-        const double m = floored ? floor_db : L->db_m[i];
-        const double s = weight * inv_cells * sgn(m - L->db_t[i]);
-        if (floored) {
+        const double s = L->adj[i];
+        if (L->db_m[i] < floor_db) {
             topbar += s;
             L->db_m[i] = 0;
         } else if (L->raw[i] * scale > LM_AMIN) {
@@ -309,7 +423,7 @@ static double lm_term(lm_scale *L, const float *x, size_t n_use, size_t n, doubl
         lnscalebar += topbar * DB_PER_NEPER;
     }
     for (t = 0; t < L->frames; t++) {
-        const long long start = sm_stft_frame_start(t, N, L->set.hop, 1);
+        const long long start = sm_stft_frame_start(t, N, L->set.hop, L->center);
         const double *rb = L->db_m + t * (size_t)nm;
         int any = 0;
         for (b = 0; b < nm; b++) any |= rb[b] != 0;
@@ -324,9 +438,10 @@ static double lm_term(lm_scale *L, const float *x, size_t n_use, size_t n, doubl
         }
         frame_adjoint(&L->f, start, grad, n_use);
     }
-    /* ln scale = ln n - ln sum x^2 */
-    for (i = 0; i < n_use; i++) grad[i] += lnscalebar * (-2.0 * x[i] / ss);
-    return weight * sum * inv_cells;
+    /* ln scale = ln n - ln sum x^2 (LOGMEL) or ln ss_t - ln sum x^2 (MFCC's gain) */
+    if (scale_dep)
+        for (i = 0; i < n_use; i++) grad[i] += lnscalebar * (-2.0 * x[i] / ss);
+    return value;
 }
 
 /* ---- MSS ---------------------------------------------------------------------------------- */
@@ -513,6 +628,10 @@ sm_cost_grad *sm_cost_grad_alloc(const sm_cost_config *c, const float *x, size_t
             g->n_lm = 2;
         }
     }
+    if (c->w_mfcc > 0) {
+        g->mf.n_mfcc = c->mfcc.n_mfcc;
+        if (lm_alloc_with(&g->mf, &c->mfcc, x, n, err) != 0) goto fail;
+    }
     return g;
 nomem:
     sm_error_set(err, SM_ERR_NOMEM, "out of memory for the cost's gradient (%zu samples)", n);
@@ -546,8 +665,11 @@ double sm_cost_grad_eval(sm_cost_grad *g, const float *x, size_t n, double *grad
     if (c->w_logmel > 0) {
         const double w = g->n_lm == 2 ? 0.5 * c->w_logmel : c->w_logmel;
         int s;
-        for (s = 0; s < g->n_lm; s++) cost += lm_term(&g->lm[s], x, n_use, g->n, w, grad);
+        for (s = 0; s < g->n_lm; s++)
+            cost += lm_term(&g->lm[s], x, n_use, g->n, w, grad, 0, 0);
     }
+    if (c->w_mfcc > 0)
+        cost += lm_term(&g->mf, x, n_use, g->n, c->w_mfcc, grad, c->normalize_gain, g->ss_t);
     if (c->w_mss > 0 || c->w_loudness > 0) {
         double gain = 1, dgain_factor = 0; /* d gain / d x_i = dgain_factor x_i */
         double *gt = grad;

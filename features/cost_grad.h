@@ -3,12 +3,14 @@
  * respect to the candidate's samples (features/cost_grad.c).
  *
  * The terms are those of features/cost.c, same definitions and weights (sm_cost_config):
- * MSS (multi-resolution spectral distance), LOUD (frame loudness), LEVEL (overall level) and
- * LOGMEL (the log-mel distance, MEASURES.md's definition at the configured settings), with the
- * gain normalisation in front of MSS and LOUD. The MFCC, centroid, pitch and descriptor terms
- * have no gradient here: sm_cost_grad_supported says whether a configuration can be
- * differentiated. The value equals sm_cost_eval's within rounding (cost.c keeps the MSS
- * magnitudes in single precision; this file computes in double).
+ * MSS (multi-resolution spectral distance), LOUD (frame loudness), LEVEL (overall level),
+ * LOGMEL (the log-mel distance, MEASURES.md's definition at the configured settings) and MFCC
+ * (the default cost: librosa's MFCC, sm_mfcc_distance), with the gain normalisation in front
+ * of MSS, LOUD and MFCC. The centroid, pitch and descriptor terms have no gradient here, nor
+ * an MFCC of more than 256 mel bands: sm_cost_grad_supported says whether a configuration can
+ * be differentiated. The value equals sm_cost_eval's within rounding (cost.c keeps the MSS
+ * magnitudes and the gain-normalised samples in single precision; this file computes in
+ * double).
  *
  * One sm_cost_grad serves one thread: it owns the target's features, FFTW plans (forward r2c
  * and, for the adjoint, c2r, made under the planner lock) and scratch. Evaluation allocates
@@ -24,9 +26,9 @@
 extern "C" {
 #endif
 
-/* 1 if every weighted term of c has a gradient here (mss, loudness, level, logmel), else 0
- * with the first term that has none named in why (len bytes, may be NULL): "mfcc",
- * "centroid", "pitch" or "descriptors". 0 for a NULL c. */
+/* 1 if every weighted term of c has a gradient here (mss, loudness, level, logmel, mfcc),
+ * else 0 with the first term that has none named in why (len bytes, may be NULL): "mfcc"
+ * (more than 256 mel bands), "centroid", "pitch" or "descriptors". 0 for a NULL c. */
 int sm_cost_grad_supported(const sm_cost_config *c, char *why, size_t len);
 
 typedef struct sm_cost_grad sm_cost_grad;

@@ -281,6 +281,11 @@ const sm_mfcc_config *sm_mfcc_get_config(const sm_mfcc *m)
     return m ? &m->cfg : NULL;
 }
 
+const double *sm_mfcc_dct(const sm_mfcc *m)
+{
+    return m ? m->dct : NULL;
+}
+
 const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len)
 {
     *start = *len = 0;

@@ -88,6 +88,11 @@ int sm_mfcc_compute_len(sm_mfcc *m, const float *x, size_t n, size_t n_len, doub
  * the MFCC's filterbank without its DCT. */
 const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len);
 
+/* The orthonormal DCT-II of m, n_mfcc x n_mels row-major (coefficient k's row at
+ * k * n_mels), owned by m; NULL for a NULL m. features/cost_grad.c uses it for the MFCC
+ * distance's gradient. */
+const double *sm_mfcc_dct(const sm_mfcc *m);
+
 /* Like sm_descr_compute with the same zero-extension to n_len samples, filling only the
  * descriptors named in `what`. Does not check x for NaN or Inf. */
 int sm_descr_compute_len(sm_descr_plan *p, const float *x, size_t n, size_t n_len,

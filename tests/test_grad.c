@@ -522,13 +522,17 @@ static sm_cost_config cost_case(int which)
     case 2: c.w_level = 1; break;
     case 3: c.w_logmel = 1; c.logmel = sm_logmel_settings_default(); break; /* MEASURES.md's */
     case 4: c = sm_cost_config_match(SR); c.level_free_db = 0; break;
-    default: c.w_mss = 1; c.w_loudness = 0.1; c.normalize_gain = 1; c.w_level = 0.5; break;
+    case 5: c.w_mss = 1; c.w_loudness = 0.1; c.normalize_gain = 1; c.w_level = 0.5; break;
+    case 6: c.w_mfcc = 1; break; /* the default cost: librosa's MFCC */
+    default: c.w_mfcc = 1; c.normalize_gain = 1; c.w_level = 0.3; break;
     }
     return c;
 }
 
-static const char *const cost_case_name[] = {"mss", "loudness", "level", "logmel (MEASURES.md)",
-                                             "match preset", "mss+loudness, gain normalised"};
+#define N_COST_CASES 8
+static const char *const cost_case_name[N_COST_CASES] = {
+    "mss", "loudness", "level", "logmel (MEASURES.md)", "match preset",
+    "mss+loudness, gain normalised", "mfcc (the default cost)", "mfcc, gain normalised, level"};
 
 /* Each cost: its value against sm_cost_eval's, and its gradient against central differences
  * at 60 random samples (step 1e-5, taken as the float values' actual difference; where it
@@ -547,7 +551,7 @@ static void test_costs(void **state)
     assert_non_null(x);
     assert_non_null(grad);
     cost_signals(tg, x, n, 3);
-    for (which = 0; which < 6; which++) {
+    for (which = 0; which < N_COST_CASES; which++) {
         const sm_cost_config cfg = cost_case(which);
         sm_error err = {0, ""};
         sm_cost_target *ct = sm_cost_target_alloc(&cfg, tg, n, &err);
@@ -628,7 +632,7 @@ static void test_cost_descent(void **state)
     int which, step;
     (void)state;
     cost_signals(tg, x, n, 4);
-    for (which = 0; which < 6; which++) {
+    for (which = 0; which < N_COST_CASES; which++) {
         const sm_cost_config cfg = cost_case(which);
         sm_cost_grad *g = sm_cost_grad_alloc(&cfg, tg, n, NULL);
         double v0, v = 0, gn = 0;
@@ -664,10 +668,31 @@ static void test_cost_grad_refusals(void **state)
     size_t i;
     (void)state;
     for (i = 0; i < 4096; i++) tg[i] = (float)sin(0.05 * (double)i);
+    assert_int_equal(sm_cost_grad_supported(&c, NULL, 0), 1); /* the default MFCC cost */
+    {
+        /* a silent candidate: the MFCC distance to a matrix all at the power floor (-100 dB),
+         * as sm_cost_eval has it, and no gradient */
+        sm_cost_target *ct = sm_cost_target_alloc(&c, tg, 4096, &err);
+        sm_cost *cc = sm_cost_alloc(ct, &err);
+        sm_cost_grad *g = sm_cost_grad_alloc(&c, tg, 4096, &err);
+        double v;
+        assert_non_null(g);
+        assert_non_null(cc);
+        v = sm_cost_grad_eval(g, silent, 4096, grad);
+        assert_true(v > 10);
+        assert_close(v, sm_cost_eval(cc, silent, 4096), 1e-6 * v);
+        for (i = 0; i < 4096; i++) assert_true(grad[i] == 0.0);
+        sm_cost_grad_free(g);
+        sm_cost_free(cc);
+        sm_cost_target_free(ct);
+    }
+    c.mfcc.n_mels = 300; /* more bands than the gradient's tables hold */
+    c.mfcc.n_fft = 4096;
     assert_int_equal(sm_cost_grad_supported(&c, why, sizeof why), 0);
     assert_string_equal(why, "mfcc");
     assert_null(sm_cost_grad_alloc(&c, tg, 4096, &err));
     assert_int_equal(err.code, SM_ERR_CONFIG);
+    c = sm_cost_config_default(SR);
     c.w_mfcc = 0;
     c.w_pitch = 1;
     assert_int_equal(sm_cost_grad_supported(&c, why, sizeof why), 0);
