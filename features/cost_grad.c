@@ -290,7 +290,10 @@ static int lm_alloc_with(lm_scale *L, const sm_mfcc_config *mc, const float *x, 
     L->set.n_mels = mc->n_mels;
     L->set.top_db = mc->top_db;
     L->center = mc->center;
-    if (!(L->bank = sm_mfcc_alloc(mc, 1, err))) return err ? err->code : SM_ERR_NOMEM;
+    /* only the filterbank and the DCT are used: the smallest plan, which uncentred frames
+     * (whose plan refuses fewer samples than one frame, with cost.c's message) make n long */
+    if (!(L->bank = sm_mfcc_alloc(mc, mc->center ? 1 : n, err)))
+        return err ? err->code : SM_ERR_NOMEM;
     if ((rc = pair_alloc(&L->f, mc->n_fft, err)) != 0) return rc;
     L->frames = sm_stft_n_frames(n, mc->n_fft, mc->hop, mc->center);
     cells = L->frames * (size_t)mc->n_mels;

@@ -686,6 +686,30 @@ static void test_cost_grad_refusals(void **state)
         sm_cost_free(cc);
         sm_cost_target_free(ct);
     }
+    {
+        /* uncentred frames: the same value as sm_cost_eval, and too short a target refused
+         * with its message */
+        sm_cost_target *ct;
+        sm_cost *cc;
+        sm_cost_grad *g;
+        float cand[4096];
+        for (i = 0; i < 4096; i++) cand[i] = (float)sin(0.07 * (double)i);
+        c.mfcc.center = 0;
+        ct = sm_cost_target_alloc(&c, tg, 4096, &err);
+        cc = sm_cost_alloc(ct, &err);
+        g = sm_cost_grad_alloc(&c, tg, 4096, &err);
+        assert_non_null(cc);
+        assert_non_null(g);
+        assert_close(sm_cost_grad_eval(g, cand, 4096, grad), sm_cost_eval(cc, cand, 4096),
+                     1e-6 * sm_cost_eval(cc, cand, 4096));
+        sm_cost_grad_free(g);
+        sm_cost_free(cc);
+        sm_cost_target_free(ct);
+        sm_error_clear(&err);
+        assert_null(sm_cost_grad_alloc(&c, tg, 1000, &err));
+        assert_non_null(strstr(err.msg, "1000 samples are shorter than one frame"));
+        c.mfcc.center = 1;
+    }
     c.mfcc.n_mels = 300; /* more bands than the gradient's tables hold */
     c.mfcc.n_fft = 4096;
     assert_int_equal(sm_cost_grad_supported(&c, why, sizeof why), 0);
