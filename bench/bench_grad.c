@@ -117,8 +117,8 @@ static int bench(const sm_synth_type *syn, const char *label, const double *nati
     printf("bench_grad: %s%s %.0f s: render %.1f ms, render_grad forward+backward %.1f ms "
            "(%.2fx render); objective %.1f ms, with its exact gradient %.1f ms (%.2fx); tape "
            "%.1f MB + dL/dout %.1f MB\n",
-           label, mfcc ? ", MFCC cost" : "", seconds, 1e3 * t_render, 1e3 * t_grad, t_grad / t_render, 1e3 * t_obj,
-           1e3 * t_objg, t_objg / t_obj,
+           label, mfcc ? ", MFCC cost" : "", seconds, 1e3 * t_render, 1e3 * t_grad,
+           t_grad / t_render, 1e3 * t_obj, 1e3 * t_objg, t_objg / t_obj,
            (fm6 ? sm_fm6_grad_tape_bytes(n) : sm_neuron_grad_tape_bytes(n, nn)) / 1e6,
            (double)n * sizeof(double) / 1e6);
     sm_cost_grad_free(cg);

@@ -62,13 +62,6 @@
 
 /* ---- MFCC distance ------------------------------------------------------------------- */
 
-/* Weight of c0 in the MFCC distance. With the orthonormal DCT, c0 = sqrt(n_mels) x the mean
- * band level in dB (11.3 x with 128 mels), so a 1 dB change of overall level moves c0 by
- * 11.3 while leaving every other coefficient alone; at full weight loudness would dominate
- * the spectral shape. At 0.1 a 1 dB level difference costs about as much as a 1.1 dB
- * difference in one shape coefficient, so the loudness envelope still counts (it matters
- * for drums and plucks) without drowning the timbre. */
-#define SM_MFCC_C0_WEIGHT 0.1
 /* The cost of a frame present in one matrix only, in the same units as a frame's weighted
  * mean |difference|. Measured for scale (tests/test_features_cost.c): a 440 Hz sine at
  * -6 dBFS against silence is 33 per frame, a 440 Hz against a 500 Hz sine 11. At 100, a

@@ -44,7 +44,6 @@ enum { MSS_SCALES = sizeof mss_sizes / sizeof *mss_sizes };
 #define LEVEL_MAX_DB 100.0    /* cost.c's SM_LEVEL_MAX_DB */
 #define LM_AMIN 1e-10         /* measure.c's power floor */
 #define LM_MAX_MELS 256       /* also the MFCC term's mels at most */
-#define MFCC_C0_WEIGHT 0.1    /* cost.c's SM_MFCC_C0_WEIGHT */
 #define DB_PER_NEPER 4.342944819032518  /* 10 / ln 10 */
 #define DB20_PER_NEPER 8.685889638065036 /* 20 / ln 10 */
 
@@ -331,7 +330,6 @@ static int lm_alloc(lm_scale *L, const sm_logmel_settings *set, const float *x, 
     mc.hop = set->hop;
     mc.top_db = set->top_db;
     mc.n_mfcc = 1;
-    L->n_mfcc = 0;
     return lm_alloc_with(L, &mc, x, n, err);
 }
 
@@ -352,12 +350,12 @@ static double lm_loss(lm_scale *L, double floor_db, double weight, double *adj)
 }
 
 /* MFCC's value (times weight): frame t costs sum_k w_k |c_tk - c'_tk| / sum_k w_k (w_0 =
- * MFCC_C0_WEIGHT, else 1), averaged over the frames; with adj, the adjoint of each floored
+ * SM_MFCC_C0_WEIGHT, else 1), averaged over the frames; with adj, the adjoint of each floored
  * entry, sum_k DCT_kb d cost / d c_tk. */
 static double mf_loss(lm_scale *L, double floor_db, double weight, double *adj)
 {
     const int nm = L->set.n_mels, nc = L->n_mfcc;
-    const double wsum = MFCC_C0_WEIGHT + (nc - 1), per = weight / (wsum * (double)L->frames);
+    const double wsum = SM_MFCC_C0_WEIGHT + (nc - 1), per = weight / (wsum * (double)L->frames);
     double total = 0;
     size_t t;
     int k, b;
@@ -365,12 +363,12 @@ static double mf_loss(lm_scale *L, double floor_db, double weight, double *adj)
         const double *ct = L->c_t + t * (size_t)nc;
         double e = 0, *a = adj ? adj + t * (size_t)nm : NULL;
         mf_frame(L, L->db_m, t, floor_db, L->c_m);
-        for (k = 0; k < nc; k++) e += (k ? 1.0 : MFCC_C0_WEIGHT) * fabs(L->c_m[k] - ct[k]);
+        for (k = 0; k < nc; k++) e += (k ? 1.0 : SM_MFCC_C0_WEIGHT) * fabs(L->c_m[k] - ct[k]);
         total += e / wsum;
         if (!a) continue;
         for (b = 0; b < nm; b++) a[b] = 0;
         for (k = 0; k < nc; k++) {
-            const double s = per * (k ? 1.0 : MFCC_C0_WEIGHT) * sgn(L->c_m[k] - ct[k]);
+            const double s = per * (k ? 1.0 : SM_MFCC_C0_WEIGHT) * sgn(L->c_m[k] - ct[k]);
             const double *d = L->dct + (size_t)k * (size_t)nm;
             if (s != 0)
                 for (b = 0; b < nm; b++) a[b] += s * d[b];

@@ -88,6 +88,15 @@ int sm_mfcc_compute_len(sm_mfcc *m, const float *x, size_t n, size_t n_len, doub
  * the MFCC's filterbank without its DCT. */
 const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len);
 
+/* Weight of c0 in the MFCC distance (features/cost.c's sm_mfcc_distance and, for its
+ * gradient, features/cost_grad.c). With the orthonormal DCT, c0 = sqrt(n_mels) x the mean
+ * band level in dB (11.3 x with 128 mels), so a 1 dB change of overall level moves c0 by
+ * 11.3 while leaving every other coefficient alone; at full weight loudness would dominate
+ * the spectral shape. At 0.1 a 1 dB level difference costs about as much as a 1.1 dB
+ * difference in one shape coefficient, so the loudness envelope still counts (it matters
+ * for drums and plucks) without drowning the timbre. */
+#define SM_MFCC_C0_WEIGHT 0.1
+
 /* The orthonormal DCT-II of m, n_mfcc x n_mels row-major (coefficient k's row at
  * k * n_mels), owned by m; NULL for a NULL m. features/cost_grad.c uses it for the MFCC
  * distance's gradient. */
