@@ -8,9 +8,8 @@
  *   objective   what an optimizer step costs: render + the cost's value (sm_cost_eval), against
  *               render_grad forward + the cost's value and gradient (features/cost_grad.c) +
  *               render_grad backward; the cost is the log-mel distance (1024/256/96) plus the
- *               level term (experiments/neuron_grad.ini's), and once the default cost, the
- *               MFCC distance (experiments/neuron_learn.ini's: 2048/512, 128 mels, 20
- *               coefficients)
+ *               level term (experiments/neuron_grad.ini's and neuron_learn.ini's), and once
+ *               the default cost, the MFCC distance (2048/512, 128 mels, 20 coefficients)
  * Voices: the default 2-neuron voice (also with filter_type lowpass24, the two-stage cascade,
  * at 1 s, and then with the low cut at 200 Hz: neuron_grad.ini's voice), and a fully
  * connected 8-neuron network (every parameter drawn with seed 1,
@@ -44,8 +43,8 @@ static double cpu_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* mfcc: the neuron voice under the default cost, the MFCC distance (neuron_learn.ini's),
- * instead of neuron_grad.ini's log-mel + level. */
+/* mfcc: the neuron voice under the default cost, the MFCC distance, instead of
+ * neuron_grad.ini's log-mel + level. */
 static int bench(const sm_synth_type *syn, const char *label, const double *native,
                  double seconds, int mfcc)
 {
