@@ -255,6 +255,16 @@ static size_t lm_matrix(lm_scale *L, const float *x, size_t n_use, double scale,
     return arg;
 }
 
+/* cost.c's gain normalisation of a candidate whose sum of squares is ss > 0 towards the
+ * target's ss_t > 0: sqrt(ss_t / ss) clamped to 1/GAIN_MAX..GAIN_MAX. *live is 1 when it is
+ * not clamped (its derivative with respect to x_i is then -gain x_i / ss), else 0. */
+static double norm_gain(double ss_t, double ss, int *live)
+{
+    const double gain = sqrt(ss_t / ss);
+    *live = gain <= GAIN_MAX && gain >= 1.0 / GAIN_MAX;
+    return gain > GAIN_MAX ? GAIN_MAX : gain < 1.0 / GAIN_MAX ? 1.0 / GAIN_MAX : gain;
+}
+
 /* The top_db floor of a matrix whose maximum is top (none for top_db <= 0). */
 static double lm_floor(const lm_scale *L, double top)
 {
@@ -377,15 +387,14 @@ static double mf_loss(lm_scale *L, double floor_db, double weight, double *adj)
     return weight * total / (double)L->frames;
 }
 
-/* The term of L on x (n_use samples, as a signal of n) times weight: LOGMEL, or MFCC (gain
- * normalised when gain_norm, towards the target's sum of squares ss_t); with grad, adds
- * weight x its gradient. */
-static double lm_term(lm_scale *L, const float *x, size_t n_use, size_t n, double weight,
-                      double *grad, int gain_norm, double ss_t)
+/* The term of L on x (n_use samples, as a signal of n, whose sum of squares is ss) times
+ * weight: LOGMEL, or MFCC (gain normalised when gain_norm, towards the target's sum of squares
+ * ss_t); with grad, adds weight x its gradient. */
+static double lm_term(lm_scale *L, const float *x, size_t n_use, size_t n, double ss,
+                      double weight, double *grad, int gain_norm, double ss_t)
 {
     const int nm = L->set.n_mels, N = L->set.n_fft;
     const size_t cells = L->frames * (size_t)nm;
-    const double ss = sum_sq(x, n_use);
     double scale = 1, floor_db, value, topbar = 0, lnscalebar = 0;
     int scale_dep = 0;
     size_t i, t, arg;
@@ -394,11 +403,8 @@ static double lm_term(lm_scale *L, const float *x, size_t n_use, size_t n, doubl
         if (!(ss > 0)) return weight * L->set.top_db; /* silent: as far as the floor allows */
         scale = (double)n / ss;
         scale_dep = 1;
-    } else if (gain_norm && ss > 0 && ss_t > 0) { /* cost.c's gain, clamped as there */
-        double gn = sqrt(ss_t / ss);
-        if (gn > GAIN_MAX) gn = GAIN_MAX;
-        else if (gn < 1.0 / GAIN_MAX) gn = 1.0 / GAIN_MAX;
-        else scale_dep = 1;
+    } else if (gain_norm && ss > 0 && ss_t > 0) {
+        const double gn = norm_gain(ss_t, ss, &scale_dep);
         scale = gn * gn;
     }
     arg = lm_matrix(L, x, n_use, scale, L->db_m, L->raw);
@@ -667,24 +673,17 @@ double sm_cost_grad_eval(sm_cost_grad *g, const float *x, size_t n, double *grad
         const double w = g->n_lm == 2 ? 0.5 * c->w_logmel : c->w_logmel;
         int s;
         for (s = 0; s < g->n_lm; s++)
-            cost += lm_term(&g->lm[s], x, n_use, g->n, w, grad, 0, 0);
+            cost += lm_term(&g->lm[s], x, n_use, g->n, ss, w, grad, 0, 0);
     }
     if (c->w_mfcc > 0)
-        cost += lm_term(&g->mf, x, n_use, g->n, c->w_mfcc, grad, c->normalize_gain, g->ss_t);
+        cost += lm_term(&g->mf, x, n_use, g->n, ss, c->w_mfcc, grad, c->normalize_gain, g->ss_t);
     if (c->w_mss > 0 || c->w_loudness > 0) {
         double gain = 1, dgain_factor = 0; /* d gain / d x_i = dgain_factor x_i */
         double *gt = grad;
         if (scales(c) && ss > 0 && g->ss_t > 0) {
-            gain = sqrt(g->ss_t / ss);
-            dgain_factor = -gain / ss;
-            if (gain > GAIN_MAX) {
-                gain = GAIN_MAX;
-                dgain_factor = 0;
-            }
-            if (gain < 1.0 / GAIN_MAX) {
-                gain = 1.0 / GAIN_MAX;
-                dgain_factor = 0;
-            }
+            int live;
+            gain = norm_gain(g->ss_t, ss, &live);
+            dgain_factor = live ? -gain / ss : 0;
             if (grad) {
                 memset(g->gs, 0, n_use * sizeof *g->gs);
                 gt = g->gs;
