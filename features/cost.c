@@ -98,15 +98,8 @@ double sm_mfcc_distance(const double *a, size_t frames_a, const double *b, size_
 
 /* ---- configuration --------------------------------------------------------------------- */
 
-static const int mss_sizes[] = {2048, 1024, 512, 256, 128, 64};
+static const int mss_sizes[] = SM_MSS_SIZES;
 enum { MSS_SCALES = sizeof mss_sizes / sizeof *mss_sizes };
-#define SM_MSS_EPS 1e-5f           /* DDSP safe_log epsilon */
-#define SM_LOUD_RMS_FLOOR 1e-5     /* -100 dB */
-/* Gain normalisation scales a candidate by at most this factor either way (60 dB): a
- * candidate quieter than that is judged as it is, near-silence and all. */
-#define SM_GAIN_MAX 1000.0
-/* The level term's ceiling in dB (a silent candidate against a sounding target). */
-#define SM_LEVEL_MAX_DB 100.0
 /* The matching cost's weights (sm_cost_config_match); see the measurement above. */
 #define SM_MATCH_W_MFCC 0.0
 #define SM_MATCH_W_MSS 0.0

@@ -36,12 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const int mss_sizes[] = {2048, 1024, 512, 256, 128, 64};
+static const int mss_sizes[] = SM_MSS_SIZES;
 enum { MSS_SCALES = sizeof mss_sizes / sizeof *mss_sizes };
-#define MSS_EPS 1e-5          /* cost.c's SM_MSS_EPS */
-#define LOUD_FLOOR 1e-5       /* cost.c's SM_LOUD_RMS_FLOOR */
-#define GAIN_MAX 1000.0       /* cost.c's SM_GAIN_MAX */
-#define LEVEL_MAX_DB 100.0    /* cost.c's SM_LEVEL_MAX_DB */
 #define LM_AMIN 1e-10         /* measure.c's power floor */
 #define LM_MAX_MELS 256       /* also the MFCC term's mels at most */
 #define DB_PER_NEPER 4.342944819032518  /* 10 / ln 10 */
@@ -256,13 +252,15 @@ static size_t lm_matrix(lm_scale *L, const float *x, size_t n_use, double scale,
 }
 
 /* cost.c's gain normalisation of a candidate whose sum of squares is ss > 0 towards the
- * target's ss_t > 0: sqrt(ss_t / ss) clamped to 1/GAIN_MAX..GAIN_MAX. *live is 1 when it is
- * not clamped (its derivative with respect to x_i is then -gain x_i / ss), else 0. */
+ * target's ss_t > 0: sqrt(ss_t / ss) clamped to 1/SM_GAIN_MAX..SM_GAIN_MAX. *live is 1 when
+ * it is not clamped (its derivative with respect to x_i is then -gain x_i / ss), else 0. */
 static double norm_gain(double ss_t, double ss, int *live)
 {
     const double gain = sqrt(ss_t / ss);
-    *live = gain <= GAIN_MAX && gain >= 1.0 / GAIN_MAX;
-    return gain > GAIN_MAX ? GAIN_MAX : gain < 1.0 / GAIN_MAX ? 1.0 / GAIN_MAX : gain;
+    *live = gain <= SM_GAIN_MAX && gain >= 1.0 / SM_GAIN_MAX;
+    return gain > SM_GAIN_MAX         ? SM_GAIN_MAX
+           : gain < 1.0 / SM_GAIN_MAX ? 1.0 / SM_GAIN_MAX
+                                      : gain;
 }
 
 /* The top_db floor of a matrix whose maximum is top (none for top_db <= 0). */
@@ -495,7 +493,7 @@ static double mss_term(sm_cost_grad *g, const float *x, double gain, size_t n_us
                 const double C = g->cmag[k], dm = S[k] - C;
                 diff2 += dm * dm;
                 cand2 += C * C;
-                logsum += fabs(log(S[k] + MSS_EPS) - log(C + MSS_EPS));
+                logsum += fabs(log(S[k] + SM_MSS_EPS) - log(C + SM_MSS_EPS));
             }
         }
         D = sqrt(diff2);
@@ -510,8 +508,8 @@ static double mss_term(sm_cost_grad *g, const float *x, double gain, size_t n_us
             mss_mags(g, s);
             for (k = 0; k < nb; k++) {
                 const double C = g->cmag[k];
-                double cbar = weight * sgn(log(C + MSS_EPS) - log(S[k] + MSS_EPS)) /
-                              ((C + MSS_EPS) * cnt);
+                double cbar = weight * sgn(log(C + SM_MSS_EPS) - log(S[k] + SM_MSS_EPS)) /
+                              ((C + SM_MSS_EPS) * cnt);
                 if (den > 0 && D > 0) cbar += weight * (C - S[k]) / (D * den);
                 if (den > 0 && B > 0) cbar -= weight * D / (den * den) * C / B;
                 if (C > 0) {
@@ -541,7 +539,7 @@ static double frame_ss(const float *x, double gain, size_t n_use, long long star
 
 static double loud_db_of(double rms)
 {
-    return 20.0 * log10(rms > LOUD_FLOOR ? rms : LOUD_FLOOR);
+    return 20.0 * log10(rms > SM_LOUD_RMS_FLOOR ? rms : SM_LOUD_RMS_FLOOR);
 }
 
 static double loud_term(sm_cost_grad *g, const float *x, double gain, size_t n_use,
@@ -555,7 +553,7 @@ static double loud_term(sm_cost_grad *g, const float *x, double gain, size_t n_u
         const double rms = sqrt(frame_ss(x, gain, n_use, start, nfft) / nfft);
         const double L = loud_db_of(rms);
         sum += fabs(L - g->loud_t[t]);
-        if (grad && rms > LOUD_FLOOR) {
+        if (grad && rms > SM_LOUD_RMS_FLOOR) {
             /* d L / d x_i = (20 / ln 10) x_i / (n_fft rms^2) */
             const double c = weight * sgn(L - g->loud_t[t]) / (double)g->loud_frames *
                              DB20_PER_NEPER / (nfft * rms * rms);
@@ -659,11 +657,11 @@ double sm_cost_grad_eval(sm_cost_grad *g, const float *x, size_t n, double *grad
     n_use = n < g->n ? n : g->n;
     ss = sum_sq(x, n_use);
     if (c->w_level > 0) {
-        double d = ss > 0 && g->ss_t > 0 ? 10.0 * log10(ss / g->ss_t) : LEVEL_MAX_DB;
-        const double a = fabs(d), capped = a < LEVEL_MAX_DB ? a : LEVEL_MAX_DB;
+        double d = ss > 0 && g->ss_t > 0 ? 10.0 * log10(ss / g->ss_t) : SM_LEVEL_MAX_DB;
+        const double a = fabs(d), capped = a < SM_LEVEL_MAX_DB ? a : SM_LEVEL_MAX_DB;
         const double over = capped - c->level_free_db;
         cost += c->w_level * (over > 0 ? over : 0.0);
-        if (grad && over > 0 && a < LEVEL_MAX_DB && ss > 0 && g->ss_t > 0) {
+        if (grad && over > 0 && a < SM_LEVEL_MAX_DB && ss > 0 && g->ss_t > 0) {
             /* d |20 log10(rms_c / rms_t)| / d x_i = sign (20 / ln 10) x_i / sum x^2 */
             const double k = c->w_level * sgn(d) * DB20_PER_NEPER / ss;
             for (i = 0; i < n_use; i++) grad[i] += k * x[i];

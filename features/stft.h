@@ -97,6 +97,17 @@ const double *sm_mfcc_band(const sm_mfcc *m, int i, int *start, int *len);
  * for drums and plucks) without drowning the timbre. */
 #define SM_MFCC_C0_WEIGHT 0.1
 
+/* The matching cost's constants (features/cost.c), shared with its gradient
+ * (features/cost_grad.c) so that both judge a candidate alike. */
+#define SM_MSS_SIZES {2048, 1024, 512, 256, 128, 64} /* the MSS term's FFT sizes */
+#define SM_MSS_EPS 1e-5f           /* DDSP safe_log epsilon */
+#define SM_LOUD_RMS_FLOOR 1e-5     /* -100 dB */
+/* Gain normalisation scales a candidate by at most this factor either way (60 dB): a
+ * candidate quieter than that is judged as it is, near-silence and all. */
+#define SM_GAIN_MAX 1000.0
+/* The level term's ceiling in dB (a silent candidate against a sounding target). */
+#define SM_LEVEL_MAX_DB 100.0
+
 /* The orthonormal DCT-II of m, n_mfcc x n_mels row-major (coefficient k's row at
  * k * n_mels), owned by m; NULL for a NULL m. features/cost_grad.c uses it for the MFCC
  * distance's gradient. */
