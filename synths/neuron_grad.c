@@ -86,12 +86,18 @@
  * objective with its gradient, 3.6-3.7x the objective without (before: 6.1x). With
  * lowpass24 the default voice's gradient costs about what it does with lowpass, relative to
  * its render (4.2-4.4x against 4.1-4.3x at 1 s, the same minutes, 2026-12-02), and so does
- * it with the low cut on (3.5-4.1x at 1 s, three rounds; BENCHMARKS.md). What it
- * took: sines by rotation instead of sin() and cos() a sample; blocks, with the sums over
- * samples of the backward pass out of its recurrence; each sample's tape values together (one
- * array a neuron and a value measured 1.4x slower for 8 neurons); the delay reads without
- * branches (zeros before the note); the loops over neurons unrolled for 1 to 4 neurons; one
- * division for the tanh approximant and its slope. The
+ * it with the low cut on (3.5-4.1x at 1 s, three rounds; BENCHMARKS.md). On 2026-12-03
+ * (2-core Xeon VM, the two versions run in turn, three rounds) three more changes took the
+ * gradient of neuron_learn.ini's voice (lowpass24, low cut) from 3.5-3.8x its render to
+ * 3.1x, and the default voice's from 4.0x to 3.25x at 1 s and 5.6x to 4.8-5.0x at 10 s,
+ * with the same values to the last bit: the envelope's state in scalars (its loop was 10 % of
+ * a gd run), the backward pass's sums over samples in one pass (sample_sums), and no work
+ * for inputs weighted 0 or for the noise when the seed has not changed. What it
+ * took before: sines by rotation instead of sin() and cos() a sample; blocks, with the sums
+ * over samples of the backward pass out of its recurrence; each sample's tape values together
+ * (one array a neuron and a value measured 1.4x slower for 8 neurons); the delay reads
+ * without branches (zeros before the note); the loops over neurons unrolled for 1 to 4
+ * neurons; one division for the tanh approximant and its slope. The
  * first version, which recomputed the inputs, activations and filter slopes in the backward
  * pass instead of keeping them, cost 15x. Render itself is a float, block-vectorised loop
  * (synths/neuron.c); this one is double. */
@@ -173,6 +179,8 @@ typedef struct {
     double *lcbar;       /* cap: the adjoint of the low cut's input, in the backward pass */
     size_t over_n;       /* the sample at which the release ended the note (n: never) */
     float *noise;        /* cap: the noise input */
+    size_t noise_n;      /* its samples made, 0 when none */
+    uint64_t noise_seed; /* and the note's seed they were made from */
     unsigned char *reset;/* a block: the filter states were reset after its last sample */
     double ring[NM][DELAY_SIZE];
 } grad_tape;
@@ -238,6 +246,7 @@ static int tape_reserve(neuron_state *st, size_t n, int nn)
     t->lc = malloc(cap * 3 * sizeof *t->lc);
     t->lcbar = malloc(cap * sizeof *t->lcbar);
     t->noise = malloc(cap * sizeof *t->noise);
+    t->noise_n = 0;
     t->reset = malloc((cap + BLK - 1) / BLK);
     if (!t->ybuf || !t->sd || !t->f || !t->osc || !t->env || !t->scratch || !t->noise ||
         !t->reset || !t->lc || !t->lcbar) {
@@ -465,7 +474,8 @@ static void joy_block(const gplan *pl, int a, size_t t0, size_t len, double *v, 
 /* ---- nonlinearities ----------------------------------------------------------------------- */
 
 /* neuron.c's fast tanh ([9/8] Padé, clamped at +-7 and to [-1, 1]) and its slope. */
-static double pade_tanh(double x, double *slope)
+static inline __attribute__((always_inline)) double
+pade_tanh(double x, double *slope)
 {
     double x2, P, Q, dP, dQ, r, iq;
     if (x <= -7.0 || x >= 7.0) {
@@ -488,7 +498,8 @@ static double pade_tanh(double x, double *slope)
 }
 
 /* Activation of neuron k on s; *slope = dy/ds, *dspk = dy/dspike (rectcomp only). */
-static double act_value(const gplan *pl, int k, double s, double *slope, double *dspk)
+static inline __attribute__((always_inline)) double
+act_value(const gplan *pl, int k, double s, double *slope, double *dspk)
 {
     double r;
     *dspk = 0;
@@ -570,65 +581,85 @@ static double filter_g(const neuron_state *st, const gplan *pl, double oct, doub
 /* The envelope of neuron.c's envelope_block, sample by sample, with its derivatives with
  * respect to inc, sus, dcoef and rcoef carried forward. env (may be NULL) receives its n
  * values; with w, acc[0..4) += sum_t w[t] d env(t) / d (inc, sus, dcoef, rcoef). Returns the
- * sample at which the release ended the note (n if it did not). */
+ * sample at which the release ended the note (n if it did not). The state is in scalars, not
+ * arrays: kept in registers, the loop runs several times faster than with the derivatives in
+ * memory (each sample's stores fed the next sample's loads), with the same arithmetic. In the
+ * decay the derivatives with respect to inc and rcoef are 0, and their products with w are
+ * not added. */
 static size_t envelope_run(const gplan *pl, size_t n, double *env, const double *w,
                            double acc[4])
 {
     enum { ATTACK, DECAY, RELEASE } stage = ATTACK;
-    double e = 0, de[4] = {0, 0, 0, 0}, dist = 0, dd[4] = {0, 0, 0, 0};
+    const double inc = pl->env_inc, sus = pl->sus, dcoef = pl->dcoef, rcoef = pl->rcoef;
+    /* e and its derivatives d0..d3; in the decay, dist = e - sus and its derivatives with
+     * respect to sus and dcoef (q1, q2) */
+    double e = 0, d0 = 0, d1 = 0, d2 = 0, d3 = 0, dist = 0, q1 = 0, q2 = 0;
+    double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
     size_t t, over_n = n;
-    int j, over = 0;
     for (t = 0; t < n; t++) {
-        if (over) {
-            if (env) env[t] = 0;
-            continue;
-        }
         if (stage != RELEASE && t == pl->gate_n) {
             if (stage == DECAY) { /* the decay loop ends at the gate: its flush */
-                if (fabs(dist) < 1e-7) {
-                    dist = 0;
-                    memset(dd, 0, sizeof dd);
-                }
-                e = pl->sus + dist;
-                for (j = 0; j < 4; j++) de[j] = dd[j] + (j == 1);
+                if (fabs(dist) < 1e-7) dist = q1 = q2 = 0;
+                e = sus + dist;
+                d0 = 0;
+                d1 = q1 + 1;
+                d2 = q2;
+                d3 = 0;
             }
             stage = RELEASE;
         }
         if (stage == ATTACK) {
-            e += pl->env_inc;
-            de[0] += 1;
+            e += inc;
+            d0 += 1;
             if (e >= 1.0) {
                 e = 1.0;
-                memset(de, 0, sizeof de);
+                d0 = d1 = d2 = d3 = 0;
                 stage = DECAY;
-                dist = e - pl->sus;
-                memset(dd, 0, sizeof dd);
-                dd[1] = -1;
+                dist = e - sus;
+                q1 = -1;
+                q2 = 0;
             }
+            if (env) env[t] = e;
+            if (w && w[t] != 0) s0 += w[t] * d0;
         } else if (stage == DECAY) {
-            for (j = 0; j < 4; j++) dd[j] *= pl->dcoef;
-            dd[2] += dist;
-            dist *= pl->dcoef;
-            e = pl->sus + dist;
-            for (j = 0; j < 4; j++) de[j] = dd[j] + (j == 1);
-            if ((t + 1) % 64 == 0 && fabs(dist) < 1e-7) { /* flushed once a block */
-                dist = 0;
-                memset(dd, 0, sizeof dd);
+            q1 *= dcoef;
+            q2 *= dcoef;
+            q2 += dist;
+            dist *= dcoef;
+            e = sus + dist;
+            if (env) env[t] = e;
+            if (w && w[t] != 0) {
+                s1 += w[t] * (q1 + 1);
+                s2 += w[t] * q2;
             }
+            if ((t + 1) % 64 == 0 && fabs(dist) < 1e-7) dist = q1 = q2 = 0; /* once a block */
         } else {
-            for (j = 0; j < 4; j++) de[j] *= pl->rcoef;
-            de[3] += e;
-            e *= pl->rcoef;
+            d0 *= rcoef;
+            d1 *= rcoef;
+            d2 *= rcoef;
+            d3 *= rcoef;
+            d3 += e;
+            e *= rcoef;
             if (e < 1e-6) { /* -120 dB: the note is over */
-                over = 1;
                 over_n = t;
-                if (env) env[t] = 0;
-                continue;
+                break;
+            }
+            if (env) env[t] = e;
+            if (w && w[t] != 0) {
+                s0 += w[t] * d0;
+                s1 += w[t] * d1;
+                s2 += w[t] * d2;
+                s3 += w[t] * d3;
             }
         }
-        if (env) env[t] = e;
-        if (w && w[t] != 0)
-            for (j = 0; j < 4; j++) acc[j] += w[t] * de[j];
+    }
+    if (env)
+        for (; t < n; t++) env[t] = 0;
+    if (w) {
+        acc[0] += s0;
+        acc[1] += s1;
+        acc[2] += s2;
+        acc[3] += s3;
     }
     return over_n;
 }
@@ -719,11 +750,15 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
     sm_rng rng;
     uint64_t s;
 
-    sm_rng_init(&rng, note->seed, 0x6e657572u /* "neur" */);
-    s = sm_rng_u64(&rng);
-    for (t = 0; t < n; t++) { /* neuron.c's noise, in [-1, 1) */
-        s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-        tp->noise[t] = (float)(int32_t)(uint32_t)(s >> 32) * (1.0f / 2147483648.0f);
+    if (tp->noise_n < n || tp->noise_seed != note->seed) { /* made again on a new seed */
+        sm_rng_init(&rng, note->seed, 0x6e657572u /* "neur" */);
+        s = sm_rng_u64(&rng);
+        for (t = 0; t < n; t++) { /* neuron.c's noise, in [-1, 1) */
+            s = s * 6364136223846793005ULL + 1442695040888963407ULL;
+            tp->noise[t] = (float)(int32_t)(uint32_t)(s >> 32) * (1.0f / 2147483648.0f);
+        }
+        tp->noise_n = n;
+        tp->noise_seed = note->seed;
     }
     tp->over_n = envelope_run(pl, n, tp->env, NULL, NULL);
     for (t0 = 0; t0 < n; t0 += BLK) {
@@ -738,12 +773,16 @@ static void forward(neuron_state *st, grad_tape *tp, const sm_note *note, size_t
                 ov[6 * t + 3] = (float)dv[t];
             }
         }
-        for (m = 0; m < 3; m++) joy_block(pl, m, t0, len, in[3 + m], NULL, NULL, NULL);
+        /* an input no active neuron weighs is not made, and a weight of 0 adds nothing
+         * (its product, 0 or -0, leaves the sum as it was) */
+        for (m = 0; m < 3; m++)
+            if (pl->in_used[3 + m]) joy_block(pl, m, t0, len, in[3 + m], NULL, NULL, NULL);
         for (t = 0; t < len; t++) in[IN_NOISE][t] = tp->noise[t0 + t];
         for (k = 0; k < nn; k++) {
             for (t = 0; t < len; t++) e[k][t] = pl->bias[k];
             for (m = 0; m < N_INPUTS; m++) {
                 const double w = pl->w[k][m];
+                if (w == 0) continue;
                 for (t = 0; t < len; t++) e[k][t] += w * in[m][t];
             }
         }
@@ -1006,21 +1045,54 @@ static double dot_dd(const double *a, const double *b, size_t n)
     return s;
 }
 
-/* sum_i a[i] b[i stride] */
-static double dot_dfs(const double *a, const float *b, size_t stride, size_t n)
+/* The sums of block_sums that run over the samples with the neurons' adjoints sb: for each
+ * neuron k the mix, cutoff, bias, noise-weight and oscillator-weight adjoints, and each used
+ * oscillator's frequency adjoint, all in one pass over the block, for nn neurons (a constant
+ * in each copy). Each sum still adds its terms in sample order from 0, as one loop a sum
+ * would, so the values are the same; in one pass the sums are independent chains the
+ * processor overlaps (one loop a sum waited for each addition). sk receives the bias sums. */
+static inline __attribute__((always_inline)) void
+sample_sums(const grad_tape *restrict tp, const gplan *restrict pl, size_t t0, size_t len,
+            adjoints *restrict ad, const double *restrict busb, const double *restrict octb,
+            const double (*restrict sb)[BLK], double *restrict sk, const int nn)
 {
-    double s = 0;
-    size_t i;
-    for (i = 0; i < n; i++) s += a[i] * (double)b[i * stride];
-    return s;
-}
-
-static double dot_dds(const double *a, const double *b, size_t stride, size_t n)
-{
-    double s = 0;
-    size_t i;
-    for (i = 0; i < n; i++) s += a[i] * b[i * stride];
-    return s;
+    const double *const Y = ytape(tp) + t0 * (size_t)nn;
+    const float *const osc = tp->osc + 6 * t0, *const nz = tp->noise + t0;
+    double smix[NM], scut[NM], snz[NM], sosc[NM][SM_NEURON_OSCS], sdt[SM_NEURON_OSCS];
+    size_t t;
+    int k, m;
+    for (k = 0; k < nn; k++) {
+        smix[k] = scut[k] = sk[k] = snz[k] = 0;
+        for (m = 0; m < SM_NEURON_OSCS; m++) sosc[k][m] = 0;
+    }
+    for (m = 0; m < SM_NEURON_OSCS; m++) sdt[m] = 0;
+    for (t = 0; t < len; t++) {
+        const float *ot = osc + 6 * t;
+        for (k = 0; k < nn; k++) {
+            const double y = Y[t * (size_t)nn + (size_t)k], v = sb[k][t];
+            smix[k] += busb[t] * y;
+            scut[k] += octb[t] * y;
+            sk[k] += v;
+            snz[k] += v * (double)nz[t];
+            for (m = 0; m < SM_NEURON_OSCS; m++) sosc[k][m] += v * (double)ot[m];
+        }
+        /* the oscillator's adjoint, sum_k sb_k w_km, times d osc / d dt */
+        for (m = 0; m < SM_NEURON_OSCS; m++) {
+            double ib = 0;
+            if (!pl->in_used[m]) continue;
+            for (k = 0; k < nn; k++) ib += sb[k][t] * pl->w[k][m];
+            sdt[m] += ib * (double)ot[3 + m];
+        }
+    }
+    for (k = 0; k < nn; k++) {
+        ad->mixbar[k] += smix[k];
+        ad->cutbar[k] += scut[k];
+        ad->biasbar[k] += sk[k];
+        ad->wbar[k][IN_NOISE] += snz[k];
+        for (m = 0; m < SM_NEURON_OSCS; m++) ad->wbar[k][m] += sosc[k][m];
+    }
+    for (m = 0; m < SM_NEURON_OSCS; m++)
+        if (pl->in_used[m]) ad->dtbar[m] += sdt[m];
 }
 
 /* The sums over block t0..t0+len-1 of the products of its adjoints (busb, octb, sb) with the
@@ -1030,37 +1102,30 @@ static void block_sums(const grad_tape *tp, const gplan *pl, size_t t0, size_t l
                        const double (*sb)[BLK])
 {
     const int nn = pl->nn;
-    const float *osc = tp->osc + 6 * t0;
     double inbar[BLK], v[BLK], sk[NM];
     size_t t;
     int k, m;
-    for (k = 0; k < nn; k++) {
-        const double *y = ytape(tp) + t0 * (size_t)nn + k;
-        sk[k] = 0;
-        ad->mixbar[k] += dot_dds(busb, y, (size_t)nn, len);
-        ad->cutbar[k] += dot_dds(octb, y, (size_t)nn, len);
-        for (t = 0; t < len; t++) sk[k] += sb[k][t];
-        ad->biasbar[k] += sk[k];
-        ad->wbar[k][IN_NOISE] += dot_dfs(sb[k], tp->noise + t0, 1, len);
+    switch (nn) {
+    case 1: sample_sums(tp, pl, t0, len, ad, busb, octb, sb, sk, 1); break;
+    case 2: sample_sums(tp, pl, t0, len, ad, busb, octb, sb, sk, 2); break;
+    case 3: sample_sums(tp, pl, t0, len, ad, busb, octb, sb, sk, 3); break;
+    case 4: sample_sums(tp, pl, t0, len, ad, busb, octb, sb, sk, 4); break;
+    default: sample_sums(tp, pl, t0, len, ad, busb, octb, sb, sk, nn); break;
     }
-    for (m = 0; m < N_INPUTS - 1; m++) {
-        const int is_osc = m < SM_NEURON_OSCS;
-        const int still = !is_osc && pl->joy_move == 0;
-        if (is_osc) {
-            for (k = 0; k < nn; k++) ad->wbar[k][m] += dot_dfs(sb[k], osc + m, 6, len);
-        } else if (still && !pl->in_used[m]) { /* a constant input, weighted 0 */
+    /* the joystick's inputs */
+    for (m = SM_NEURON_OSCS; m < N_INPUTS - 1; m++) {
+        const int still = pl->joy_move == 0;
+        if (still && !pl->in_used[m]) { /* a constant input, weighted 0 */
             for (k = 0; k < nn; k++) ad->wbar[k][m] += sk[k] * pl->joy[m - 3];
+            continue;
         }
-        if (!pl->in_used[m] && (is_osc || still)) continue;
         /* the input's adjoint, sum_k sb_k w_km, for the derivatives of the input itself */
         for (t = 0; t < len; t++) inbar[t] = 0;
         for (k = 0; k < nn; k++) {
             const double w = pl->w[k][m];
             for (t = 0; t < len; t++) inbar[t] += sb[k][t] * w;
         }
-        if (is_osc) {
-            ad->dtbar[m] += dot_dfs(inbar, osc + 3 + m, 6, len);
-        } else {
+        {
             double d0[BLK], d1[BLK], d2[BLK];
             const int a = m - 3;
             joy_block(pl, a, t0, len, v, d0, d1, d2);
