@@ -1091,8 +1091,7 @@ sample_sums(const grad_tape *restrict tp, const gplan *restrict pl, size_t t0, s
         ad->wbar[k][IN_NOISE] += snz[k];
         for (m = 0; m < SM_NEURON_OSCS; m++) ad->wbar[k][m] += sosc[k][m];
     }
-    for (m = 0; m < SM_NEURON_OSCS; m++)
-        if (pl->in_used[m]) ad->dtbar[m] += sdt[m];
+    for (m = 0; m < SM_NEURON_OSCS; m++) ad->dtbar[m] += sdt[m]; /* 0 when unused */
 }
 
 /* The sums over block t0..t0+len-1 of the products of its adjoints (busb, octb, sb) with the
