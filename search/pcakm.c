@@ -495,7 +495,7 @@ typedef struct {
 static const char *const pcakm_keys[] = {"starts", "lr", "h", "beta1", "beta2", "eps",
                                          "patience", "perturb", "decay", "gradient",
                                          "chains", "repair", "screen", "screen_by",
-                                         "keep", "halve_after", NULL};
+                                         "keep", "halve_after", "lr_scale", NULL};
 static const char *const pcakm_help[] = {
     "starts: members of the nearest cluster asked before the descent (8)",
     "lr: gd's Adam learning rate for the descent (0.05)",
@@ -513,6 +513,7 @@ static const char *const pcakm_help[] = {
     "screen_by: random or the optimizer that draws gd's sample (random)",
     "keep: gd's chains that halving keeps descending (1)",
     "halve_after: gd's iterations before halving its chains, doubling each round (0: never)",
+    "lr_scale: gd's learning-rate factors of some parameters, glob=factor, ... (none)",
     NULL};
 
 static void pcakm_free(void *p)

@@ -1106,6 +1106,88 @@ static void test_gd_screen_by(void **state)
     }
 }
 
+/* gd's `lr_scale`: a descended parameter's steps and restart perturbations are multiplied by
+ * its factor. One chain from the centre on cost = a + b (slope 1 on each; c to f have none):
+ * with `a=0.5, b=0`, a falls by 0.5 x lr = 0.025 a step (Adam's constant-gradient step, less
+ * its eps), b stays at 0.5, and so does every parameter without a slope. Then, with a cost that
+ * never falls (every `patience = 2` steps a restart perturbs the best point), b, held, never
+ * moves while a does. A factor of 1 for every parameter is the default, point for point
+ * (Rosenbrock, 1000 evaluations), and malformed settings are refused by name. */
+static long lr_scale_run(const char *scale, int flat, double *x_end)
+{
+    const sm_opt_setting set[] = {{"lr_scale", scale, 1}, {"patience", "2", 2}};
+    const sm_optimizer_type *T = &sm_optimizer_gd;
+    double x[FN_DIM], cost, grad[FN_DIM];
+    sm_opt_config cfg;
+    sm_error err = {0, ""};
+    long it, moved_b = 0;
+    void *st;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.budget = 40;
+    cfg.settings = set;
+    cfg.n_settings = flat ? 2 : 1;
+    cfg.exact_grad = 1;
+    st = T->alloc(&fn_space, &cfg, 1, &err);
+    if (!st) fail_msg("gd: %s", err.msg);
+    for (it = 0; it < 40; it++) {
+        size_t j;
+        assert_int_equal(T->ask(st, x, 1), 1);
+        if (x[1] != 0.5) moved_b++;
+        cost = flat ? 1.0 : x[0] + x[1];
+        for (j = 0; j < FN_DIM; j++) grad[j] = flat ? (j < 2 ? 0.3 : 0.0) : j < 2;
+        if (it == 4) memcpy(x_end, x, sizeof x);
+        T->tell_grad(st, x, &cost, grad, 1);
+    }
+    T->free(st);
+    return moved_b;
+}
+
+static void test_gd_lr_scale(void **state)
+{
+    static const char *const bad[] = {"a", "a=x", "a=-1", "a=0.5,z*=1", "a=1e9"};
+    double x[FN_DIM], xf[FN_DIM];
+    size_t i;
+    (void)state;
+    assert_int_equal(lr_scale_run("a=0.5, b=0", 0, x), 0);
+    assert_close(x[0], 0.5 - 4 * 0.025, 1e-6); /* after 4 steps */
+    assert_true(x[1] == 0.5);
+    for (i = 2; i < FN_DIM; i++) assert_true(x[i] == 0.5);
+    /* a flat cost with a slope of 0.3 on a and b, and restarts every 2 steps: b held never
+     * moves; unheld (a held instead) it does */
+    assert_int_equal(lr_scale_run("b=0", 1, xf), 0);
+    assert_true(xf[0] != 0.5);
+    assert_true(lr_scale_run("a=0", 1, xf) > 0);
+    assert_true(xf[0] == 0.5);
+    {
+        static const sm_opt_setting one = {"lr_scale", "*=1", 1};
+        sm_opt_config cfg;
+        fn_ctx c1 = {1, 0}, c2 = {1, 0};
+        double bx[FN_DIM], b1 = INFINITY, b2 = INFINITY;
+        sm_error err = {0, ""};
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 1000;
+        assert_int_equal(sm_minimize_grad(&sm_optimizer_gd, &fn_space, &cfg, 3, 8, fn_score_grad,
+                                          &c1, bx, &b1, &err), 1000);
+        cfg.settings = &one;
+        cfg.n_settings = 1;
+        assert_int_equal(sm_minimize_grad(&sm_optimizer_gd, &fn_space, &cfg, 3, 8, fn_score_grad,
+                                          &c2, bx, &b2, &err), 1000);
+        assert_true(b1 == b2);
+    }
+    for (i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const sm_opt_setting set = {"lr_scale", bad[i], 7};
+        sm_opt_config cfg;
+        sm_error err = {0, ""};
+        memset(&cfg, 0, sizeof cfg);
+        cfg.budget = 10;
+        cfg.settings = &set;
+        cfg.n_settings = 1;
+        assert_null(sm_optimizer_gd.alloc(&fn_space, &cfg, 1, &err));
+        assert_int_equal(err.code, SM_ERR_CONFIG);
+        assert_non_null(strstr(err.msg, "lr_scale"));
+    }
+}
+
 /* The `gradient` setting, read once for gd, lbfgs and the runner: exact by default,
  * differences on request, any other value refused by name. */
 static void test_gradient_setting(void **state)
@@ -1189,6 +1271,7 @@ int main(void)
         cmocka_unit_test(test_gd_screen_halving),
         cmocka_unit_test(test_gd_halving_keeps_best),
         cmocka_unit_test(test_gd_screen_by),
+        cmocka_unit_test(test_gd_lr_scale),
         cmocka_unit_test(test_gradient_setting),
         cmocka_unit_test(test_memetic),
     };
