@@ -90,7 +90,7 @@
  * starts. For frequency ratios: spectral losses see pitch poorly (Turian and Henry 2020). At
  * six of gd's synth02 and pluck matches of neuron_learn.ini the largest of the cost's
  * derivatives along the voice's three ratios was 325 to 11,000 in [0,1] units, against at most
- * 14 along any other parameter, and central differences with steps from 1e-2 to 1e-6 disagreed
+ * 16 along any other parameter, and central differences with steps from 1e-2 to 1e-6 disagreed
  * with one another in sign and size along the ratios, where along most others they agree with
  * the exact derivative to a few per cent at steps of 1e-4 and 1e-5: the cost is rough along a
  * ratio at every scale. Adam, which divides each coordinate's step by the size of its own
