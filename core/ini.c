@@ -7,6 +7,7 @@
 #include "core/ini.h"
 #include "core/fileio.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <limits.h>
@@ -350,4 +351,18 @@ int sm_ini_check_unused(const sm_ini *ini, const char *section, sm_error *err)
                                 e->line, section, e->key);
     }
     return 0;
+}
+
+size_t sm_split_list(char *s, char **items, size_t max)
+{
+    size_t n = 0;
+    char *save = NULL, *tok;
+    for (tok = strtok_r(s, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
+        char *e;
+        while (isspace((unsigned char)*tok)) tok++;
+        e = tok + strlen(tok);
+        while (e > tok && isspace((unsigned char)e[-1])) *--e = '\0';
+        if (*tok) items[n++] = tok;
+    }
+    return n;
 }

@@ -55,6 +55,9 @@ int sm_ini_require(sm_ini *ini, const char *section, const char *key, const char
                    sm_error *err);
 /* SM_ERR_CONFIG naming the first key of section that no getter has read, if any. */
 int sm_ini_check_unused(const sm_ini *ini, const char *section, sm_error *err);
+/* Splits a comma-separated value ("a, b=1, c") in place: items point into s, each trimmed of
+ * white space, empty ones left out, at most max of them. Returns how many. Cannot fail. */
+size_t sm_split_list(char *s, char **items, size_t max);
 
 #ifdef __cplusplus
 }

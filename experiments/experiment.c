@@ -17,21 +17,6 @@
 
 #define MAX_TARGETS 10000
 
-/* Splits a comma-separated list in place; returns the number of items (trimmed, non-empty). */
-static size_t split_list(char *s, char **items, size_t max)
-{
-    size_t n = 0;
-    char *save = NULL, *tok;
-    for (tok = strtok_r(s, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
-        char *e;
-        while (isspace((unsigned char)*tok)) tok++;
-        e = tok + strlen(tok);
-        while (e > tok && isspace((unsigned char)e[-1])) *--e = '\0';
-        if (*tok) items[n++] = tok;
-    }
-    return n;
-}
-
 static uint64_t fnv1a(const char *s)
 {
     uint64_t h = 1469598103934665603ULL;
@@ -156,7 +141,7 @@ static int apply_list(sm_param_view *v, const char *list, int freeze, sm_error *
     size_t n, i;
     int rc = 0;
     if (!copy) return sm_error_set(err, SM_ERR_NOMEM, "out of memory");
-    n = split_list(copy, items, 512);
+    n = sm_split_list(copy, items, 512);
     for (i = 0; i < n && !rc; i++) rc = apply_item(v, items[i], freeze, err);
     free(copy);
     return rc;
@@ -372,7 +357,7 @@ static int add_patches(sm_experiment *e, const char *list, int line, sm_error *e
                           e->synth->name);
         goto done;
     }
-    n = split_list(copy, items, 512);
+    n = sm_split_list(copy, items, 512);
     for (i = 0; i < n && !rc; i++) {
         char *colon = strrchr(items[i], ':'), *file, spec[4096], pname[64], stem[160];
         long a = 0, b = 0, v;
@@ -948,7 +933,7 @@ static int parse_targets(sm_experiment *e, sm_ini *ini, sm_error *err)
     TRY(sm_ini_get_double(ini, "target", "sample_rate", 44100, 8000, 192000, &e->sample_rate, err));
     if ((v = sm_ini_get(ini, "target", "files", &line))) {
         char *copy = strdup(v), *items[4096];
-        size_t n = copy ? split_list(copy, items, 4096) : 0, i;
+        size_t n = copy ? sm_split_list(copy, items, 4096) : 0, i;
         for (i = 0; i < n; i++) {
             char *p = resolve(e->dir, items[i]);
             struct stat st;
@@ -1073,7 +1058,7 @@ static int parse_prior(sm_experiment *e, sm_ini *ini, sm_error *err)
     e->prior_candidates = 256;
     if ((v = sm_ini_get(ini, "prior", "dataset", &line))) {
         char *copy = strdup(v), *items[8];
-        size_t n = copy ? split_list(copy, items, 8) : 0, i;
+        size_t n = copy ? sm_split_list(copy, items, 8) : 0, i;
         e->prior_files = calloc(n ? n : 1, sizeof *e->prior_files);
         if (!copy || !e->prior_files) {
             free(copy);

@@ -127,10 +127,12 @@
  * size. Without relaxed free parameters the repair has nothing to move and gd stops. */
 #include "search/optimizer.h"
 
+#include <ctype.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "core/ini.h"
 #include "core/rng.h"
 #include "search/batch.h"
 
@@ -252,58 +254,50 @@ static void gd_free(void *p)
 }
 
 /* `lr_scale = glob=factor, ...`: the factor of each descended parameter (1 when no glob
- * matches it; the last matching glob wins). Returns 0, or SM_ERR_CONFIG with err naming the
- * setting: an item without '=', a factor that is not a number in [0, 1000], a glob that
- * matches no descended parameter. */
+ * matches it; the last matching glob wins). Returns 0, or an sm_err with err naming the
+ * setting: SM_ERR_CONFIG for an item without '=', a factor that is not a number in [0, 1000]
+ * or a glob that matches no descended parameter; SM_ERR_NOMEM. */
+#define GD_LR_SCALE_ITEMS 256
 static int parse_lr_scale(gd_state *st, const sm_opt_config *cfg, sm_error *err)
 {
-    const char *text = sm_opt_get_string(cfg, "lr_scale", ""), *p = text;
+    char *copy = strdup(sm_opt_get_string(cfg, "lr_scale", "")), *items[GD_LR_SCALE_ITEMS];
     char where[300];
-    size_t j;
+    size_t j, n, k;
+    int rc = 0;
     for (j = 0; j < st->dc; j++) st->lrs[j] = 1.0;
-    while (*p) {
-        char item[256], *eq, *end, *g;
-        size_t len = strcspn(p, ","), k;
+    if (!copy) return sm_error_set(err, SM_ERR_NOMEM, "gd: out of memory");
+    sm_opt_where(cfg, "lr_scale", where, sizeof where);
+    n = sm_split_list(copy, items, GD_LR_SCALE_ITEMS);
+    for (k = 0; k < n && rc == 0; k++) {
+        char *g = items[k], *eq = strchr(g, '='), *e, *end;
         double f;
         int hit = 0;
-        if (len >= sizeof item) len = sizeof item - 1;
-        memcpy(item, p, len);
-        item[len] = '\0';
-        p += strcspn(p, ",");
-        if (*p == ',') p++;
-        for (g = item; *g == ' ' || *g == '\t'; g++) {}
-        for (k = strlen(g); k > 0 && (g[k - 1] == ' ' || g[k - 1] == '\t'); k--) g[k - 1] = '\0';
-        if (!*g) continue;
-        eq = strchr(g, '=');
         if (!eq) {
-            sm_error_set(err, SM_ERR_CONFIG, "%s: gd: lr_scale: '%s' is not glob=factor",
-                         sm_opt_where(cfg, "lr_scale", where, sizeof where), g);
-            return SM_ERR_CONFIG;
+            rc = sm_error_set(err, SM_ERR_CONFIG, "%s: gd: lr_scale: '%s' is not glob=factor",
+                              where, g);
+            break;
         }
-        *eq = '\0';
-        for (k = strlen(g); k > 0 && (g[k - 1] == ' ' || g[k - 1] == '\t'); k--) g[k - 1] = '\0';
+        for (e = eq; e > g && isspace((unsigned char)e[-1]); e--) {}
+        *e = '\0';
         f = strtod(eq + 1, &end);
-        while (*end == ' ' || *end == '\t') end++;
         if (end == eq + 1 || *end || !(f >= 0 && f <= 1000)) {
-            sm_error_set(err, SM_ERR_CONFIG,
-                         "%s: gd: lr_scale: the factor of '%s' is '%s', not a number from 0 to "
-                         "1000",
-                         sm_opt_where(cfg, "lr_scale", where, sizeof where), g, eq + 1);
-            return SM_ERR_CONFIG;
+            rc = sm_error_set(err, SM_ERR_CONFIG,
+                              "%s: gd: lr_scale: the factor of '%s' is '%s', not a number from "
+                              "0 to 1000", where, g, eq + 1);
+            break;
         }
         for (j = 0; j < st->dc; j++) {
             if (fnmatch(g, st->s->p[st->cidx[j]].name, 0) != 0) continue;
             st->lrs[j] = f;
             hit = 1;
         }
-        if (!hit) {
-            sm_error_set(err, SM_ERR_CONFIG,
-                         "%s: gd: lr_scale: '%s' matches no parameter that gd descends on",
-                         sm_opt_where(cfg, "lr_scale", where, sizeof where), g);
-            return SM_ERR_CONFIG;
-        }
+        if (!hit)
+            rc = sm_error_set(err, SM_ERR_CONFIG,
+                              "%s: gd: lr_scale: '%s' matches no parameter that gd descends on",
+                              where, g);
     }
-    return 0;
+    free(copy);
+    return rc;
 }
 
 static void *gd_alloc(const sm_param_space *s, const sm_opt_config *cfg, uint64_t seed,

@@ -112,6 +112,26 @@ static void test_load_file(void **state)
     free(p);
 }
 
+/* sm_split_list: items trimmed, empty ones dropped, at most max; the text is cut in place. */
+static void test_split_list(void **state)
+{
+    char text[] = " a*=0.1 ,, b , \tc=2\t,  ", one[] = "x", none[] = " , ,";
+    char *items[8];
+    (void)state;
+    assert_int_equal(sm_split_list(text, items, 8), 3);
+    assert_string_equal(items[0], "a*=0.1");
+    assert_string_equal(items[1], "b");
+    assert_string_equal(items[2], "c=2");
+    assert_int_equal(sm_split_list(one, items, 8), 1);
+    assert_string_equal(items[0], "x");
+    assert_int_equal(sm_split_list(none, items, 8), 0);
+    {
+        char three[] = "p, q, r";
+        assert_int_equal(sm_split_list(three, items, 2), 2);
+        assert_string_equal(items[1], "q");
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -119,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_unused_and_required),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_split_list),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
